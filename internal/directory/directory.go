@@ -1,0 +1,270 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/store"
+	"github.com/google/uuid"
+)
+
+// Directory reads and changes directory objects in a store.
+type Directory struct {
+	st   store.Store
+	clk  clock.Clock
+	rand io.Reader
+}
+
+// New returns a directory over st whose dates come from clk (aksid's
+// clock) and whose secrets and IDs come from random.
+func New(st store.Store, clk clock.Clock, random io.Reader) *Directory {
+	return &Directory{st: st, clk: clk, rand: random}
+}
+
+func (d *Directory) newID() string {
+	id, err := uuid.NewRandomFromReader(d.rand)
+	if err != nil {
+		// crypto/rand does not fail on supported platforms.
+		panic(fmt.Sprintf("directory: random source failed: %v", err))
+	}
+	return id.String()
+}
+
+// EnsureTenant creates t if no tenant with its ID exists.
+func (d *Directory) EnsureTenant(ctx context.Context, t Tenant) error {
+	return d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.Get(kindTenant, t.ID); err == nil {
+			return nil
+		}
+		if t.Created.IsZero() {
+			t.Created = d.clk.Now().UTC()
+		}
+		if err := store.CreateJSON(tx, kindTenant, t.ID, t); err != nil {
+			return err
+		}
+		for _, dom := range t.Domains {
+			if err := tx.Put(kindTenantDomain, strings.ToLower(dom), []byte(t.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Tenant finds a tenant by GUID or by one of its domains.
+func (d *Directory) Tenant(ctx context.Context, idOrDomain string) (Tenant, error) {
+	var t Tenant
+	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		id := strings.ToLower(idOrDomain)
+		if _, perr := uuid.Parse(id); perr != nil {
+			b, err := tx.Get(kindTenantDomain, id)
+			if err != nil {
+				return err
+			}
+			id = string(b)
+		}
+		return store.GetJSON(tx, kindTenant, id, &t)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Tenant{}, ErrTenantNotFound
+	}
+	return t, err
+}
+
+// ApplicationSpec describes an application to register.
+type ApplicationSpec struct {
+	AppID                      string // empty: a new GUID
+	DisplayName                string
+	IdentifierURIs             []string
+	AccessTokenAcceptedVersion int
+	PublicClient               bool
+	FirstParty                 bool
+	SupportsCAE                bool
+}
+
+// CreateApplication registers an application in tenantID together with its
+// service principal there, as `az ad sp create-for-rbac` does.
+func (d *Directory) CreateApplication(ctx context.Context, tenantID string, spec ApplicationSpec) (Application, ServicePrincipal, error) {
+	if strings.TrimSpace(spec.DisplayName) == "" {
+		return Application{}, ServicePrincipal{}, fmt.Errorf("%w: displayName is required", ErrInvalidArgument)
+	}
+	now := d.clk.Now().UTC()
+	app := Application{
+		ObjectID: d.newID(), AppID: spec.AppID, TenantID: tenantID, DisplayName: spec.DisplayName,
+		IdentifierURIs: spec.IdentifierURIs, AccessTokenAcceptedVersion: spec.AccessTokenAcceptedVersion,
+		PublicClient: spec.PublicClient, FirstParty: spec.FirstParty, SupportsCAE: spec.SupportsCAE,
+		PasswordCredentials: []PasswordCredential{}, KeyCredentials: []KeyCredential{}, Created: now,
+	}
+	if app.AppID == "" {
+		app.AppID = d.newID()
+	}
+	if app.IdentifierURIs == nil {
+		app.IdentifierURIs = []string{}
+	}
+	var sp ServicePrincipal
+	err := d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.Get(kindTenant, tenantID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return ErrTenantNotFound
+			}
+			return err
+		}
+		if err := store.CreateJSON(tx, kindApp, app.AppID, app); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("%w: an application with appId %s already exists", ErrInvalidArgument, app.AppID)
+			}
+			return err
+		}
+		for _, u := range app.IdentifierURIs {
+			if err := tx.Create(kindAppURI, NormalizeURI(u), []byte(app.AppID)); err != nil {
+				if errors.Is(err, store.ErrExists) {
+					return fmt.Errorf("%w: identifier URI %s is already in use", ErrInvalidArgument, u)
+				}
+				return err
+			}
+		}
+		var err error
+		sp, err = d.addServicePrincipal(tx, tenantID, app, now)
+		return err
+	})
+	return app, sp, err
+}
+
+// EnsureServicePrincipal gives application appID a service principal in
+// tenantID if it has none (first-party apps have one in every tenant).
+func (d *Directory) EnsureServicePrincipal(ctx context.Context, tenantID, appID string) (ServicePrincipal, error) {
+	var sp ServicePrincipal
+	err := d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := store.GetJSON(tx, kindSP, tenantID+"/"+appID, &sp); err == nil {
+			return nil
+		}
+		var app Application
+		if err := store.GetJSON(tx, kindApp, appID, &app); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return ErrApplicationNotFound
+			}
+			return err
+		}
+		var err error
+		sp, err = d.addServicePrincipal(tx, tenantID, app, d.clk.Now().UTC())
+		return err
+	})
+	return sp, err
+}
+
+func (d *Directory) addServicePrincipal(tx store.Tx, tenantID string, app Application, now time.Time) (ServicePrincipal, error) {
+	sp := ServicePrincipal{
+		ObjectID: d.newID(), AppID: app.AppID, TenantID: tenantID, AppOwnerTenantID: app.TenantID,
+		DisplayName: app.DisplayName, ServicePrincipalNames: append([]string{app.AppID}, app.IdentifierURIs...),
+		ServicePrincipalType: "Application", AccountEnabled: true, Created: now,
+	}
+	if err := store.CreateJSON(tx, kindSP, tenantID+"/"+app.AppID, sp); err != nil {
+		return ServicePrincipal{}, err
+	}
+	return sp, tx.Put(kindSPObject, tenantID+"/"+sp.ObjectID, []byte(app.AppID))
+}
+
+// Application finds an application by its appId.
+func (d *Directory) Application(ctx context.Context, appID string) (Application, error) {
+	var app Application
+	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, kindApp, strings.ToLower(appID), &app)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Application{}, ErrApplicationNotFound
+	}
+	return app, err
+}
+
+// ServicePrincipal finds application appID's service principal in tenantID.
+func (d *Directory) ServicePrincipal(ctx context.Context, tenantID, appID string) (ServicePrincipal, error) {
+	var sp ServicePrincipal
+	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, kindSP, tenantID+"/"+strings.ToLower(appID), &sp)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return ServicePrincipal{}, ErrPrincipalNotFound
+	}
+	return sp, err
+}
+
+// Client is what the token service needs about a calling application: the
+// registration and its principal in the tenant it signs in to.
+type Client struct {
+	App Application
+	SP  ServicePrincipal
+}
+
+// Resource is an application that tokens are issued for.
+type Resource struct {
+	App Application
+	SP  ServicePrincipal
+}
+
+// ClientAndResource reads, in one snapshot, the calling application and the
+// resource named by an appId or identifier URI, each with its principal in
+// tenantID. Either error is reported through the returned lookup's fields.
+func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, resource string) (Lookup, error) {
+	var l Lookup
+	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		l.ClientErr = readPair(tx, tenantID, strings.ToLower(clientID), &l.Client.App, &l.Client.SP)
+		if resource == "" {
+			return nil
+		}
+		appID, err := resolveResource(tx, resource)
+		if err != nil {
+			l.ResourceErr = err
+			return nil
+		}
+		l.ResourceErr = readPair(tx, tenantID, appID, &l.Resource.App, &l.Resource.SP)
+		return nil
+	})
+	return l, err
+}
+
+// Lookup is the result of ClientAndResource.
+type Lookup struct {
+	Client      Client
+	ClientErr   error
+	Resource    Resource
+	ResourceErr error
+}
+
+func readPair(tx store.Tx, tenantID, appID string, app *Application, sp *ServicePrincipal) error {
+	if err := store.GetJSON(tx, kindApp, appID, app); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrApplicationNotFound
+		}
+		return err
+	}
+	if err := store.GetJSON(tx, kindSP, tenantID+"/"+appID, sp); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrPrincipalNotFound
+		}
+		return err
+	}
+	return nil
+}
+
+func resolveResource(tx store.Tx, resource string) (string, error) {
+	if id, err := uuid.Parse(resource); err == nil && len(resource) == 36 {
+		return id.String(), nil
+	}
+	b, err := tx.Get(kindAppURI, NormalizeURI(resource))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrApplicationNotFound
+	}
+	return string(b), err
+}
+
+// NormalizeURI makes identifier URIs comparable: Entra matches them
+// case-insensitively and with or without a trailing slash (az asks for
+// "https://management.core.windows.net/", SDKs for "…azure.com").
+func NormalizeURI(u string) string {
+	return strings.TrimRight(strings.ToLower(strings.TrimSpace(u)), "/")
+}

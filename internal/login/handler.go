@@ -1,0 +1,149 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/sts"
+)
+
+// MaxBodyBytes bounds a token request body.
+const MaxBodyBytes = 64 << 10
+
+// Origin says how a request reached aksid: the base URL the client sees
+// (aksid's own URL directly, Azure's host through the proxy) and the
+// issuers tokens must carry for it.
+type Origin struct {
+	Base       string // scheme://host the caller used for the login face
+	Issuers    sts.Issuers
+	LoginBases []string
+}
+
+// TokenService is what the face needs from the token service.
+type TokenService interface {
+	Token(ctx context.Context, req *sts.TokenRequest) (*sts.TokenResponse, error)
+	ResolveTenant(ctx context.Context, segment string) (directory.Tenant, error)
+}
+
+// KeySource publishes the signing keys.
+type KeySource interface {
+	JWKS() []byte
+}
+
+// Handler serves the login face.
+type Handler struct {
+	sts    TokenService
+	keys   KeySource
+	origin func(*http.Request) Origin
+	log    *slog.Logger
+}
+
+// New returns the login face; origin tells each request's base and issuers.
+func New(s TokenService, keys KeySource, origin func(*http.Request) Origin, log *slog.Logger) *Handler {
+	return &Handler{sts: s, keys: keys, origin: origin, log: orDefault(log)}
+}
+
+// Register adds the face's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", h.discoveryV1)
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", h.discoveryV2)
+	mux.HandleFunc("GET /{tenant}/discovery/keys", h.jwks)
+	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", h.jwks)
+	mux.HandleFunc("GET /common/discovery/instance", h.instanceDiscovery)
+	mux.HandleFunc("/{tenant}/oauth2/token", h.token(sts.V1))
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", h.token(sts.V2))
+}
+
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "max-age=86400, private")
+	_, _ = w.Write(h.keys.JWKS())
+}
+
+func (h *Handler) token(v sts.Version) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", "POST, OPTIONS")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if r.Method != http.MethodPost {
+			h.writeError(w, r, sts.ErrMethod(r.Method))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				h.writeError(w, r, sts.ErrBodyTooLarge(MaxBodyBytes))
+				return
+			}
+			// Entra reads an unparseable body as an empty one.
+			h.writeError(w, r, sts.ErrMissingParam("grant_type"))
+			return
+		}
+		o := h.origin(r)
+		req := &sts.TokenRequest{Tenant: r.PathValue("tenant"), Version: v, Form: r.PostForm, Issuers: o.Issuers, LoginBases: o.LoginBases}
+		if id, pass, ok := r.BasicAuth(); ok {
+			req.BasicID, _ = url.QueryUnescape(id)
+			req.BasicPass, _ = url.QueryUnescape(pass)
+		}
+		resp, err := h.sts.Token(r.Context(), req)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, render(resp))
+	}
+}
+
+type v1Response struct {
+	TokenType    string `json:"token_type"`
+	ExpiresIn    string `json:"expires_in"`
+	ExtExpiresIn string `json:"ext_expires_in"`
+	ExpiresOn    string `json:"expires_on"`
+	NotBefore    string `json:"not_before"`
+	Resource     string `json:"resource"`
+	AccessToken  string `json:"access_token"`
+}
+
+type v2Response struct {
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	ExtExpiresIn int64  `json:"ext_expires_in"`
+	AccessToken  string `json:"access_token"`
+}
+
+// render shapes a token response as Entra does: the v1 endpoint sends
+// numbers as JSON strings, v2 as JSON numbers.
+func render(t *sts.TokenResponse) any {
+	if t.Version == sts.V1 {
+		s := strconv.FormatInt
+		return v1Response{TokenType: t.TokenType, ExpiresIn: s(t.ExpiresIn, 10), ExtExpiresIn: s(t.ExtExpiresIn, 10),
+			ExpiresOn: s(t.ExpiresOn, 10), NotBefore: s(t.NotBefore, 10), Resource: t.Resource, AccessToken: t.AccessToken}
+	}
+	return v2Response{TokenType: t.TokenType, ExpiresIn: t.ExpiresIn, ExtExpiresIn: t.ExtExpiresIn, AccessToken: t.AccessToken}
+}
+
+// instanceDiscovery answers MSAL's authority validation for this host.
+func (h *Handler) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
+	o := h.origin(r)
+	tenant := "common"
+	if ae, err := url.Parse(r.URL.Query().Get("authorization_endpoint")); err == nil {
+		if seg, _, ok := strings.Cut(strings.TrimPrefix(ae.Path, "/"), "/"); ok && seg != "" {
+			tenant = seg
+		}
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(o.Base, "https://"), "http://")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"tenant_discovery_endpoint": o.Base + "/" + url.PathEscape(tenant) + "/v2.0/.well-known/openid-configuration",
+		"api-version":               "1.1",
+		"metadata":                  []any{map[string]any{"preferred_network": host, "preferred_cache": host, "aliases": []string{host}}},
+	})
+}

@@ -1,0 +1,80 @@
+// Package store persists aksid's state as JSON documents behind one transactional interface.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// Errors every backend returns; callers test them with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrExists   = errors.New("store: already exists")
+	ErrClosed   = errors.New("store: closed")
+)
+
+// Item is one stored document.
+type Item struct {
+	Key   string
+	Value []byte
+}
+
+// Store is the persistence contract. Documents live in kinds (like tables)
+// under string keys. All access happens inside a transaction.
+//
+// Update runs fn in a serializable read-write transaction and commits when fn
+// returns nil. A backend may run fn more than once (serialization retries),
+// so fn must have no effects outside tx. When ctx already carries a
+// transaction of this store (it was passed to an enclosing fn), Update joins
+// it as a nested step: if the inner fn fails only its own writes are undone,
+// and its error is returned to the enclosing fn, which decides.
+//
+// View runs fn in a read-only transaction (a nested View reuses the
+// enclosing transaction).
+type Store interface {
+	View(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	Update(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	Close() error
+}
+
+// Tx reads and writes documents inside one transaction.
+type Tx interface {
+	// Get returns ErrNotFound when kind/key is absent.
+	Get(kind, key string) ([]byte, error)
+	// Create returns ErrExists when kind/key is present.
+	Create(kind, key string, value []byte) error
+	// Put creates or replaces.
+	Put(kind, key string, value []byte) error
+	// Delete returns ErrNotFound when kind/key is absent.
+	Delete(kind, key string) error
+	// List returns the documents of kind whose key starts with prefix, ordered by key.
+	List(kind, prefix string) ([]Item, error)
+}
+
+// GetJSON reads kind/key into v.
+func GetJSON(tx Tx, kind, key string, v any) error {
+	b, err := tx.Get(kind, key)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// PutJSON writes v as kind/key, replacing any document there.
+func PutJSON(tx Tx, kind, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(kind, key, b)
+}
+
+// CreateJSON writes v as kind/key; ErrExists when present.
+func CreateJSON(tx Tx, kind, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Create(kind, key, b)
+}

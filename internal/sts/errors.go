@@ -1,0 +1,126 @@
+// Package sts is Entra ID's security token service: it authenticates clients, runs grants and issues signed tokens.
+package sts
+
+import "fmt"
+
+// Error is a token-service refusal carrying Entra's AADSTS code and OAuth
+// error string. Description is safe to show the client; it never holds
+// internals or secrets.
+type Error struct {
+	OAuth       string // invalid_client, invalid_request, …
+	Code        int    // the AADSTS number
+	Description string // text after "AADSTSnnnn: "
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("AADSTS%d: %s", e.Code, e.Description) }
+
+func newErr(oauth string, code int, format string, args ...any) *Error {
+	return &Error{OAuth: oauth, Code: code, Description: fmt.Sprintf(format, args...)}
+}
+
+// Messages below follow Entra's wording as recorded in real responses.
+
+func errTenantNotFound(tenant string) *Error {
+	return newErr("invalid_tenant", 90002, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", tenant)
+}
+
+func errMissingParam(name string) *Error {
+	return newErr("invalid_request", 900144, "The request body must contain the following parameter: '%s'.", name)
+}
+
+func errUnsupportedGrant(grant string) *Error {
+	return newErr("unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'.", grant)
+}
+
+func errInvalidAppID(clientID string) *Error {
+	return newErr("unauthorized_client", 700038, "%s is not a valid application identifier.", clientID)
+}
+
+func errClientNotFound(clientID, tenantName string) *Error {
+	return newErr("unauthorized_client", 700016, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenantName)
+}
+
+func errBadSecret(appID string) *Error {
+	return newErr("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", appID)
+}
+
+func errExpiredSecret(appID string) *Error {
+	return newErr("invalid_client", 7000222, "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", appID)
+}
+
+func errNoCredential() *Error {
+	return newErr("invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+}
+
+func errPublicClient() *Error {
+	return newErr("invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+}
+
+func errResourceNotFound(resource, tenantName string) *Error {
+	return newErr("invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, tenantName)
+}
+
+func errInvalidScope(scope string) *Error {
+	return newErr("invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", scope)
+}
+
+func errScopeNotDefault(scope string) *Error {
+	return newErr("invalid_scope", 1002012, "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scope)
+}
+
+func errMalformedJWT(reason string) *Error {
+	return newErr("invalid_request", 50027, "JWT token is invalid or malformed. [Reason - %s]", reason)
+}
+
+func errAssertionType(t string) *Error {
+	return newErr("invalid_request", 700026, "Client assertion type '%s' is not supported. Use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.", t)
+}
+
+func errAssertionKeyNotFound(thumb, appID string) *Error {
+	return newErr("invalid_client", 700027, "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '%s', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.]", thumb, appID)
+}
+
+func errAssertionSignature(thumb string) *Error {
+	return newErr("invalid_client", 700027, "Client assertion contains an invalid signature. [Reason - Key was found, but use of the key to verify the signature failed., Thumbprint of key used by client: '%s']", thumb)
+}
+
+func errAssertionKeyExpired(thumb string) *Error {
+	return newErr("invalid_client", 700027, "Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '%s']", thumb)
+}
+
+func errAssertionReplayed(jti string) *Error {
+	return newErr("invalid_client", 700027, "Client assertion failed validation. [Reason - The assertion with jti '%s' has already been used.]", jti)
+}
+
+func errAssertionTime(now, nbf, exp string) *Error {
+	return newErr("invalid_client", 700024, "Client assertion is not within its valid time range. Current time: %s, assertion valid from %s, expiry time of assertion %s. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .", now, nbf, exp)
+}
+
+func errAssertionSubject() *Error {
+	return newErr("invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .")
+}
+
+func errAssertionAudience() *Error {
+	return newErr("invalid_client", 700023, "Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .")
+}
+
+func errDisabled(appID string) *Error {
+	return newErr("unauthorized_client", 7000112, "Application '%s' is disabled.", appID)
+}
+
+// ErrMethod is the answer to a non-POST request on the token endpoint.
+func ErrMethod(method string) *Error {
+	return newErr("invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a %s request.", method)
+}
+
+// ErrMissingParam is the answer when a required form field is absent
+// (also what Entra says when the body is not form-encoded).
+func ErrMissingParam(name string) *Error { return errMissingParam(name) }
+
+// ErrBodyTooLarge is the answer to a request body over the limit.
+func ErrBodyTooLarge(limit int) *Error {
+	return newErr("invalid_request", 90015, "The request body exceeds the maximum allowed size of %d bytes.", limit)
+}
+
+// ErrTenantNotFound is the answer for an unknown tenant segment.
+func ErrTenantNotFound(tenant string) *Error { return errTenantNotFound(tenant) }

@@ -1,0 +1,41 @@
+package sts
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aksid/aksid/internal/directory"
+)
+
+// clientCredentials is the app-only grant: a confidential client proves
+// itself with a secret or a certificate-signed assertion.
+type clientCredentials struct{ s *Service }
+
+func (g clientCredentials) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error) {
+	resource, err := resourceFrom(r.TokenRequest)
+	if err != nil {
+		return nil, err
+	}
+	r.resource = resource
+	look, err := g.s.dir.ClientAndResource(ctx, r.tenant.ID, r.clientID, resource)
+	if err != nil {
+		return nil, err
+	}
+	if look.ClientErr != nil {
+		if errors.Is(look.ClientErr, directory.ErrApplicationNotFound) || errors.Is(look.ClientErr, directory.ErrPrincipalNotFound) {
+			return nil, errClientNotFound(r.clientID, r.tenant.DisplayName)
+		}
+		return nil, look.ClientErr
+	}
+	acr, err := g.s.authenticate(ctx, r, look.Client)
+	if err != nil {
+		return nil, err
+	}
+	if look.ResourceErr != nil {
+		if errors.Is(look.ResourceErr, directory.ErrApplicationNotFound) || errors.Is(look.ResourceErr, directory.ErrPrincipalNotFound) {
+			return nil, errResourceNotFound(resource, r.tenant.DisplayName)
+		}
+		return nil, look.ResourceErr
+	}
+	return g.s.issueAppToken(r, look.Client, look.Resource, acr)
+}
