@@ -168,3 +168,17 @@ func FindCertificate(app Application, sha1Thumb, sha256Thumb, der []byte) (*x509
 	}
 	return nil, false
 }
+
+// EnsurePassword adds a credential for a secret the caller derived (the
+// bootstrap principal's) unless the app already holds it.
+func (d *Directory) EnsurePassword(ctx context.Context, appID string, spec PasswordSpec, secret string) error {
+	app, err := d.Application(ctx, appID)
+	if err != nil {
+		return err
+	}
+	if _, err := CheckSecret(app, secret, d.clk.Now()); !errors.Is(err, ErrSecretInvalid) {
+		return nil
+	}
+	_, err = d.addPasswordValue(ctx, appID, spec, secret)
+	return err
+}

@@ -37,6 +37,9 @@ func (d *Directory) newID() string {
 
 // EnsureTenant creates t if no tenant with its ID exists.
 func (d *Directory) EnsureTenant(ctx context.Context, t Tenant) error {
+	if _, err := d.Tenant(ctx, t.ID); err == nil {
+		return nil // the common case at start: no write transaction
+	}
 	return d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.Get(kindTenant, t.ID); err == nil {
 			return nil
@@ -138,6 +141,9 @@ func (d *Directory) CreateApplication(ctx context.Context, tenantID string, spec
 // EnsureServicePrincipal gives application appID a service principal in
 // tenantID if it has none (first-party apps have one in every tenant).
 func (d *Directory) EnsureServicePrincipal(ctx context.Context, tenantID, appID string) (ServicePrincipal, error) {
+	if sp, err := d.ServicePrincipal(ctx, tenantID, appID); err == nil {
+		return sp, nil
+	}
 	var sp ServicePrincipal
 	err := d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := store.GetJSON(tx, kindSP, tenantID+"/"+appID, &sp); err == nil {

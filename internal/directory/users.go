@@ -12,12 +12,13 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// argon2id parameters (RFC 9106's second recommended option, scaled to a
-// small machine): passwords are low-entropy, so they get a slow hash.
+// argon2id parameters (OWASP's minimum: 19 MiB, 2 passes): passwords
+// are low-entropy, so they get a slow hash; the stored PHC string keeps
+// the parameters, so they can grow later.
 const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024
-	argonThreads = 2
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
 	argonKeyLen  = 32
 )
 

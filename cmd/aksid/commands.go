@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aksid/aksid/internal/admin"
+	"github.com/aksid/aksid/internal/app"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func dataDirFlag(cmd *cobra.Command) *string {
+	return cmd.Flags().String("data-dir", app.DefaultDataDir(), "state directory (env AKSID_DATA_DIR)")
+}
+
+func serveCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "serve", Short: "Run aksid on https://127.0.0.1:8443", Args: cobra.NoArgs}
+	addr := cmd.Flags().String("addr", "127.0.0.1:8443", "loopback address to listen on (port 0 picks a free port)")
+	dir := dataDirFlag(cmd)
+	inMemory := cmd.Flags().Bool("in-memory", false, "keep the store in memory (a throwaway run)")
+	rotation := cmd.Flags().Duration("key-rotation", 24*time.Hour, "how long a token signing key signs before rotation")
+	refresh := cmd.Flags().Duration("refresh", 10*time.Second, "how often to re-read keys and clock shared with other replicas")
+	quiet := cmd.Flags().Bool("quiet", false, "log warnings and errors only")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		level := slog.LevelInfo
+		if *quiet {
+			level = slog.LevelWarn
+		}
+		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
+			KeyRotation: *rotation, Refresh: *refresh, Log: log})
+		if err != nil {
+			return err
+		}
+		r.Banner(cmd.OutOrStdout())
+		select {
+		case <-cmd.Context().Done():
+		case err := <-r.Done():
+			if err != nil {
+				return err
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
+		defer cancel()
+		return r.Shutdown(ctx)
+	}
+	return cmd
+}
+
+func envCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "env", Short: "Print shell export lines that point clients at aksid", Args: cobra.NoArgs}
+	dir := dataDirFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		out, err := app.DataDir(*dir).Env()
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(cmd.OutOrStdout(), out)
+		return nil
+	}
+	return cmd
+}
+
+func spCmd() *cobra.Command {
+	sp := &cobra.Command{Use: "sp", Short: "Manage service principals"}
+	create := &cobra.Command{Use: "create", Short: "Create an app registration, its service principal and a client secret", Args: cobra.NoArgs}
+	name := create.Flags().String("name", "", "display name (required)")
+	years := create.Flags().Int("years", 1, "secret lifetime in years on aksid's clock")
+	dir := dataDirFlag(create)
+	_ = create.MarkFlagRequired("name")
+	create.RunE = func(cmd *cobra.Command, _ []string) error {
+		var out app.CreatedSP
+		err := withOps(cmd.Context(), app.DataDir(*dir), func(c *app.AdminClient) error {
+			return c.Do(cmd.Context(), "POST", "/aksid/admin/sp", admin.SPRequest{Name: *name, Years: *years}, &out)
+		}, func(o *app.Ops) (err error) {
+			out, err = o.CreateSP(cmd.Context(), *name, *years)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return printJSON(cmd, out)
+	}
+	sp.AddCommand(create)
+	return sp
+}
+
+func clockCmd() *cobra.Command {
+	c := &cobra.Command{Use: "clock", Short: "Show or move aksid's clock (credential expiry, delays)"}
+	run := func(cmd *cobra.Command, dir string, req *admin.ClockRequest) error {
+		var out app.ClockState
+		err := withOps(cmd.Context(), app.DataDir(dir), func(c *app.AdminClient) error {
+			if req == nil {
+				return c.Do(cmd.Context(), "GET", "/aksid/admin/clock", nil, &out)
+			}
+			return c.Do(cmd.Context(), "POST", "/aksid/admin/clock", req, &out)
+		}, func(o *app.Ops) (err error) {
+			out, err = offlineClock(cmd.Context(), o, req)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return printJSON(cmd, out)
+	}
+	sub := func(use, short string, args cobra.PositionalArgs, req func([]string) (*admin.ClockRequest, error)) *cobra.Command {
+		cmd := &cobra.Command{Use: use, Short: short, Args: args}
+		dir := dataDirFlag(cmd)
+		cmd.RunE = func(cmd *cobra.Command, a []string) error {
+			r, err := req(a)
+			if err != nil {
+				return err
+			}
+			return run(cmd, *dir, r)
+		}
+		return cmd
+	}
+	c.AddCommand(
+		sub("show", "Show aksid's time and its offset from wall time", cobra.NoArgs, func([]string) (*admin.ClockRequest, error) { return nil, nil }),
+		sub("advance DURATION", "Move the clock forward, e.g. 366d, 90m, 1h30m", cobra.ExactArgs(1), func(a []string) (*admin.ClockRequest, error) {
+			if _, err := clock.ParseDuration(a[0]); err != nil {
+				return nil, err
+			}
+			return &admin.ClockRequest{Action: "advance", Duration: a[0]}, nil
+		}),
+		sub("set RFC3339", "Set the clock, e.g. 2027-12-01T00:00:00Z", cobra.ExactArgs(1), func(a []string) (*admin.ClockRequest, error) {
+			if _, err := time.Parse(time.RFC3339, a[0]); err != nil {
+				return nil, fmt.Errorf("time must be RFC 3339: %w", err)
+			}
+			return &admin.ClockRequest{Action: "set", Time: a[0]}, nil
+		}),
+		sub("reset", "Put the clock back on wall time", cobra.NoArgs, func([]string) (*admin.ClockRequest, error) {
+			return &admin.ClockRequest{Action: "reset"}, nil
+		}),
+	)
+	return c
+}
+
+func offlineClock(ctx context.Context, o *app.Ops, req *admin.ClockRequest) (app.ClockState, error) {
+	if req == nil {
+		return o.Clock(), nil
+	}
+	switch req.Action {
+	case "advance":
+		d, _ := clock.ParseDuration(req.Duration)
+		return o.AdvanceClock(ctx, d)
+	case "set":
+		t, _ := time.Parse(time.RFC3339, req.Time)
+		return o.SetClock(ctx, t)
+	default:
+		return o.ResetClock(ctx)
+	}
+}
+
+func trustCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "trust", Short: "Show the CA file and how to trust it", Args: cobra.NoArgs}
+	dir := dataDirFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ca := app.DataDir(*dir).Path("ca.pem")
+		if _, err := os.Stat(ca); err != nil {
+			return fmt.Errorf("no CA at %s yet: run `aksid serve` first", ca)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), `%s
+# Go programs, curl and kubectl:
+export SSL_CERT_FILE=%[1]s
+# az (Python requests ignores SSL_CERT_FILE):
+export REQUESTS_CA_BUNDLE=%[1]s
+# Node.js:
+export NODE_EXTRA_CA_CERTS=%[1]s
+# or system-wide (Debian): cp %[1]s /usr/local/share/ca-certificates/aksid.crt && update-ca-certificates
+`, ca)
+		return nil
+	}
+	return cmd
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{Use: "version", Short: "Print aksid's version", Args: cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "aksid", version) }}
+}
+
+// withOps runs online against a running server, else offline on the store.
+func withOps(ctx context.Context, dd app.DataDir, online func(*app.AdminClient) error, offline func(*app.Ops) error) error {
+	c, ok, err := dd.Admin()
+	if err != nil {
+		return err
+	}
+	if ok {
+		return online(c)
+	}
+	if info, ok := dd.RunningServer(); ok && info.InMemory {
+		return fmt.Errorf("aksid runs in memory; it must be reachable for this command")
+	}
+	o, st, err := dd.OfflineOps(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return offline(o)
+}
+
+func printJSON(cmd *cobra.Command, v any) error {
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,124 @@
+// Package admin is the operator's HTTP face on loopback: the clock, service principals and key rotation, for the aksid CLI.
+package admin
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/directory"
+)
+
+// Ops is what the face drives; internal/app implements it.
+type Ops[C, S any] interface {
+	Clock() C
+	AdvanceClock(ctx context.Context, d time.Duration) (C, error)
+	SetClock(ctx context.Context, t time.Time) (C, error)
+	ResetClock(ctx context.Context) (C, error)
+	CreateSP(ctx context.Context, name string, years int) (S, error)
+	RotateKeys(ctx context.Context) error
+}
+
+// ClockRequest moves the clock: action advance (with Duration), set (with
+// Time, RFC 3339) or reset.
+type ClockRequest struct {
+	Action   string `json:"action"`
+	Duration string `json:"duration,omitempty"`
+	Time     string `json:"time,omitempty"`
+}
+
+// SPRequest creates a service principal.
+type SPRequest struct {
+	Name  string `json:"name"`
+	Years int    `json:"years"`
+}
+
+// Register adds the admin routes, guarded by token and loopback origin.
+func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
+	guard := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			ip := net.ParseIP(host)
+			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if ip == nil || !ip.IsLoopback() || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				writeErr(w, http.StatusUnauthorized, "Unauthorized", "the admin endpoints need the data directory's admin token")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("GET /aksid/admin/clock", guard(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, ops.Clock())
+	}))
+	mux.HandleFunc("POST /aksid/admin/clock", guard(func(w http.ResponseWriter, r *http.Request) {
+		var req ClockRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {action, duration|time}")
+			return
+		}
+		var st C
+		var err error
+		switch req.Action {
+		case "advance":
+			d, perr := clock.ParseDuration(req.Duration)
+			if perr != nil {
+				writeErr(w, http.StatusBadRequest, "InvalidDuration", perr.Error())
+				return
+			}
+			st, err = ops.AdvanceClock(r.Context(), d)
+		case "set":
+			t, perr := time.Parse(time.RFC3339, req.Time)
+			if perr != nil {
+				writeErr(w, http.StatusBadRequest, "InvalidTime", "time must be RFC 3339, e.g. 2027-01-01T00:00:00Z")
+				return
+			}
+			st, err = ops.SetClock(r.Context(), t)
+		case "reset":
+			st, err = ops.ResetClock(r.Context())
+		default:
+			writeErr(w, http.StatusBadRequest, "InvalidAction", "action must be advance, set or reset")
+			return
+		}
+		respond(w, st, err)
+	}))
+	mux.HandleFunc("POST /aksid/admin/sp", guard(func(w http.ResponseWriter, r *http.Request) {
+		var req SPRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {name, years}")
+			return
+		}
+		sp, err := ops.CreateSP(r.Context(), req.Name, req.Years)
+		respond(w, sp, err)
+	}))
+	mux.HandleFunc("POST /aksid/admin/keys/rotate", guard(func(w http.ResponseWriter, r *http.Request) {
+		respond(w, map[string]bool{"rotated": true}, ops.RotateKeys(r.Context()))
+	}))
+}
+
+func respond(w http.ResponseWriter, v any, err error) {
+	switch {
+	case errors.Is(err, directory.ErrInvalidArgument):
+		writeErr(w, http.StatusBadRequest, "InvalidArgument", err.Error())
+	case err != nil:
+		writeErr(w, http.StatusInternalServerError, "InternalError", "the operation failed; see the server log")
+	default:
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+func writeErr(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,145 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"crypto/rand"
+	"github.com/aksid/aksid/internal/bootstrap"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/store"
+	"github.com/aksid/aksid/internal/store/sqlite"
+)
+
+// AdminClient calls a running server's admin endpoints.
+type AdminClient struct {
+	url   string
+	token string
+	http  *http.Client
+}
+
+// Admin returns a client for the server running on dd, if any.
+func (dd DataDir) Admin() (*AdminClient, bool, error) {
+	info, ok := dd.RunningServer()
+	if !ok {
+		return nil, false, nil
+	}
+	kr, err := dd.ExistingKeyring()
+	if err != nil {
+		return nil, false, err
+	}
+	pem, err := os.ReadFile(dd.Path("ca.pem"))
+	if err != nil {
+		return nil, false, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return &AdminClient{url: info.URL, token: adminToken(kr), http: hc}, true, nil
+}
+
+// Do sends one admin request and decodes the JSON answer into out.
+func (c *AdminClient) Do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.url+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach aksid at %s: %w", c.url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
+			return fmt.Errorf("%s: %s", e.Error.Code, e.Error.Message)
+		}
+		return fmt.Errorf("aksid answered %s", resp.Status)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// OfflineOps opens the data directory's store for the admin commands when
+// no server runs; close the returned store when done.
+func (dd DataDir) OfflineOps(ctx context.Context) (*Ops, store.Store, error) {
+	kr, err := dd.ExistingKeyring()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sqlite.Open(ctx, dd.Path(fileDB))
+	if err != nil {
+		return nil, nil, err
+	}
+	offset, err := loadClockOffset(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	wall := clock.Wall{}
+	vclock := clock.NewVirtual(wall, offset)
+	dir := directory.New(st, vclock, rand.Reader)
+	if _, err := bootstrap.Ensure(ctx, st, dir, vclock, kr); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return &Ops{st: st, dir: dir, clk: vclock, wall: wall}, st, nil
+}
+
+// Env returns the shell lines that point clients at aksid.
+func (dd DataDir) Env() (string, error) {
+	kr, err := dd.ExistingKeyring()
+	if err != nil {
+		return "", err
+	}
+	url := "https://127.0.0.1:8443"
+	if info, ok := dd.RunningServer(); ok {
+		url = info.URL
+	}
+	c := bootstrap.CredentialsFor(kr)
+	ca := dd.Path("ca.pem")
+	lines := [][2]string{
+		{"AZURE_TENANT_ID", c.TenantID},
+		{"AZURE_CLIENT_ID", c.ClientID},
+		{"AZURE_CLIENT_SECRET", c.ClientSecret},
+		{"AZURE_AUTHORITY_HOST", url + "/"},
+		{"AKSID_URL", url},
+		{"AKSID_SUBSCRIPTION_ID", c.SubscriptionID},
+		{"SSL_CERT_FILE", ca},
+		{"REQUESTS_CA_BUNDLE", ca},
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "export %s=%s\n", l[0], shellQuote(l[1]))
+	}
+	return b.String(), nil
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aksid/aksid/internal/admin"
+	"github.com/aksid/aksid/internal/bootstrap"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/keyring"
+	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/pki"
+	"github.com/aksid/aksid/internal/server"
+	"github.com/aksid/aksid/internal/store"
+	"github.com/aksid/aksid/internal/store/sqlite"
+	"github.com/aksid/aksid/internal/sts"
+)
+
+// Config is `aksid serve`'s configuration.
+type Config struct {
+	Addr        string        // loopback host:port; port 0 picks one
+	DataDir     string        // state directory
+	InMemory    bool          // keep the store in memory (keys and CA still in DataDir)
+	KeyRotation time.Duration // signing key period (default 24h)
+	Refresh     time.Duration // how often replicas re-read keys and clock (default 10s)
+	Out         io.Writer     // start-up banner
+	Log         *slog.Logger
+}
+
+// Running is a started aksid.
+type Running struct {
+	URL     string
+	Addr    string
+	CAPath  string
+	Creds   bootstrap.Credentials
+	Ops     *Ops
+	Keys    *sts.Keys
+	DataDir DataDir
+
+	srv    *http.Server
+	st     store.Store
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	done   chan error
+}
+
+// Start brings aksid up and returns once it is serving.
+func Start(ctx context.Context, cfg Config) (*Running, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if cfg.Refresh <= 0 {
+		cfg.Refresh = 10 * time.Second
+	}
+	dd := DataDir(cfg.DataDir)
+	kr, err := dd.Keyring()
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	wall := clock.Wall{}
+	var ca *pki.CA
+	if err := dd.withLock(func() error {
+		ca, err = pki.LoadOrCreateCA(string(dd), kr, wall.Now())
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("certificate authority: %w", err)
+	}
+	st, err := openStore(ctx, dd, cfg.InMemory)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	r, err := start(ctx, cfg, dd, kr, ca, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func openStore(ctx context.Context, dd DataDir, inMemory bool) (store.Store, error) {
+	if inMemory {
+		return sqlite.OpenMemory(ctx)
+	}
+	return sqlite.Open(ctx, dd.Path(fileDB))
+}
+
+func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca *pki.CA, st store.Store) (*Running, error) {
+	wall := clock.Wall{}
+	offset, err := loadClockOffset(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	vclock := clock.NewVirtual(wall, offset)
+	dir := directory.New(st, vclock, rand.Reader)
+	creds, err := bootstrap.Ensure(ctx, st, dir, vclock, kr)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	keys := sts.NewKeys(st, kr, wall, sts.KeyOptions{Period: cfg.KeyRotation, Retain: sts.MaxTokenLifetime + 5*time.Minute})
+	if err := keys.Load(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	svc := sts.NewService(sts.Options{Directory: dir, Keys: keys, Store: st, Clock: vclock, Wall: wall, Random: rand.Reader})
+
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8443"
+	}
+	if err := requireLoopback(addr); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		host = "[" + host + "]"
+	}
+	url := "https://" + host + ":" + port
+	leaf, err := ca.Leaf([]string{"127.0.0.1", "localhost", "::1"}, wall.Now())
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	ops := &Ops{st: st, dir: dir, clk: vclock, wall: wall, keys: keys}
+	mux := http.NewServeMux()
+	login.New(svc, keys, server.DirectOrigin(url), cfg.Log).Register(mux)
+	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
+
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r := &Running{URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
+		srv: server.New(mux, leaf, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := r.srv.ServeTLS(ln, "", "")
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		r.done <- err
+	}()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.maintain(loopCtx, cfg.Refresh, svc, cfg.Log)
+	}()
+	if err := dd.WriteServerInfo(ServerInfo{URL: url, Addr: r.Addr, PID: os.Getpid(), InMemory: cfg.InMemory}); err != nil {
+		r.Shutdown(ctx)
+		return nil, err
+	}
+	return r, nil
+}
+
+// maintain rotates and refreshes keys, follows clock moves made by other
+// processes and forgets spent assertion IDs.
+func (r *Running) maintain(ctx context.Context, every time.Duration, svc *sts.Service, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := r.Keys.RotateIfDue(ctx); err != nil {
+			log.Error("key rotation failed", "err", err)
+		}
+		if err := r.Keys.Refresh(ctx); err != nil {
+			log.Error("key refresh failed", "err", err)
+		}
+		if err := r.Ops.refreshClock(ctx); err != nil {
+			log.Error("clock refresh failed", "err", err)
+		}
+		if err := svc.SweepAssertions(ctx); err != nil {
+			log.Error("assertion sweep failed", "err", err)
+		}
+	}
+}
+
+// Shutdown stops serving, waits for the background work and closes the store.
+func (r *Running) Shutdown(ctx context.Context) error {
+	err := r.srv.Shutdown(ctx)
+	r.cancel()
+	r.wg.Wait()
+	r.DataDir.RemoveServerInfo(os.Getpid())
+	if cerr := r.st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Done reports the listener's end.
+func (r *Running) Done() <-chan error { return r.done }
+
+// Banner prints the start-up summary a person needs.
+func (r *Running) Banner(w io.Writer) {
+	c := r.Creds
+	fmt.Fprintf(w, `aksid is serving on %[1]s
+  login (Entra ID):  %[1]s/%[2]s/v2.0   (v1: %[1]s/%[2]s/)
+  tenant:            %[2]s (%[3]s)
+  subscription:      %[4]s
+  admin principal:   AZURE_CLIENT_ID=%[5]s AZURE_CLIENT_SECRET=%[6]s
+  admin user:        %[7]s / %[8]s
+  trust the CA:      SSL_CERT_FILE=%[9]s (Go)  REQUESTS_CA_BUNDLE=%[9]s (az)
+  or run:            eval "$(aksid env --data-dir %[10]s)"
+`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir))
+}
+
+func requireLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return fmt.Errorf("--addr %q: port must be a number", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--addr %q: aksid listens on loopback only (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return nil
+}
