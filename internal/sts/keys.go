@@ -327,8 +327,8 @@ func (k *Keys) build(doc keyDoc) (*keySet, error) {
 		}
 		ks.public[sk.Kid] = pub
 		set.Keys = append(set.Keys, jwk{Kty: "RSA", Use: "sig", Kid: sk.Kid, X5t: sk.Kid,
-			N: base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
-			E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+			N:   base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
+			E:   base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 			X5c: []string{base64.StdEncoding.EncodeToString(sk.CertDER)}})
 	}
 	ks.jwks, err = json.Marshal(set)
