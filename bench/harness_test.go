@@ -156,8 +156,11 @@ func (p *proc) cpuTime() (time.Duration, error) {
 	// Fields after the parenthesised command name start at field 3 (state);
 	// utime and stime are fields 14 and 15.
 	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc/PID/stat: %q", b)
+	}
 	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 13 {
+	if len(f) < 13 {
 		return 0, fmt.Errorf("unexpected /proc/PID/stat: %q", b)
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
@@ -254,27 +257,36 @@ func newClient(tb testing.TB, baseURL, caPath string, creds bootstrap.Credential
 // token requests one client-credentials token and fails unless aksid
 // answers 200 with an access token.
 func (c *client) token(ctx context.Context) error {
+	_, err := c.accessToken(ctx)
+	return err
+}
+
+// accessToken requests a token and returns it.
+func (c *client) accessToken(ctx context.Context) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tokenURL, strings.NewReader(c.form))
 	if err != nil {
-		return err
+		return "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("token: HTTP %d: %s", resp.StatusCode, body)
+		return "", fmt.Errorf("token: HTTP %d: %s", resp.StatusCode, body)
 	}
-	if !bytes.Contains(body, []byte(`"access_token":"`)) {
-		return fmt.Errorf("token: no access_token in %s", body)
+	var tr struct {
+		AccessToken string `json:"access_token"`
 	}
-	return nil
+	if err := json.Unmarshal(body, &tr); err != nil || strings.Count(tr.AccessToken, ".") != 2 {
+		return "", fmt.Errorf("token: no access token in %s", body)
+	}
+	return tr.AccessToken, nil
 }
 
 // get fetches url and fails unless aksid answers 200.

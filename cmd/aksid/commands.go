@@ -73,20 +73,35 @@ func spCmd() *cobra.Command {
 	sp := &cobra.Command{Use: "sp", Short: "Manage service principals"}
 	create := &cobra.Command{Use: "create", Short: "Create an app registration, its service principal and a client secret", Args: cobra.NoArgs}
 	name := create.Flags().String("name", "", "display name (required)")
-	years := create.Flags().Int("years", 1, "secret lifetime in years on aksid's clock")
+	years := create.Flags().Int("years", 1, "credential lifetime in years on aksid's clock")
+	createCert := create.Flags().Bool("create-cert", false, "register a new self-signed certificate instead of a secret")
+	certFile := create.Flags().String("cert-file", "", "where --create-cert writes the key and certificate (default ~/aksid-sp-*.pem)")
 	dir := dataDirFlag(create)
 	_ = create.MarkFlagRequired("name")
 	create.RunE = func(cmd *cobra.Command, _ []string) error {
+		var certDER []byte
+		var written string
+		if *createCert {
+			var err error
+			if certDER, written, err = newCertFile(*name, max(*years, 1), *certFile); err != nil {
+				return err
+			}
+		}
 		var out app.CreatedSP
+		req := admin.SPRequest{Name: *name, Years: *years, CertificateDER: certDER}
 		err := withOps(cmd.Context(), app.DataDir(*dir), func(c *app.AdminClient) error {
-			return c.Do(cmd.Context(), "POST", "/aksid/admin/sp", admin.SPRequest{Name: *name, Years: *years}, &out)
+			return c.Do(cmd.Context(), "POST", "/aksid/admin/sp", req, &out)
 		}, func(o *app.Ops) (err error) {
-			out, err = o.CreateSP(cmd.Context(), *name, *years)
+			out, err = o.CreateSP(cmd.Context(), req.Name, req.Years, req.CertificateDER)
 			return err
 		})
 		if err != nil {
+			if written != "" {
+				_ = os.Remove(written)
+			}
 			return err
 		}
+		out.CertFile = written
 		return printJSON(cmd, out)
 	}
 	sp.AddCommand(create)

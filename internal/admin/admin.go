@@ -21,7 +21,7 @@ type Ops[C, S any] interface {
 	AdvanceClock(ctx context.Context, d time.Duration) (C, error)
 	SetClock(ctx context.Context, t time.Time) (C, error)
 	ResetClock(ctx context.Context) (C, error)
-	CreateSP(ctx context.Context, name string, years int) (S, error)
+	CreateSP(ctx context.Context, name string, years int, certDER []byte) (S, error)
 	RotateKeys(ctx context.Context) error
 }
 
@@ -37,6 +37,8 @@ type ClockRequest struct {
 type SPRequest struct {
 	Name  string `json:"name"`
 	Years int    `json:"years"`
+	// CertificateDER registers this certificate instead of a secret.
+	CertificateDER []byte `json:"certificateDer,omitempty"`
 }
 
 // Register adds the admin routes, guarded by token and loopback origin.
@@ -94,7 +96,7 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {name, years}")
 			return
 		}
-		sp, err := ops.CreateSP(r.Context(), req.Name, req.Years)
+		sp, err := ops.CreateSP(r.Context(), req.Name, req.Years, req.CertificateDER)
 		respond(w, sp, err)
 	}))
 	mux.HandleFunc("POST /aksid/admin/keys/rotate", guard(func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -101,24 +103,42 @@ func (o *Ops) refreshClock(ctx context.Context) error {
 // CreatedSP is what `aksid sp create` prints, shaped like
 // `az ad sp create-for-rbac`.
 type CreatedSP struct {
-	AppID       string `json:"appId"`
-	DisplayName string `json:"displayName"`
-	Password    string `json:"password"`
-	Tenant      string `json:"tenant"`
+	AppID       string  `json:"appId"`
+	DisplayName string  `json:"displayName"`
+	CertFile    string  `json:"fileWithCertAndPrivateKey,omitempty"`
+	Password    *string `json:"password"`
+	Tenant      string  `json:"tenant"`
 }
 
-// CreateSP registers an application with a service principal and a
-// client secret valid for years (one by default) on aksid's clock.
-func (o *Ops) CreateSP(ctx context.Context, name string, years int) (CreatedSP, error) {
+// CreateSP registers an application with a service principal and either
+// a client secret valid for years (one by default) on aksid's clock or,
+// when certDER is given, that certificate (its key stays with the caller).
+func (o *Ops) CreateSP(ctx context.Context, name string, years int, certDER []byte) (CreatedSP, error) {
 	if years <= 0 {
 		years = 1
 	}
 	if years > 100 {
 		return CreatedSP{}, fmt.Errorf("%w: years must be between 1 and 100", directory.ErrInvalidArgument)
 	}
+	var cert *x509.Certificate
+	if certDER != nil {
+		var err error
+		if cert, err = x509.ParseCertificate(certDER); err != nil {
+			return CreatedSP{}, fmt.Errorf("%w: certificate: %v", directory.ErrInvalidArgument, err)
+		}
+		if _, ok := cert.PublicKey.(*rsa.PublicKey); !ok {
+			return CreatedSP{}, fmt.Errorf("%w: certificate key must be RSA, as Entra requires", directory.ErrInvalidArgument)
+		}
+	}
 	app, _, err := o.dir.CreateApplication(ctx, bootstrap.TenantID, directory.ApplicationSpec{DisplayName: name})
 	if err != nil {
 		return CreatedSP{}, err
+	}
+	if cert != nil {
+		if _, err := o.dir.AddCertificate(ctx, app.AppID, name, cert); err != nil {
+			return CreatedSP{}, err
+		}
+		return CreatedSP{AppID: app.AppID, DisplayName: app.DisplayName, Tenant: bootstrap.TenantID}, nil
 	}
 	start := o.clk.Now().UTC()
 	_, secret, err := o.dir.AddPassword(ctx, app.AppID, directory.PasswordSpec{DisplayName: "rbac",
@@ -126,7 +146,7 @@ func (o *Ops) CreateSP(ctx context.Context, name string, years int) (CreatedSP, 
 	if err != nil {
 		return CreatedSP{}, err
 	}
-	return CreatedSP{AppID: app.AppID, DisplayName: app.DisplayName, Password: secret, Tenant: bootstrap.TenantID}, nil
+	return CreatedSP{AppID: app.AppID, DisplayName: app.DisplayName, Password: &secret, Tenant: bootstrap.TenantID}, nil
 }
 
 // RotateKeys rotates the token signing key now.

@@ -1,0 +1,20 @@
+package app
+
+import (
+	"crypto/x509"
+	"os"
+	"testing"
+)
+
+func caPool(t *testing.T, path string) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := x509.NewCertPool()
+	if !p.AppendCertsFromPEM(pem) {
+		t.Fatal("no CA in " + path)
+	}
+	return p
+}

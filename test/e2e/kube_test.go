@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apiserver/pkg/apis/apiserver"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/plugin/pkg/authenticator/token/oidc"
+)
+
+type kubeAuthn struct {
+	authenticator.Token
+}
+
+type caBytes []byte
+
+func (c caBytes) CurrentCABundleContent() []byte { return c }
+
+// newKubeAuthenticator configures Kubernetes' JWT authenticator as an API
+// server would for AKS: issuer = the v1 issuer of the tenant (discovery
+// fetched from aksid), audience = the AKS server application, username
+// and uid from oid.
+func newKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
+	t.Helper()
+	ca, err := os.ReadFile(in.env["SSL_CERT_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := ""
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	a, err := oidc.New(ctx, oidc.Options{
+		JWTAuthenticator: apiserver.JWTAuthenticator{
+			Issuer: apiserver.Issuer{URL: in.url + "/" + in.env["AZURE_TENANT_ID"] + "/", Audiences: []string{aksServerApp}},
+			ClaimMappings: apiserver.ClaimMappings{
+				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
+				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
+			},
+		},
+		CAContentProvider: caBytes(ca),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Initialisation is asynchronous: wait until discovery has been read.
+	deadline := time.Now().Add(30 * time.Second)
+	for a.HealthCheck() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("authenticator never initialised: %v", a.HealthCheck())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return &kubeAuthn{Token: a}
+}
+
+// expectUser asserts the token authenticates as username = uid = oid.
+func (k *kubeAuthn) expectUser(t *testing.T, token, oid string) {
+	t.Helper()
+	resp, ok, err := k.AuthenticateToken(context.Background(), token)
+	if err != nil || !ok {
+		t.Fatalf("kubernetes rejected the token: ok=%v err=%v", ok, err)
+	}
+	if resp.User.GetName() != oid || resp.User.GetUID() != oid {
+		t.Fatalf("kubernetes user %q uid %q, want %q", resp.User.GetName(), resp.User.GetUID(), oid)
+	}
+}
+
+// expectRejected asserts the token does not authenticate.
+func (k *kubeAuthn) expectRejected(t *testing.T, token, why string) {
+	t.Helper()
+	_, ok, err := k.AuthenticateToken(context.Background(), token)
+	if ok {
+		t.Fatalf("kubernetes accepted a token that %s", why)
+	}
+	if err != nil && strings.Contains(err.Error(), "not initialized") {
+		t.Fatalf("authenticator not ready: %v", err)
+	}
+}
