@@ -81,7 +81,7 @@ func start(t *testing.T, dataDir string, args ...string) *instance {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("aksid did not start: %s", in.logs.String())
+			t.Fatalf("aksid did not start: %s", in.logText())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
