@@ -22,12 +22,11 @@ const (
 // Ops are the operator's actions, run by the admin endpoints of a running
 // server or directly on the store when none runs.
 type Ops struct {
-	st    store.Store
-	dir   *directory.Directory
-	clk   *clock.Virtual
-	wall  clock.Clock
-	keys  interface{ Rotate(context.Context) error }
-	years int
+	st   store.Store
+	dir  *directory.Directory
+	clk  *clock.Virtual
+	wall clock.Clock
+	keys interface{ Rotate(context.Context) error }
 }
 
 // ClockState describes aksid's clock.

@@ -96,7 +96,9 @@ func TestRealClientsGetTokens(t *testing.T) {
 
 	t.Run("azidentity ClientSecretCredential", func(t *testing.T) {
 		cred := in.secretCredential(t, secretSP.AppID, secretSP.Password)
-		check(t, getToken(t, cred, armScope).Token, "https://management.core.windows.net/", secretSP.AppID, "1")
+		arm := getToken(t, cred, armScope).Token
+		check(t, arm, "https://management.core.windows.net/", secretSP.AppID, "1")
+		authn.expectRejected(t, arm, "is meant for ARM, not the AKS server application")
 		aks := getToken(t, cred, aksServerApp+"/.default")
 		check(t, aks.Token, aksServerApp, secretSP.AppID, "1")
 		if time.Until(aks.ExpiresOn) < 55*time.Minute {

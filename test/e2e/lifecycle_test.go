@@ -92,6 +92,16 @@ func TestRestartKeepsState(t *testing.T) {
 	}
 	authn := newKubeAuthenticator(t, again)
 	authn.expectUser(t, before, claimsOf(t, before)["oid"].(string))
+	for _, logs := range []string{in.logText(), again.logText()} {
+		for _, secret := range []string{sp.Password, "bad8Q~secret", in.env["AZURE_CLIENT_SECRET"]} {
+			if strings.Contains(logs, secret) {
+				t.Fatal("a secret reached the log")
+			}
+		}
+		if !strings.Contains(logs, "code=7000215") {
+			t.Fatal("refusals are not logged")
+		}
+	}
 }
 
 // TestClockAdvanceExpiresSecrets: after `aksid clock advance 366d` a

@@ -199,7 +199,7 @@ func runCRUD(t *testing.T, open func(t *testing.T) store.Store) {
 		update(t, s, func(_ context.Context, tx store.Tx) error {
 			for k, v := range vals {
 				if err := tx.Create(kind, k, v); err != nil {
-					return fmt.Errorf("Create %s: %w", k, err)
+					return fmt.Errorf("create %s: %w", k, err)
 				}
 			}
 			return nil

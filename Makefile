@@ -1,0 +1,26 @@
+# `make test` is the one command that installs what the tests need and runs
+# them all (CI runs it through .ci/run).
+GO              ?= go
+GOBIN           := $(shell $(GO) env GOPATH)/bin
+STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: test deps lint unit bench
+
+test: deps lint unit
+
+# Tools the tests use. Later issues add the real az (apt-get), kubelogin
+# (go install) and Chromium here.
+deps:
+	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Performance figures (not part of `make test`): ratios and targets printed.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench/

@@ -1,0 +1,126 @@
+package directory
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/store"
+	"github.com/aksid/aksid/internal/store/sqlite"
+)
+
+func newDir(t *testing.T) (*Directory, store.Store, *clock.Virtual) {
+	t.Helper()
+	st, err := sqlite.OpenMemory(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := clock.NewVirtual(clock.Wall{}, 0)
+	d := New(st, clk, rand.Reader)
+	if err := d.EnsureTenant(context.Background(), Tenant{ID: "11111111-2222-3333-4444-555555555555", DisplayName: "t",
+		DefaultDomain: "t.test", Domains: []string{"t.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	return d, st, clk
+}
+
+var entraSecret = regexp.MustCompile(`^[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{34}$`)
+
+func TestSecretsAreShownOnceAndStoredOnlyAsHashes(t *testing.T) {
+	d, st, clk := newDir(t)
+	ctx := context.Background()
+	app, sp, err := d.CreateApplication(ctx, "11111111-2222-3333-4444-555555555555", ApplicationSpec{DisplayName: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.AppID != app.AppID || sp.ObjectID == app.ObjectID || sp.ServicePrincipalType != "Application" {
+		t.Fatalf("sp %+v", sp)
+	}
+	cred, secret, err := d.AddPassword(ctx, app.AppID, PasswordSpec{DisplayName: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !entraSecret.MatchString(secret) || cred.Hint != secret[:3] {
+		t.Fatalf("secret %q hint %q", secret, cred.Hint)
+	}
+	if got := cred.EndDateTime.Sub(cred.StartDateTime); got != 365*24*time.Hour {
+		t.Fatalf("default lifetime %v", got)
+	}
+	// Nothing in the store holds the secret in clear.
+	_ = st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, kind := range []string{kindApp, kindSP, kindAppURI, kindTenant} {
+			items, _ := tx.List(kind, "")
+			for _, it := range items {
+				if bytes.Contains(it.Value, []byte(secret)) {
+					t.Errorf("%s/%s holds the secret", kind, it.Key)
+				}
+			}
+		}
+		return nil
+	})
+	stored, _ := d.Application(ctx, app.AppID)
+	if _, err := CheckSecret(stored, secret, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckSecret(stored, secret+"x", clk.Now()); !errors.Is(err, ErrSecretInvalid) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	if _, err := CheckSecret(stored, secret, clk.Now().AddDate(1, 0, 1)); !errors.Is(err, ErrSecretExpired) {
+		t.Fatalf("expired secret: %v", err)
+	}
+	if _, _, err := d.AddPassword(ctx, "00000000-0000-0000-0000-00000000abcd", PasswordSpec{}); !errors.Is(err, ErrApplicationNotFound) {
+		t.Fatalf("unknown app: %v", err)
+	}
+}
+
+func TestUserPasswordsUseArgon2id(t *testing.T) {
+	d, _, _ := newDir(t)
+	u, err := d.EnsureUser(context.Background(), "11111111-2222-3333-4444-555555555555",
+		UserSpec{UserPrincipalName: "Alice@t.test", DisplayName: "Alice", Password: "correct horse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$`).MatchString(u.PasswordHash) {
+		t.Fatalf("hash %q", u.PasswordHash)
+	}
+	if !CheckPassword(u, "correct horse") || CheckPassword(u, "correct horsf") {
+		t.Fatal("password check")
+	}
+	if again, err := d.UserByUPN(context.Background(), "alice@T.TEST"); err != nil || again.ObjectID != u.ObjectID {
+		t.Fatalf("case-insensitive UPN: %v", err)
+	}
+}
+
+func TestTenantAndResourceLookup(t *testing.T) {
+	d, _, _ := newDir(t)
+	ctx := context.Background()
+	tid := "11111111-2222-3333-4444-555555555555"
+	if err := d.EnsureFirstParty(ctx, tid); err != nil {
+		t.Fatal(err)
+	}
+	if tn, err := d.Tenant(ctx, "T.TEST"); err != nil || tn.ID != tid {
+		t.Fatalf("by domain: %v", err)
+	}
+	if _, err := d.Tenant(ctx, "nowhere.test"); !errors.Is(err, ErrTenantNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+	for _, res := range []string{"https://management.core.windows.net/", "https://management.azure.com", "HTTPS://GRAPH.MICROSOFT.COM/", AKSServerApp} {
+		l, err := d.ClientAndResource(ctx, tid, AzureCLIApp, res)
+		if err != nil || l.ClientErr != nil || l.ResourceErr != nil {
+			t.Fatalf("%s: %v %v %v", res, err, l.ClientErr, l.ResourceErr)
+		}
+	}
+	l, _ := d.ClientAndResource(ctx, tid, AzureCLIApp, "https://nothing.test")
+	if !errors.Is(l.ResourceErr, ErrApplicationNotFound) {
+		t.Fatalf("unknown resource: %v", l.ResourceErr)
+	}
+	if _, _, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "dup", IdentifierURIs: []string{"https://graph.microsoft.com/"}}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("duplicate identifier URI: %v", err)
+	}
+}
