@@ -24,6 +24,10 @@ func errTenantNotFound(tenant string) *Error {
 	return newErr("invalid_tenant", 90002, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", tenant)
 }
 
+func errNoTenantInfo() *Error {
+	return newErr("invalid_request", 50059, "No tenant-identifying information found in either the request or implied by any provided credentials.")
+}
+
 func errMissingParam(name string) *Error {
 	return newErr("invalid_request", 900144, "The request body must contain the following parameter: '%s'.", name)
 }

@@ -39,6 +39,8 @@ func TestRefusalsCarryEntraCodes(t *testing.T) {
 	}{
 		{"unknown tenant", V2, "99999999-2222-3333-4444-555555555555", ok, "invalid_tenant", 90002},
 		{"unknown tenant domain", V2, "nowhere.example", ok, "invalid_tenant", 90002},
+		{"common tenant for an app token", V2, "common", ok, "invalid_request", 50059},
+		{"organizations tenant v1", V1, "organizations", e.secretForm(directory.AKSServerApp, V1), "invalid_request", 50059},
 		{"unknown client", V2, testTenant, with(ok, "client_id", "0b0b0b0b-2222-3333-4444-555555555555"), "unauthorized_client", 700016},
 		{"malformed client id", V2, testTenant, with(ok, "client_id", "not-a-guid"), "unauthorized_client", 700038},
 		{"nil client id", V2, testTenant, with(ok, "client_id", "00000000-0000-0000-0000-000000000000"), "unauthorized_client", 700038},

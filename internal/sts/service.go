@@ -133,6 +133,11 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 	if err != nil || id == uuid.Nil || len(clientID) != 36 {
 		return nil, errInvalidAppID(clientID)
 	}
+	switch strings.ToLower(req.Tenant) {
+	case "common", "organizations", "consumers":
+		// App-only grants need a tenant; Entra will not guess one.
+		return nil, errNoTenantInfo()
+	}
 	tenant, err := s.resolveTenant(ctx, req.Tenant)
 	if err != nil {
 		return nil, err
