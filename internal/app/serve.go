@@ -178,6 +178,7 @@ func (r *Running) maintain(ctx context.Context, every time.Duration, svc *sts.Se
 		if err := r.Keys.Refresh(ctx); err != nil {
 			log.Error("key refresh failed", "err", err)
 		}
+		r.Ops.dir.ForgetCached()
 		if err := r.Ops.refreshClock(ctx); err != nil {
 			log.Error("clock refresh failed", "err", err)
 		}

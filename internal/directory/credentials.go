@@ -114,7 +114,7 @@ func (d *Directory) AddCertificate(ctx context.Context, appID, displayName strin
 }
 
 func (d *Directory) updateApp(ctx context.Context, appID string, fn func(*Application) error) error {
-	return d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	return d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var app Application
 		if err := store.GetJSON(tx, kindApp, strings.ToLower(appID), &app); err != nil {
 			if errors.Is(err, store.ErrNotFound) {

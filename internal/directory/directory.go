@@ -15,15 +15,22 @@ import (
 
 // Directory reads and changes directory objects in a store.
 type Directory struct {
-	st   store.Store
-	clk  clock.Clock
-	rand io.Reader
+	st    store.Store
+	clk   clock.Clock
+	rand  io.Reader
+	cache readCache
 }
 
 // New returns a directory over st whose dates come from clk (aksid's
 // clock) and whose secrets and IDs come from random.
 func New(st store.Store, clk clock.Clock, random io.Reader) *Directory {
 	return &Directory{st: st, clk: clk, rand: random}
+}
+
+// update runs a write and forgets cached reads it may have changed.
+func (d *Directory) update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	defer d.ForgetCached()
+	return d.st.Update(ctx, fn)
 }
 
 func (d *Directory) newID() string {
@@ -40,7 +47,7 @@ func (d *Directory) EnsureTenant(ctx context.Context, t Tenant) error {
 	if _, err := d.Tenant(ctx, t.ID); err == nil {
 		return nil // the common case at start: no write transaction
 	}
-	return d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	return d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.Get(kindTenant, t.ID); err == nil {
 			return nil
 		}
@@ -110,7 +117,7 @@ func (d *Directory) CreateApplication(ctx context.Context, tenantID string, spec
 		app.IdentifierURIs = []string{}
 	}
 	var sp ServicePrincipal
-	err := d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.Get(kindTenant, tenantID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return ErrTenantNotFound
@@ -145,7 +152,7 @@ func (d *Directory) EnsureServicePrincipal(ctx context.Context, tenantID, appID 
 		return sp, nil
 	}
 	var sp ServicePrincipal
-	err := d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := store.GetJSON(tx, kindSP, tenantID+"/"+appID, &sp); err == nil {
 			return nil
 		}
@@ -217,9 +224,14 @@ type Resource struct {
 // tenantID. Either error is reported through the returned lookup's fields.
 func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, resource string) (Lookup, error) {
 	var l Lookup
+	cached := false
+	gen := d.cache.generation()
+	if resource != "" {
+		l.Resource, cached = d.cache.resource(tenantID, resource)
+	}
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		l.ClientErr = readPair(tx, tenantID, strings.ToLower(clientID), &l.Client.App, &l.Client.SP)
-		if resource == "" {
+		if resource == "" || cached {
 			return nil
 		}
 		appID, err := resolveResource(tx, resource)
@@ -228,6 +240,13 @@ func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, r
 			return nil
 		}
 		l.ResourceErr = readPair(tx, tenantID, appID, &l.Resource.App, &l.Resource.SP)
+		if l.ResourceErr == nil {
+			// Resources are cached without their credentials: the token
+			// path never needs them, and they change with every reset.
+			r := l.Resource
+			r.App.PasswordCredentials, r.App.KeyCredentials = nil, nil
+			d.cache.putResource(gen, tenantID, resource, r)
+		}
 		return nil
 	})
 	return l, err

@@ -124,3 +124,37 @@ func TestTenantAndResourceLookup(t *testing.T) {
 		t.Fatalf("duplicate identifier URI: %v", err)
 	}
 }
+
+func TestCachedReadsFollowWrites(t *testing.T) {
+	d, st, _ := newDir(t)
+	ctx := context.Background()
+	tid := "11111111-2222-3333-4444-555555555555"
+	if err := d.EnsureFirstParty(ctx, tid); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := d.ClientAndResource(ctx, tid, AzureCLIApp, "api://later")
+	if !errors.Is(l.ResourceErr, ErrApplicationNotFound) {
+		t.Fatal("resource exists too early")
+	}
+	// A write through this directory is seen at once.
+	api, _, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "later", IdentifierURIs: []string{"api://later"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := d.ClientAndResource(ctx, tid, AzureCLIApp, "api://later"); l.ResourceErr != nil || l.Resource.App.AppID != api.AppID {
+		t.Fatalf("new resource not seen: %v", l.ResourceErr)
+	}
+	// A second directory on the same store (another process) sees a
+	// change made elsewhere once it forgets its cache.
+	other := New(st, clock.Wall{}, rand.Reader)
+	if tn, err := other.CachedTenant(ctx, "t.test"); err != nil || tn.DisplayName != "t" {
+		t.Fatal(err)
+	}
+	if err := d.EnsureTenant(ctx, Tenant{ID: "99999999-2222-3333-4444-555555555555", DisplayName: "n", Domains: []string{"n.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	other.ForgetCached()
+	if _, err := other.CachedTenant(ctx, "n.test"); err != nil {
+		t.Fatalf("new tenant not seen after ForgetCached: %v", err)
+	}
+}

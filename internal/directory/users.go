@@ -46,7 +46,7 @@ func (d *Directory) EnsureUser(ctx context.Context, tenantID string, spec UserSp
 	}
 	u := User{ObjectID: d.newID(), TenantID: tenantID, UserPrincipalName: spec.UserPrincipalName,
 		DisplayName: spec.DisplayName, AccountEnabled: true, PasswordHash: hash, Created: d.clk.Now().UTC()}
-	err = d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err = d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.Create(kindUserUPN, strings.ToLower(u.UserPrincipalName), []byte(tenantID+"/"+u.ObjectID)); err != nil {
 			return err
 		}

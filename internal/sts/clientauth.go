@@ -198,7 +198,7 @@ func (s *Service) audienceOK(ctx context.Context, r *grantRequest, aud jwt.Audie
 		if strings.EqualFold(seg, r.Tenant) {
 			return true
 		}
-		if t, err := s.dir.Tenant(ctx, seg); err == nil && t.ID == r.tenant.ID {
+		if t, err := s.dir.CachedTenant(ctx, seg); err == nil && t.ID == r.tenant.ID {
 			return true
 		}
 	}

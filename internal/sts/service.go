@@ -63,7 +63,10 @@ type TokenResponse struct {
 
 // DirectoryReader is what the token service reads from the directory.
 type DirectoryReader interface {
-	Tenant(ctx context.Context, idOrDomain string) (directory.Tenant, error)
+	// CachedTenant may answer from memory: tenants change rarely.
+	CachedTenant(ctx context.Context, idOrDomain string) (directory.Tenant, error)
+	// ClientAndResource reads the client from the store (its credentials
+	// may have just changed); the resource may come from memory.
 	ClientAndResource(ctx context.Context, tenantID, clientID, resource string) (directory.Lookup, error)
 }
 
@@ -147,7 +150,7 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 }
 
 func (s *Service) resolveTenant(ctx context.Context, segment string) (directory.Tenant, error) {
-	t, err := s.dir.Tenant(ctx, segment)
+	t, err := s.dir.CachedTenant(ctx, segment)
 	if errors.Is(err, directory.ErrTenantNotFound) {
 		return directory.Tenant{}, errTenantNotFound(segment)
 	}

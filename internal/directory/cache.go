@@ -1,0 +1,85 @@
+package directory
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// readCache keeps tenants and resource applications in memory so that the
+// token path reads only the calling client from the store. Writes through
+// this Directory clear it at once; writes by other processes (replicas,
+// the CLI) are picked up when the server calls ForgetCached on its
+// refresh tick, like Entra's own replication delay.
+type readCache struct {
+	mu        sync.RWMutex
+	gen       uint64              // bumped by every forget; a read that raced one is not cached
+	tenants   map[string]Tenant   // lower-case GUID or domain → tenant
+	resources map[string]Resource // tenantID + "\x00" + normalized resource → resource
+}
+
+func (c *readCache) tenant(seg string) (Tenant, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.tenants[strings.ToLower(seg)]
+	return t, ok
+}
+
+func (c *readCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+func (c *readCache) putTenant(gen uint64, seg string, t Tenant) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.tenants == nil {
+		c.tenants = map[string]Tenant{}
+	}
+	c.tenants[strings.ToLower(seg)] = t
+}
+
+func (c *readCache) resource(tenantID, res string) (Resource, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r, ok := c.resources[tenantID+"\x00"+NormalizeURI(res)]
+	return r, ok
+}
+
+func (c *readCache) putResource(gen uint64, tenantID, res string, r Resource) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.resources == nil {
+		c.resources = map[string]Resource{}
+	}
+	c.resources[tenantID+"\x00"+NormalizeURI(res)] = r
+}
+
+// ForgetCached drops cached tenants and resources so the next reads see
+// changes other processes made.
+func (d *Directory) ForgetCached() {
+	d.cache.mu.Lock()
+	d.cache.tenants, d.cache.resources = nil, nil
+	d.cache.gen++
+	d.cache.mu.Unlock()
+}
+
+// CachedTenant is Tenant served from memory after the first read.
+func (d *Directory) CachedTenant(ctx context.Context, idOrDomain string) (Tenant, error) {
+	if t, ok := d.cache.tenant(idOrDomain); ok {
+		return t, nil
+	}
+	gen := d.cache.generation()
+	t, err := d.Tenant(ctx, idOrDomain)
+	if err == nil {
+		d.cache.putTenant(gen, idOrDomain, t)
+	}
+	return t, err
+}
