@@ -355,23 +355,3 @@ func (k *Keys) Sign(payload []byte) (string, error) {
 	}
 	return obj.CompactSerialize()
 }
-
-// Run rotates and refreshes on every tick until ctx ends. Errors are
-// reported to onErr and retried on the next tick.
-func (k *Keys) Run(ctx context.Context, every time.Duration, onErr func(error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := k.RotateIfDue(ctx); err != nil {
-				onErr(err)
-			}
-			if err := k.Refresh(ctx); err != nil {
-				onErr(err)
-			}
-		}
-	}
-}
