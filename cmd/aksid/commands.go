@@ -58,8 +58,13 @@ func serveCmd() *cobra.Command {
 func envCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "env", Short: "Print shell export lines that point clients at aksid", Args: cobra.NoArgs}
 	dir := dataDirFlag(cmd)
+	direct := cmd.Flags().Bool("direct", false, "custom-cloud mode: clients talk to aksid's own URL (with `aksid az-cloud` for az)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		out, err := app.DataDir(*dir).Env()
+		dd := app.DataDir(*dir)
+		out, err := dd.Env()
+		if *direct {
+			out, err = dd.DirectEnv()
+		}
 		if err != nil {
 			return err
 		}

@@ -117,13 +117,10 @@ func (dd DataDir) Env() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	url := "https://127.0.0.1:8443"
-	if info, ok := dd.RunningServer(); ok {
-		url = info.URL
-	}
+	url := dd.url()
 	c := bootstrap.CredentialsFor(kr)
 	ca := dd.Path("ca.pem")
-	lines := [][2]string{
+	return exportLines([][2]string{
 		{"AZURE_TENANT_ID", c.TenantID},
 		{"AZURE_CLIENT_ID", c.ClientID},
 		{"AZURE_CLIENT_SECRET", c.ClientSecret},
@@ -132,12 +129,7 @@ func (dd DataDir) Env() (string, error) {
 		{"AKSID_SUBSCRIPTION_ID", c.SubscriptionID},
 		{"SSL_CERT_FILE", ca},
 		{"REQUESTS_CA_BUNDLE", ca},
-	}
-	var b strings.Builder
-	for _, l := range lines {
-		fmt.Fprintf(&b, "export %s=%s\n", l[0], shellQuote(l[1]))
-	}
-	return b.String(), nil
+	}), nil
 }
 
 func shellQuote(s string) string {

@@ -17,7 +17,7 @@ func (g clientCredentials) Issue(ctx context.Context, r *grantRequest) (*TokenRe
 		return nil, err
 	}
 	r.resource = resource
-	look, err := g.s.dir.ClientAndResource(ctx, r.tenant.ID, r.clientID, resource)
+	look, err := g.s.dir.ClientAndResource(ctx, r.tenant.ID, r.clientID, lookupName(r.TokenRequest, resource))
 	if err != nil {
 		return nil, err
 	}
@@ -38,4 +38,18 @@ func (g clientCredentials) Issue(ctx context.Context, r *grantRequest) (*TokenRe
 		return nil, look.ResourceErr
 	}
 	return g.s.issueAppToken(r, look.Client, look.Resource, acr)
+}
+
+// lookupName maps the resource to the application that answers for it.
+// In custom-cloud mode az asks for Graph tokens with aksid's own base URL
+// as the resource (its microsoftGraphResourceId), so that base is Graph;
+// the token's audience stays the string asked for.
+func lookupName(req *TokenRequest, resource string) string {
+	n := directory.NormalizeURI(resource)
+	for _, b := range req.LoginBases {
+		if n == directory.NormalizeURI(b) {
+			return directory.MicrosoftGraphApp
+		}
+	}
+	return resource
 }

@@ -355,3 +355,15 @@ func (k *Keys) Sign(payload []byte) (string, error) {
 	}
 	return obj.CompactSerialize()
 }
+
+// VerifyKey returns a published key, re-reading the store once when the
+// kid is unknown (another replica may have rotated).
+func (k *Keys) VerifyKey(ctx context.Context, kid string) (*rsa.PublicKey, bool) {
+	if pub, ok := k.PublicKey(kid); ok {
+		return pub, true
+	}
+	if err := k.Refresh(ctx); err != nil {
+		return nil, false
+	}
+	return k.PublicKey(kid)
+}

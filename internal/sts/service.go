@@ -63,6 +63,7 @@ type TokenResponse struct {
 
 // DirectoryReader is what the token service reads from the directory.
 type DirectoryReader interface {
+	Application(ctx context.Context, appID string) (directory.Application, error)
 	// CachedTenant may answer from memory: tenants change rarely.
 	CachedTenant(ctx context.Context, idOrDomain string) (directory.Tenant, error)
 	// ClientAndResource reads the client from the store (its credentials
@@ -136,14 +137,27 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 	if err != nil || id == uuid.Nil || len(clientID) != 36 {
 		return nil, errInvalidAppID(clientID)
 	}
+	var tenant directory.Tenant
 	switch strings.ToLower(req.Tenant) {
 	case "common", "organizations", "consumers":
 		// App-only grants need a tenant; Entra will not guess one.
 		return nil, errNoTenantInfo()
-	}
-	tenant, err := s.resolveTenant(ctx, req.Tenant)
-	if err != nil {
-		return nil, err
+	case "adfs":
+		// az's custom-cloud authority (…/adfs) names no tenant: the
+		// client's home tenant is the one it signs in to.
+		app, err := s.dir.Application(ctx, id.String())
+		if errors.Is(err, directory.ErrApplicationNotFound) {
+			return nil, errClientNotFound(id.String(), "adfs")
+		} else if err != nil {
+			return nil, err
+		}
+		if tenant, err = s.resolveTenant(ctx, app.TenantID); err != nil {
+			return nil, err
+		}
+	default:
+		if tenant, err = s.resolveTenant(ctx, req.Tenant); err != nil {
+			return nil, err
+		}
 	}
 	gr := &grantRequest{TokenRequest: req, tenant: tenant, clientID: id.String()}
 	return g.Issue(ctx, gr)
@@ -161,7 +175,7 @@ func (s *Service) resolveTenant(ctx context.Context, segment string) (directory.
 // (discovery); common and organizations resolve to the zero tenant.
 func (s *Service) ResolveTenant(ctx context.Context, segment string) (directory.Tenant, error) {
 	switch strings.ToLower(segment) {
-	case "common", "organizations", "consumers":
+	case "common", "organizations", "consumers", "adfs":
 		return directory.Tenant{}, nil
 	}
 	return s.resolveTenant(ctx, segment)

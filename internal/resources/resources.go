@@ -1,0 +1,277 @@
+// Package resources holds Resource Manager's own objects: tenants, subscriptions, resource groups, the generic resource index, providers and preview features.
+package resources
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aksid/aksid/internal/azerr"
+	"github.com/aksid/aksid/internal/bootstrap"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/store"
+)
+
+const (
+	kindGroup    = "resource_group" // lower(sub)/lower(name)
+	kindResource = "resource"       // lower(full id)
+)
+
+// Service reads and changes subscriptions, groups, resources, providers
+// and features.
+type Service struct {
+	st           store.Store
+	clk          clock.Clock
+	featureDelay time.Duration
+}
+
+// New returns the service; featureDelay is how long a preview feature
+// stays Registering on aksid's clock.
+func New(st store.Store, clk clock.Clock, featureDelay time.Duration) *Service {
+	return &Service{st: st, clk: clk, featureDelay: featureDelay}
+}
+
+// Subscription is an ARM subscription.
+type Subscription = bootstrap.Subscription
+
+// Subscriptions lists the tenant's subscriptions.
+func (s *Service) Subscriptions(ctx context.Context, tenantID string) ([]Subscription, error) {
+	var out []Subscription
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		items, err := tx.List(bootstrap.KindSubscription, "")
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			var sub Subscription
+			if err := store.GetJSON(tx, bootstrap.KindSubscription, it.Key, &sub); err != nil {
+				return err
+			}
+			if strings.EqualFold(sub.TenantID, tenantID) {
+				out = append(out, sub)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Subscription finds one subscription of the tenant.
+func (s *Service) Subscription(ctx context.Context, tenantID, id string) (Subscription, error) {
+	var sub Subscription
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, bootstrap.KindSubscription, strings.ToLower(id), &sub)
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !strings.EqualFold(sub.TenantID, tenantID)) {
+		return Subscription{}, azerr.New(azerr.NotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", id)
+	}
+	return sub, err
+}
+
+// Group is a resource group.
+type Group struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Type       string            `json:"type"`
+	Location   string            `json:"location"`
+	ManagedBy  string            `json:"managedBy,omitempty"`
+	Tags       map[string]string `json:"tags"`
+	Properties struct {
+		ProvisioningState string `json:"provisioningState"`
+	} `json:"properties"`
+}
+
+var groupName = regexp.MustCompile(`^[-\w\._\(\)]{1,90}$`)
+
+func groupKey(sub, name string) string { return strings.ToLower(sub) + "/" + strings.ToLower(name) }
+
+// GroupSpec is the body of a create-or-update.
+type GroupSpec struct {
+	Location  string
+	Tags      map[string]string
+	ManagedBy string
+}
+
+// PutGroup creates a group or updates its tags; the location of an
+// existing group cannot change. It tells whether the group was created.
+func (s *Service) PutGroup(ctx context.Context, sub, name string, spec GroupSpec) (Group, bool, error) {
+	if !groupName.MatchString(name) || strings.HasSuffix(name, ".") {
+		return Group{}, false, azerr.New(azerr.Invalid, "InvalidResourceGroup",
+			"The provided resource group name '%s' has these invalid characters: the name must be 1-90 characters of letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.", name)
+	}
+	loc, err := NormalizeLocation(spec.Location)
+	if err != nil {
+		return Group{}, false, azerr.New(azerr.Invalid, "LocationNotAvailableForResourceGroup",
+			"The provided location '%s' is not available for resource group. List of available regions is '%s'.", spec.Location, strings.Join(Locations(), ","))
+	}
+	var g Group
+	created := false
+	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		err := store.GetJSON(tx, kindGroup, groupKey(sub, name), &g)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			created = true
+			g = Group{ID: "/subscriptions/" + sub + "/resourceGroups/" + name, Name: name,
+				Type: "Microsoft.Resources/resourceGroups", Location: loc}
+			g.Properties.ProvisioningState = "Succeeded"
+		case err != nil:
+			return err
+		case !strings.EqualFold(g.Location, loc):
+			return azerr.New(azerr.Conflict, "InvalidResourceGroupLocation",
+				"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", loc, g.Location)
+		}
+		g.Tags = spec.Tags
+		if g.Tags == nil {
+			g.Tags = map[string]string{}
+		}
+		g.ManagedBy = spec.ManagedBy
+		return store.PutJSON(tx, kindGroup, groupKey(sub, name), g)
+	})
+	return g, created, err
+}
+
+func errGroupNotFound(name string) error {
+	return azerr.New(azerr.NotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", name)
+}
+
+// GetGroup finds a group.
+func (s *Service) GetGroup(ctx context.Context, sub, name string) (Group, error) {
+	var g Group
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, kindGroup, groupKey(sub, name), &g)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Group{}, errGroupNotFound(name)
+	}
+	return g, err
+}
+
+// PatchGroup replaces a group's tags (az group update --set tags…).
+func (s *Service) PatchGroup(ctx context.Context, sub, name string, tags map[string]string) (Group, error) {
+	var g Group
+	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := store.GetJSON(tx, kindGroup, groupKey(sub, name), &g); err != nil {
+			return err
+		}
+		if tags != nil {
+			g.Tags = tags
+		}
+		return store.PutJSON(tx, kindGroup, groupKey(sub, name), g)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Group{}, errGroupNotFound(name)
+	}
+	return g, err
+}
+
+// Groups lists a subscription's groups ordered by name.
+func (s *Service) Groups(ctx context.Context, sub string) ([]Group, error) {
+	var out []Group
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		items, err := tx.List(kindGroup, strings.ToLower(sub)+"/")
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			var g Group
+			if err := store.GetJSON(tx, kindGroup, it.Key, &g); err != nil {
+				return err
+			}
+			out = append(out, g)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteGroup deletes a group and every resource in it.
+func (s *Service) DeleteGroup(ctx context.Context, sub, name string) error {
+	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.Delete(kindGroup, groupKey(sub, name)); err != nil {
+			return err
+		}
+		items, err := tx.List(kindResource, strings.ToLower("/subscriptions/"+sub+"/resourcegroups/"+name+"/"))
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := tx.Delete(kindResource, it.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errGroupNotFound(name)
+	}
+	return err
+}
+
+// GenericResource is an entry in the resource index that
+// `GET /subscriptions/{s}/resources` lists; resource providers write it.
+type GenericResource struct {
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`
+	Type     string            `json:"type"`
+	Location string            `json:"location"`
+	Tags     map[string]string `json:"tags,omitempty"`
+}
+
+// IndexResource records r in the index (inside the provider's transaction).
+func IndexResource(tx store.Tx, r GenericResource) error {
+	return store.PutJSON(tx, kindResource, strings.ToLower(r.ID), r)
+}
+
+// UnindexResource removes id from the index.
+func UnindexResource(tx store.Tx, id string) error {
+	err := tx.Delete(kindResource, strings.ToLower(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// ListResources lists the index under scope (a subscription or group ID),
+// keeping those whose type equals resourceType when it is not empty.
+func (s *Service) ListResources(ctx context.Context, scope, resourceType string) ([]GenericResource, error) {
+	out := []GenericResource{}
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		items, err := tx.List(kindResource, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			var r GenericResource
+			if err := store.GetJSON(tx, kindResource, it.Key, &r); err != nil {
+				return err
+			}
+			if resourceType == "" || strings.EqualFold(r.Type, resourceType) {
+				out = append(out, r)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// locations are the public Azure regions aksid accepts.
+var locations = []string{"australiaeast", "brazilsouth", "canadacentral", "centralindia", "centralus", "eastasia",
+	"eastus", "eastus2", "francecentral", "germanywestcentral", "japaneast", "koreacentral", "northcentralus",
+	"northeurope", "norwayeast", "southafricanorth", "southcentralus", "southeastasia", "swedencentral",
+	"switzerlandnorth", "uaenorth", "uksouth", "ukwest", "westcentralus", "westeurope", "westus", "westus2", "westus3"}
+
+// Locations lists the accepted regions.
+func Locations() []string { return slices.Clone(locations) }
+
+// NormalizeLocation accepts "West US 2" or "westus2" and returns the
+// canonical short name.
+func NormalizeLocation(loc string) (string, error) {
+	n := strings.ToLower(strings.ReplaceAll(loc, " ", ""))
+	if slices.Contains(locations, n) {
+		return n, nil
+	}
+	return "", errors.New("unknown location")
+}
