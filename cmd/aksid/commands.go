@@ -29,6 +29,8 @@ func serveCmd() *cobra.Command {
 	rotation := cmd.Flags().Duration("key-rotation", 24*time.Hour, "how long a token signing key signs before rotation")
 	refresh := cmd.Flags().Duration("refresh", 10*time.Second, "how often to re-read keys and clock shared with other replicas")
 	quiet := cmd.Flags().Bool("quiet", false, "log warnings and errors only")
+	propagation := cmd.Flags().Duration("rbac-propagation", 0, "delay before new role assignments take effect, on aksid's clock (e.g. 60m)")
+	featureDelay := cmd.Flags().Duration("feature-delay", 5*time.Minute, "how long preview feature registration stays Registering, on aksid's clock")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		level := slog.LevelInfo
 		if *quiet {
@@ -36,7 +38,7 @@ func serveCmd() *cobra.Command {
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
-			KeyRotation: *rotation, Refresh: *refresh, Log: log})
+			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, Log: log})
 		if err != nil {
 			return err
 		}

@@ -15,12 +15,15 @@ import (
 	"time"
 
 	"github.com/aksid/aksid/internal/admin"
+	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/bootstrap"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/graph"
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/login"
 	"github.com/aksid/aksid/internal/pki"
+	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/server"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/sqlite"
@@ -33,9 +36,13 @@ type Config struct {
 	DataDir     string        // state directory
 	InMemory    bool          // keep the store in memory (keys and CA still in DataDir)
 	KeyRotation time.Duration // signing key period (default 24h)
-	Refresh     time.Duration // how often replicas re-read keys and clock (default 10s)
-	Out         io.Writer     // start-up banner
-	Log         *slog.Logger
+	// RBACPropagation delays new role assignments on aksid's clock.
+	RBACPropagation time.Duration
+	// FeatureDelay is how long a preview feature stays Registering.
+	FeatureDelay time.Duration
+	Refresh      time.Duration // how often replicas re-read keys and clock (default 10s)
+	Out          io.Writer     // start-up banner
+	Log          *slog.Logger
 }
 
 // Running is a started aksid.
@@ -48,6 +55,7 @@ type Running struct {
 	Keys    *sts.Keys
 	DataDir DataDir
 
+	rbac   *rbac.Service
 	srv    *http.Server
 	st     store.Store
 	cancel context.CancelFunc
@@ -137,11 +145,23 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	ops := &Ops{st: st, dir: dir, clk: vclock, wall: wall, keys: keys}
 	mux := http.NewServeMux()
 	login.New(svc, keys, server.DirectOrigin(url), cfg.Log).Register(mux)
+	router := server.NewRouter(mux)
+	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, server.DirectOrigin(url), cfg.Log)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
 
+	// Microsoft Graph face (/v1.0/…), on a mux of its own under the router.
+	graphMux := http.NewServeMux()
+	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall), Origin: server.DirectOrigin(url),
+		Wall: wall, Log: cfg.Log}).Register(graphMux)
+	router.Handle("v1.0", graphMux)
+
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &Running{URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
-		srv: server.New(mux, leaf, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
+	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
+		srv: server.New(router, leaf, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		err := r.srv.ServeTLS(ln, "", "")
 		if errors.Is(err, http.ErrServerClosed) {
@@ -179,6 +199,9 @@ func (r *Running) maintain(ctx context.Context, every time.Duration, svc *sts.Se
 			log.Error("key refresh failed", "err", err)
 		}
 		r.Ops.dir.ForgetCached()
+		if err := r.rbac.Refresh(ctx); err != nil {
+			log.Error("rbac refresh failed", "err", err)
+		}
 		if err := r.Ops.refreshClock(ctx); err != nil {
 			log.Error("clock refresh failed", "err", err)
 		}

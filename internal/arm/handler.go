@@ -15,6 +15,7 @@ import (
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/resources"
 )
 
@@ -44,40 +45,38 @@ type Tenants interface {
 
 // Handler serves the Resource Manager face.
 type Handler struct {
-	validator *authn.Validator
-	authz     Authorizer
-	groups    Groups
-	tenants   Tenants
-	res       *resources.Service
-	roles     RoleService
-	origin    func(*http.Request) login.Origin
-	log       *slog.Logger
+	validator  *authn.Validator
+	authz      Authorizer
+	groups     Groups
+	tenants    Tenants
+	res        *resources.Service
+	roles      RoleService
+	principals Principals
+	origin     func(*http.Request) login.Origin
+	log        *slog.Logger
 }
 
 // Deps are the handler's collaborators.
 type Deps struct {
-	Validator *authn.Validator
-	Authz     Authorizer
-	Groups    Groups
-	Tenants   Tenants
-	Resources *resources.Service
-	Roles     RoleService
-	Origin    func(*http.Request) login.Origin
-	Log       *slog.Logger
+	Validator  *authn.Validator
+	Authz      Authorizer
+	Groups     Groups
+	Tenants    Tenants
+	Resources  *resources.Service
+	Roles      RoleService
+	Principals Principals
+	Origin     func(*http.Request) login.Origin
+	Log        *slog.Logger
 }
 
 // New returns the ARM face.
 func New(d Deps) *Handler {
 	return &Handler{validator: d.Validator, authz: d.Authz, groups: d.Groups, tenants: d.Tenants, res: d.Resources,
-		roles: d.Roles, origin: d.Origin, log: d.Log}
+		roles: d.Roles, principals: d.Principals, origin: d.Origin, log: d.Log}
 }
 
-// Register routes ARM's path roots to the handler.
-func (h *Handler) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/subscriptions", "/subscriptions/", "/tenants", "/providers/", "/metadata/endpoints"} {
-		mux.Handle(p, h)
-	}
-}
+// Roots are the first path segments ARM owns.
+var Roots = []string{"subscriptions", "tenants", "providers", "metadata"}
 
 // call is one authenticated ARM request.
 type call struct {
@@ -178,19 +177,20 @@ func (h *Handler) allow(c *call, action, scope string) bool {
 // Denied is ARM's refusal for a missing permission.
 func Denied(p authn.Principal, action, scope string) *azerr.Error {
 	client := p.ObjectID
-	if p.Type == "app" && p.AppID != "" {
-		client = p.AppID
-	} else if p.UPN != "" {
+	if p.UPN != "" {
 		client = p.UPN
 	}
-	return azerr.New(azerr.Forbidden, "AuthorizationFailed",
-		"The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-		client, p.ObjectID, action, scope)
+	e := rbac.Denied(client, p.ObjectID, action, scope)
+	return &azerr.Error{Kind: azerr.Forbidden, Code: e.Code, Message: e.Message}
 }
 
 // fail renders domain refusals and logs anything else as internal.
 func (h *Handler) fail(c *call, err error) {
 	if e, ok := azerr.As(err); ok {
+		writeError(c.w, e)
+		return
+	}
+	if e, ok := domainError(err); ok {
 		writeError(c.w, e)
 		return
 	}

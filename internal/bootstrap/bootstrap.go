@@ -10,6 +10,7 @@ import (
 
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/store"
 )
 
@@ -34,7 +35,7 @@ const (
 // Store kinds the later ARM and RBAC faces own.
 const (
 	KindSubscription   = "subscription"
-	KindRoleAssignment = "role_assignment"
+	KindRoleAssignment = rbac.KindAssignment
 )
 
 // Deriver derives per-data-directory secret material from the master key.
@@ -69,15 +70,8 @@ type Subscription struct {
 	State          string `json:"state"`
 }
 
-// RoleAssignment records that a principal holds a role at a scope.
-type RoleAssignment struct {
-	ID               string    `json:"id"`
-	Scope            string    `json:"scope"`
-	RoleDefinitionID string    `json:"roleDefinitionId"`
-	PrincipalID      string    `json:"principalId"`
-	PrincipalType    string    `json:"principalType"`
-	Created          time.Time `json:"createdOn"`
-}
+// RoleAssignment records that a principal holds a role at a scope; rbac owns the type.
+type RoleAssignment = rbac.Assignment
 
 // Ensure creates whatever of the bootstrap state is missing.
 func Ensure(ctx context.Context, st store.Store, dir *directory.Directory, clk clock.Clock, k Deriver) (Credentials, error) {
@@ -106,6 +100,13 @@ func Ensure(ctx context.Context, st store.Store, dir *directory.Directory, clk c
 	if err != nil {
 		return creds, err
 	}
+	// Both admins are Global Administrators: Graph writes need a
+	// directory role or an application permission.
+	for _, oid := range []string{sp.ObjectID, user.ObjectID} {
+		if err := dir.EnsureDirectoryRoleMember(ctx, TenantID, directory.GlobalAdministratorRole, oid); err != nil {
+			return creds, err
+		}
+	}
 	err = st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		_, err := tx.Get(KindSubscription, SubscriptionID)
 		return err
@@ -127,9 +128,9 @@ func Ensure(ctx context.Context, st store.Store, dir *directory.Directory, clk c
 			{"0e9a9a59-0fa5-4d0e-9a29-6a3c1e000001", sp.ObjectID, "ServicePrincipal"},
 			{"0e9a9a59-0fa5-4d0e-9a29-6a3c1e000002", user.ObjectID, "User"},
 		} {
-			if err := store.CreateJSON(tx, KindRoleAssignment, p.id, RoleAssignment{ID: scope + "/providers/Microsoft.Authorization/roleAssignments/" + p.id,
+			if err := rbac.InsertAssignment(tx, rbac.Assignment{ID: scope + "/providers/Microsoft.Authorization/roleAssignments/" + p.id,
 				Scope: scope, RoleDefinitionID: scope + "/providers/Microsoft.Authorization/roleDefinitions/" + OwnerRoleID,
-				PrincipalID: p.oid, PrincipalType: p.typ, Created: start}); err != nil {
+				PrincipalID: p.oid, PrincipalType: p.typ, CreatedOn: start, UpdatedOn: start}); err != nil {
 				return err
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -60,6 +59,9 @@ type PasswordSpec struct {
 	DisplayName string
 	Start       time.Time
 	End         time.Time
+	// ClientNow is the caller's clock when it computed Start and End;
+	// when set, both are moved from the caller's frame into aksid's.
+	ClientNow time.Time
 }
 
 // AddPassword adds a client secret to application appID and returns the
@@ -69,33 +71,49 @@ func (d *Directory) AddPassword(ctx context.Context, appID string, spec Password
 	if err != nil {
 		return PasswordCredential{}, "", err
 	}
-	cred, err := d.addPasswordValue(ctx, appID, spec, secret)
+	cred, err := d.newPassword(spec, secret)
+	if err != nil {
+		return PasswordCredential{}, "", err
+	}
+	err = d.updateApp(ctx, appID, func(app *Application) error {
+		app.PasswordCredentials = append(app.PasswordCredentials, cred)
+		return nil
+	})
 	return cred, secret, err
 }
 
 // addPasswordValue stores a credential for a secret chosen by the caller
 // (bootstrap derives its secret from the data directory's master key).
 func (d *Directory) addPasswordValue(ctx context.Context, appID string, spec PasswordSpec, secret string) (PasswordCredential, error) {
-	now := d.clk.Now().UTC()
-	if spec.Start.IsZero() {
-		spec.Start = now
+	cred, err := d.newPassword(spec, secret)
+	if err != nil {
+		return PasswordCredential{}, err
 	}
-	if spec.End.IsZero() {
-		spec.End = spec.Start.Add(DefaultSecretLifetime)
-	}
-	if !spec.End.After(spec.Start) {
-		return PasswordCredential{}, fmt.Errorf("%w: endDateTime must be after startDateTime", ErrInvalidArgument)
-	}
-	sum := sha256.Sum256([]byte(secret))
-	cred := PasswordCredential{
-		KeyID: d.newID(), DisplayName: spec.DisplayName, Hint: secret[:3],
-		StartDateTime: spec.Start.UTC(), EndDateTime: spec.End.UTC(), SecretSHA256: sum[:],
-	}
-	err := d.updateApp(ctx, appID, func(app *Application) error {
+	err = d.updateApp(ctx, appID, func(app *Application) error {
 		app.PasswordCredentials = append(app.PasswordCredentials, cred)
 		return nil
 	})
 	return cred, err
+}
+
+// newPassword builds the stored credential for secret: dates moved into
+// aksid's frame and defaulted, the secret kept only as its hash.
+func (d *Directory) newPassword(spec PasswordSpec, secret string) (PasswordCredential, error) {
+	start, end := d.inAksidFrame(spec.Start, spec.ClientNow), d.inAksidFrame(spec.End, spec.ClientNow)
+	if start.IsZero() {
+		start = d.clk.Now().UTC()
+	}
+	if end.IsZero() {
+		end = start.Add(DefaultSecretLifetime)
+	}
+	if !end.After(start) {
+		return PasswordCredential{}, invalid("Invalid value specified for property 'endDateTime' of resource 'PasswordCredential': it must be after startDateTime.")
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return PasswordCredential{
+		KeyID: d.newID(), DisplayName: spec.DisplayName, Hint: secret[:3],
+		StartDateTime: start, EndDateTime: end, SecretSHA256: sum[:],
+	}, nil
 }
 
 // AddCertificate registers cert's public part on application appID.

@@ -95,20 +95,41 @@ type ApplicationSpec struct {
 	PublicClient               bool
 	FirstParty                 bool
 	SupportsCAE                bool
+	KeyCredentials             []KeyCredentialSpec
+	Extra                      Extra
+	// ClientNow is the caller's clock when it computed the key
+	// credentials' dates; zero means they are in aksid's frame already.
+	ClientNow time.Time
 }
 
 // CreateApplication registers an application in tenantID together with its
 // service principal there, as `az ad sp create-for-rbac` does.
 func (d *Directory) CreateApplication(ctx context.Context, tenantID string, spec ApplicationSpec) (Application, ServicePrincipal, error) {
+	var sp ServicePrincipal
+	app, err := d.registerApplication(ctx, tenantID, spec, func(tx store.Tx, app Application) error {
+		var err error
+		sp, err = d.addServicePrincipal(tx, tenantID, app, app.Created)
+		return err
+	})
+	return app, sp, err
+}
+
+// RegisterApplication registers an application without a service
+// principal, as Graph's POST /applications does.
+func (d *Directory) RegisterApplication(ctx context.Context, tenantID string, spec ApplicationSpec) (Application, error) {
+	return d.registerApplication(ctx, tenantID, spec, nil)
+}
+
+func (d *Directory) registerApplication(ctx context.Context, tenantID string, spec ApplicationSpec, then func(store.Tx, Application) error) (Application, error) {
 	if strings.TrimSpace(spec.DisplayName) == "" {
-		return Application{}, ServicePrincipal{}, fmt.Errorf("%w: displayName is required", ErrInvalidArgument)
+		return Application{}, invalid("Invalid value specified for property 'displayName' of resource 'Application'.")
 	}
 	now := d.clk.Now().UTC()
 	app := Application{
-		ObjectID: d.newID(), AppID: spec.AppID, TenantID: tenantID, DisplayName: spec.DisplayName,
+		ObjectID: d.newID(), AppID: strings.ToLower(spec.AppID), TenantID: tenantID, DisplayName: spec.DisplayName,
 		IdentifierURIs: spec.IdentifierURIs, AccessTokenAcceptedVersion: spec.AccessTokenAcceptedVersion,
 		PublicClient: spec.PublicClient, FirstParty: spec.FirstParty, SupportsCAE: spec.SupportsCAE,
-		PasswordCredentials: []PasswordCredential{}, KeyCredentials: []KeyCredential{}, Created: now,
+		PasswordCredentials: []PasswordCredential{}, KeyCredentials: []KeyCredential{}, Created: now, Extra: spec.Extra,
 	}
 	if app.AppID == "" {
 		app.AppID = d.newID()
@@ -116,33 +137,44 @@ func (d *Directory) CreateApplication(ctx context.Context, tenantID string, spec
 	if app.IdentifierURIs == nil {
 		app.IdentifierURIs = []string{}
 	}
-	var sp ServicePrincipal
-	err := d.update(ctx, func(ctx context.Context, tx store.Tx) error {
+	if err := validateURIs(app.IdentifierURIs); err != nil {
+		return Application{}, err
+	}
+	keys, err := d.mergeKeyCredentials(nil, spec.KeyCredentials, spec.ClientNow)
+	if err != nil {
+		return Application{}, err
+	}
+	app.KeyCredentials = keys
+	err = d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.Get(kindTenant, tenantID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return ErrTenantNotFound
 			}
 			return err
 		}
-		if err := store.CreateJSON(tx, kindApp, app.AppID, app); err != nil {
-			if errors.Is(err, store.ErrExists) {
-				return fmt.Errorf("%w: an application with appId %s already exists", ErrInvalidArgument, app.AppID)
-			}
+		if err := insertApp(tx, app); err != nil {
 			return err
 		}
-		for _, u := range app.IdentifierURIs {
-			if err := tx.Create(kindAppURI, NormalizeURI(u), []byte(app.AppID)); err != nil {
-				if errors.Is(err, store.ErrExists) {
-					return fmt.Errorf("%w: identifier URI %s is already in use", ErrInvalidArgument, u)
-				}
-				return err
-			}
+		if then != nil {
+			return then(tx, app)
 		}
-		var err error
-		sp, err = d.addServicePrincipal(tx, tenantID, app, now)
-		return err
+		return nil
 	})
-	return app, sp, err
+	return app, err
+}
+
+// insertApp writes a new application and its appId, object and URI indexes.
+func insertApp(tx store.Tx, app Application) error {
+	if err := store.CreateJSON(tx, kindApp, app.AppID, app); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return conflict("Another object with the same value for property appId already exists.")
+		}
+		return err
+	}
+	if err := tx.Put(kindAppObject, app.ObjectID, []byte(app.AppID)); err != nil {
+		return err
+	}
+	return claimURIs(tx, app.AppID, app.IdentifierURIs)
 }
 
 // EnsureServicePrincipal gives application appID a service principal in
@@ -231,6 +263,12 @@ func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, r
 	}
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		l.ClientErr = readPair(tx, tenantID, strings.ToLower(clientID), &l.Client.App, &l.Client.SP)
+		if l.ClientErr == nil {
+			// Entra signs a client in with its principal's credentials
+			// (servicePrincipal addPassword) as well as its application's.
+			l.Client.App.PasswordCredentials = append(l.Client.App.PasswordCredentials, l.Client.SP.PasswordCredentials...)
+			l.Client.App.KeyCredentials = append(l.Client.App.KeyCredentials, l.Client.SP.KeyCredentials...)
+		}
 		if resource == "" || cached {
 			return nil
 		}

@@ -2,7 +2,9 @@
 package directory
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -12,7 +14,17 @@ var (
 	ErrApplicationNotFound = errors.New("directory: application not found")
 	ErrPrincipalNotFound   = errors.New("directory: service principal not found")
 	ErrInvalidArgument     = errors.New("directory: invalid argument")
+	// ErrObjectNotFound is returned for an unknown object of any type.
+	ErrObjectNotFound = errors.New("directory: object not found")
+	// ErrConflict is returned when a unique value (appId, URI, UPN,
+	// membership) is already taken. It is an ErrInvalidArgument too, so
+	// callers that know only that one still answer 400.
+	ErrConflict = fmt.Errorf("%w: conflict", ErrInvalidArgument)
 )
+
+// Extra holds Graph properties aksid stores and returns but does not
+// interpret (web, api, appRoles, tags, …), keyed by Graph's name.
+type Extra map[string]json.RawMessage
 
 // Tenant is an Entra ID directory.
 type Tenant struct {
@@ -38,6 +50,7 @@ type Application struct {
 	PasswordCredentials        []PasswordCredential `json:"passwordCredentials"`
 	KeyCredentials             []KeyCredential      `json:"keyCredentials"`
 	Created                    time.Time            `json:"createdDateTime"`
+	Extra                      Extra                `json:"extra,omitempty"`
 }
 
 // ServicePrincipal is an application's instance in one tenant; its object
@@ -53,6 +66,11 @@ type ServicePrincipal struct {
 	AccountEnabled        bool      `json:"accountEnabled"`
 	AppRoles              []string  `json:"appRoles,omitempty"`
 	Created               time.Time `json:"createdDateTime"`
+	// Credentials of the principal itself (servicePrincipal addPassword);
+	// Entra accepts them for sign-in alongside the application's.
+	PasswordCredentials []PasswordCredential `json:"passwordCredentials,omitempty"`
+	KeyCredentials      []KeyCredential      `json:"keyCredentials,omitempty"`
+	Extra               Extra                `json:"extra,omitempty"`
 }
 
 // PasswordCredential is a client secret. Only its SHA-256 is kept: client
@@ -88,16 +106,47 @@ type User struct {
 	AccountEnabled    bool      `json:"accountEnabled"`
 	PasswordHash      string    `json:"passwordHash"` // argon2id, PHC string
 	Created           time.Time `json:"createdDateTime"`
+	MailNickname      string    `json:"mailNickname,omitempty"`
+	Extra             Extra     `json:"extra,omitempty"`
+}
+
+// Group is a security or Microsoft 365 group. Members may be users,
+// service principals and other groups.
+type Group struct {
+	ObjectID        string    `json:"id"`
+	TenantID        string    `json:"tenantId"`
+	DisplayName     string    `json:"displayName"`
+	MailNickname    string    `json:"mailNickname"`
+	Description     string    `json:"description,omitempty"`
+	SecurityEnabled bool      `json:"securityEnabled"`
+	MailEnabled     bool      `json:"mailEnabled"`
+	Created         time.Time `json:"createdDateTime"`
+	Extra           Extra     `json:"extra,omitempty"`
+}
+
+// DirectoryRole is an activated Entra role (Global Administrator, …) in
+// one tenant; its members administer the directory.
+type DirectoryRole struct {
+	ObjectID       string `json:"id"`
+	TenantID       string `json:"tenantId"`
+	RoleTemplateID string `json:"roleTemplateId"`
+	DisplayName    string `json:"displayName"`
+	Description    string `json:"description"`
 }
 
 // Store kinds used by the directory.
 const (
 	kindTenant       = "tenant"
-	kindTenantDomain = "tenant_domain" // lower-case domain → tenant ID
-	kindApp          = "app"           // appId → Application
-	kindAppURI       = "app_uri"       // normalized identifier URI → appId
-	kindSP           = "sp"            // tenantID/appId → ServicePrincipal
-	kindSPObject     = "sp_object"     // tenantID/objectId → appId
-	kindUser         = "user"          // tenantID/objectId → User
-	kindUserUPN      = "user_upn"      // lower-case UPN → tenantID/objectId
+	kindTenantDomain = "tenant_domain"  // lower-case domain → tenant ID
+	kindApp          = "app"            // appId → Application
+	kindAppURI       = "app_uri"        // normalized identifier URI → appId
+	kindSP           = "sp"             // tenantID/appId → ServicePrincipal
+	kindSPObject     = "sp_object"      // tenantID/objectId → appId
+	kindUser         = "user"           // tenantID/objectId → User
+	kindUserUPN      = "user_upn"       // lower-case UPN → tenantID/objectId
+	kindAppObject    = "app_object"     // application objectId → appId
+	kindGroup        = "group"          // tenantID/objectId → Group
+	kindDirRole      = "directory_role" // tenantID/objectId → DirectoryRole
+	kindMember       = "member"         // tenantID/containerId/memberId → edge (member's type)
+	kindMemberOf     = "member_of"      // tenantID/memberId/containerId → edge (container's type)
 )

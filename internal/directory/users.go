@@ -30,12 +30,15 @@ type UserSpec struct {
 	UserPrincipalName string
 	DisplayName       string
 	Password          string
+	MailNickname      string
+	Disabled          bool // accountEnabled false
+	Extra             Extra
 }
 
 // EnsureUser creates the user unless one with that UPN exists.
 func (d *Directory) EnsureUser(ctx context.Context, tenantID string, spec UserSpec) (User, error) {
 	if spec.UserPrincipalName == "" || spec.Password == "" {
-		return User{}, fmt.Errorf("%w: userPrincipalName and password are required", ErrInvalidArgument)
+		return User{}, invalid("userPrincipalName and password are required.")
 	}
 	if existing, err := d.UserByUPN(ctx, spec.UserPrincipalName); err == nil {
 		return existing, nil

@@ -99,6 +99,10 @@ func (h *Handler) token(v sts.Version) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
+		if strings.EqualFold(req.Tenant, "adfs") {
+			// ADFS answers with numbers, and az adds expires_in to an int.
+			resp.Version = sts.V2
+		}
 		writeJSON(w, http.StatusOK, render(resp))
 	}
 }

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aksid/aksid/internal/arm"
+	"github.com/aksid/aksid/internal/authn"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/rbac"
+	"github.com/aksid/aksid/internal/resources"
+	"github.com/aksid/aksid/internal/server"
+	"github.com/aksid/aksid/internal/store"
+	"github.com/aksid/aksid/internal/sts"
+)
+
+// armParts are the Resource Manager face and the domains behind it.
+type armParts struct {
+	rbac *rbac.Service
+	res  *resources.Service
+}
+
+// registerARM builds RBAC, resources and the ARM face and routes them.
+func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.Store, vclock clock.Clock, dir *directory.Directory,
+	keys *sts.Keys, origin func(*http.Request) login.Origin, log *slog.Logger) (*armParts, error) {
+	rb, err := rbac.New(ctx, st, vclock, rbac.Options{Propagation: cfg.RBACPropagation})
+	if err != nil {
+		return nil, err
+	}
+	delay := cfg.FeatureDelay
+	if delay <= 0 {
+		delay = 5 * time.Minute
+	}
+	res := resources.New(st, vclock, delay)
+	h := arm.New(arm.Deps{
+		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb}, Groups: dir, Tenants: dir,
+		Resources: res, Roles: rb, Principals: principals{dir}, Origin: origin, Log: log,
+	})
+	for _, root := range arm.Roots {
+		rt.Handle(root, h)
+	}
+	return &armParts{rbac: rb, res: res}, nil
+}
+
+// authorizer adapts rbac.Service to the ARM face's questions.
+type authorizer struct{ s *rbac.Service }
+
+func (a authorizer) Authorize(ctx context.Context, ids []string, action, scope string) (bool, error) {
+	d, err := a.s.Authorize(ctx, ids, action, scope)
+	return d.Allowed, err
+}
+
+func (a authorizer) HasAccessUnder(ctx context.Context, ids []string, scope string) (bool, error) {
+	if len(ids) == 0 {
+		return false, nil
+	}
+	list, err := a.s.ListAssignments(ctx, scope, rbac.AssignmentFilter{AssignedTo: ids[0], Groups: ids[1:]})
+	return len(list) > 0, err
+}
+
+// principals answers whether a role assignment's principal exists.
+type principals struct{ d *directory.Directory }
+
+func (p principals) PrincipalExists(ctx context.Context, tenantID, objectID string) (bool, error) {
+	_, err := p.d.Object(ctx, tenantID, objectID)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, directory.ErrObjectNotFound) {
+		return false, nil
+	}
+	return false, err
+}

@@ -1,0 +1,222 @@
+package graph
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/odata"
+)
+
+var groupEntity = entity{name: "Group", props: props(map[string]propKind{
+	"displayName": kString, "mailNickname": kString, "mailEnabled": kBool, "securityEnabled": kBool,
+	"description": kString, "groupTypes": kStringArray, "isAssignableToRole": kBool, "visibility": kString,
+	"classification": kString, "preferredDataLocation": kString, "preferredLanguage": kString, "theme": kString,
+	"mail": kReadOnly, "securityIdentifier": kReadOnly, "renewedDateTime": kReadOnly, "proxyAddresses": kReadOnly,
+}), typed: map[string]bool{"displayName": true, "mailNickname": true, "mailEnabled": true, "securityEnabled": true,
+	"description": true}}
+
+var groupSchema = odata.Schema{Type: "group", Props: map[string]odata.Kind{
+	"id": odata.String, "displayName": odata.String, "mailNickname": odata.String, "securityEnabled": odata.Bool,
+	"mailEnabled": odata.Bool, "groupTypes": odata.Strings, "mail": odata.String, "description": odata.Unfilterable,
+}}
+
+func groupValues(g directory.Group) odata.Values {
+	return odata.Values{"id": g.ObjectID, "displayName": g.DisplayName, "mailNickname": g.MailNickname,
+		"securityEnabled": g.SecurityEnabled, "mailEnabled": g.MailEnabled, "groupTypes": extraStrings(g.Extra, "groupTypes"),
+		"mail": nil}
+}
+
+// objectSchema filters mixed collections (members, memberOf).
+var objectSchema = odata.Schema{Type: "directoryObject", Props: map[string]odata.Kind{"id": odata.String, "displayName": odata.String}}
+
+func objectValues(o directory.Object) odata.Values {
+	v := odata.Values{"id": o.ID()}
+	switch {
+	case o.User != nil:
+		v["displayName"] = o.User.DisplayName
+	case o.Group != nil:
+		v["displayName"] = o.Group.DisplayName
+	case o.ServicePrincipal != nil:
+		v["displayName"] = o.ServicePrincipal.DisplayName
+	case o.DirectoryRole != nil:
+		v["displayName"] = o.DirectoryRole.DisplayName
+	}
+	return v
+}
+
+func (c *call) objects(items []directory.Object) error {
+	return list(c, items, listing[directory.Object]{set: "directoryObjects", schema: objectSchema,
+		values: objectValues, render: c.objectJSON})
+}
+
+func (h *Handler) listGroups(c *call) error {
+	groups, err := h.dir.Groups(c.ctx(), c.tenant)
+	if err != nil {
+		return err
+	}
+	return list(c, groups, listing[directory.Group]{set: "groups", schema: groupSchema, values: groupValues, render: groupJSON})
+}
+
+func (h *Handler) createGroup(c *call) error {
+	e := groupEntity
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	extra, err := e.check(b)
+	if err != nil {
+		return err
+	}
+	spec := directory.GroupSpec{Extra: extra}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"displayName", &spec.DisplayName}, {"mailNickname", &spec.MailNickname}} {
+		v, err := e.str(b, f.name)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return e.invalid(f.name)
+		}
+		*f.dst = *v
+	}
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"mailEnabled", &spec.MailEnabled}, {"securityEnabled", &spec.SecurityEnabled}} {
+		v, err := e.boolean(b, f.name)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return e.invalid(f.name)
+		}
+		*f.dst = *v
+	}
+	if raw, ok := b["description"]; ok && string(raw) != "null" {
+		d, err := e.str(b, "description")
+		if err != nil {
+			return err
+		}
+		spec.Description = *d
+	}
+	g, err := h.dir.CreateGroup(c.ctx(), c.tenant, spec)
+	if err != nil {
+		return err
+	}
+	return c.created("groups/"+g.ObjectID, c.entityJSON("groups", groupJSON(g)))
+}
+
+func (h *Handler) getGroup(c *call) error {
+	id := c.r.PathValue("id")
+	if err := checkID(id); err != nil {
+		return err
+	}
+	g, err := h.dir.Group(c.ctx(), c.tenant, id)
+	if err != nil {
+		return err
+	}
+	return c.ok(c.entityJSON("groups", groupJSON(g)))
+}
+
+func (h *Handler) deleteGroup(c *call) error {
+	id := c.r.PathValue("id")
+	if err := checkID(id); err != nil {
+		return err
+	}
+	if err := h.dir.DeleteGroup(c.ctx(), c.tenant, id); err != nil {
+		return err
+	}
+	return c.noContent()
+}
+
+func (h *Handler) listMembers(c *call) error {
+	id := c.r.PathValue("id")
+	if err := checkID(id); err != nil {
+		return err
+	}
+	members, err := h.dir.Members(c.ctx(), c.tenant, id)
+	if err != nil {
+		return err
+	}
+	return c.objects(members)
+}
+
+// memberRef reads the object ID out of an @odata.id URL such as
+// https://graph.microsoft.com/v1.0/directoryObjects/{id} (az sends its
+// Graph base, aksid's own URL in custom-cloud mode).
+func memberRef(ref string) (string, error) {
+	bad := badRequest("Invalid URL format specified in @odata.id for members.")
+	u, err := url.Parse(ref)
+	if err != nil {
+		return "", bad
+	}
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(segs) < 2 {
+		return "", bad
+	}
+	switch segs[len(segs)-2] {
+	case "directoryObjects", "users", "groups", "servicePrincipals":
+	default:
+		return "", bad
+	}
+	id := segs[len(segs)-1]
+	if checkID(id) != nil {
+		return "", bad
+	}
+	return id, nil
+}
+
+func (h *Handler) addMember(c *call) error {
+	id := c.r.PathValue("id")
+	if err := checkID(id); err != nil {
+		return err
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var ref string
+	for k := range b {
+		if k != "@odata.id" {
+			return badRequest("Property '" + k + "' does not exist as a declared property or extension property.")
+		}
+	}
+	if s, err := (entity{name: "DirectoryObject"}).str(b, "@odata.id"); err != nil || s == nil {
+		return badRequest("Invalid URL format specified in @odata.id for members.")
+	} else {
+		ref = *s
+	}
+	member, err := memberRef(ref)
+	if err != nil {
+		return err
+	}
+	if err := h.dir.AddMember(c.ctx(), c.tenant, id, member); err != nil {
+		return err
+	}
+	return c.noContent()
+}
+
+// removeMember serves both DELETE …/members/{member}/$ref and
+// DELETE …/members/$ref?$id={url}.
+func (h *Handler) removeMember(c *call) error {
+	id := c.r.PathValue("id")
+	if err := checkID(id); err != nil {
+		return err
+	}
+	member := c.r.PathValue("member")
+	if member == "" {
+		var err error
+		if member, err = memberRef(c.r.URL.Query().Get("$id")); err != nil {
+			return err
+		}
+	} else if err := checkID(member); err != nil {
+		return err
+	}
+	if err := h.dir.RemoveMember(c.ctx(), c.tenant, id, member); err != nil {
+		return err
+	}
+	return c.noContent()
+}

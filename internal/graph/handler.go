@@ -1,0 +1,254 @@
+// Package graph is the HTTP face of Microsoft Graph v1.0: applications,
+// service principals, users, groups and directory objects, as az 2.45 and
+// the SDKs call them. Handlers decode, check the caller, call the
+// directory and render Graph's shapes; the rules live in the directory.
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/aksid/aksid/internal/authn"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/login"
+)
+
+// MaxBodyBytes bounds a Graph request body.
+const MaxBodyBytes = 1 << 20
+
+// Directory is what the face needs from the directory.
+type Directory interface {
+	CachedTenant(ctx context.Context, idOrDomain string) (directory.Tenant, error)
+	IsAdministrator(ctx context.Context, tenantID, objectID string) (bool, error)
+
+	Application(ctx context.Context, appID string) (directory.Application, error)
+	RegisterApplication(ctx context.Context, tenantID string, spec directory.ApplicationSpec) (directory.Application, error)
+	Applications(ctx context.Context, tenantID string) ([]directory.Application, error)
+	ApplicationByObjectID(ctx context.Context, tenantID, objectID string) (directory.Application, error)
+	UpdateApplication(ctx context.Context, tenantID, objectID string, p directory.ApplicationPatch) (directory.Application, error)
+	DeleteApplication(ctx context.Context, tenantID, objectID string) error
+
+	CreateServicePrincipal(ctx context.Context, tenantID string, spec directory.ServicePrincipalSpec) (directory.ServicePrincipal, error)
+	ServicePrincipals(ctx context.Context, tenantID string) ([]directory.ServicePrincipal, error)
+	ServicePrincipalByObjectID(ctx context.Context, tenantID, objectID string) (directory.ServicePrincipal, error)
+	UpdateServicePrincipal(ctx context.Context, tenantID, objectID string, p directory.ServicePrincipalPatch) (directory.ServicePrincipal, error)
+	DeleteServicePrincipal(ctx context.Context, tenantID, objectID string) error
+
+	AddPasswordTo(ctx context.Context, tenantID, objectType, objectID string, spec directory.PasswordSpec) (directory.PasswordCredential, string, error)
+	RemovePassword(ctx context.Context, tenantID, objectType, objectID, keyID string) error
+	AddCertificateTo(ctx context.Context, tenantID, objectType, objectID string, spec directory.KeyCredentialSpec, clientNow time.Time) (directory.KeyCredential, error)
+	RemoveCertificate(ctx context.Context, tenantID, objectType, objectID, keyID string) error
+	CheckKeyProof(ctx context.Context, tenantID, objectType, objectID string, p directory.KeyProof) error
+
+	CreateUser(ctx context.Context, tenantID string, spec directory.UserSpec) (directory.User, error)
+	Users(ctx context.Context, tenantID string) ([]directory.User, error)
+	User(ctx context.Context, tenantID, idOrUPN string) (directory.User, error)
+	ServicePrincipal(ctx context.Context, tenantID, appID string) (directory.ServicePrincipal, error)
+	UpdateUser(ctx context.Context, tenantID, idOrUPN string, p directory.UserPatch) (directory.User, error)
+	DeleteUser(ctx context.Context, tenantID, idOrUPN string) error
+
+	CreateGroup(ctx context.Context, tenantID string, spec directory.GroupSpec) (directory.Group, error)
+	Groups(ctx context.Context, tenantID string) ([]directory.Group, error)
+	Group(ctx context.Context, tenantID, id string) (directory.Group, error)
+	DeleteGroup(ctx context.Context, tenantID, id string) error
+	AddMember(ctx context.Context, tenantID, groupID, memberID string) error
+	RemoveMember(ctx context.Context, tenantID, groupID, memberID string) error
+	Members(ctx context.Context, tenantID, groupID string) ([]directory.Object, error)
+
+	Object(ctx context.Context, tenantID, id string) (directory.Object, error)
+	Objects(ctx context.Context, tenantID string, ids, types []string) ([]directory.Object, error)
+	MemberOf(ctx context.Context, tenantID, objectID string) ([]directory.Object, error)
+	TransitiveMemberOf(ctx context.Context, tenantID, objectID string) ([]directory.Object, error)
+}
+
+// Options configure the face.
+type Options struct {
+	Directory Directory
+	Validator *authn.Validator
+	// Origin tells each request's base URL and the issuers its tokens
+	// may carry (server.DirectOrigin for direct requests).
+	Origin func(*http.Request) login.Origin
+	// Wall is the clients' clock: dates they send were computed on it.
+	Wall clock.Clock
+	Log  *slog.Logger
+}
+
+// Handler serves the Graph face.
+type Handler struct {
+	dir    Directory
+	tokens *authn.Validator
+	origin func(*http.Request) login.Origin
+	wall   clock.Clock
+	log    *slog.Logger
+}
+
+// New returns the Graph face.
+func New(o Options) *Handler {
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	wall := o.Wall
+	if wall == nil {
+		wall = clock.Wall{}
+	}
+	return &Handler{dir: o.Directory, tokens: o.Validator, origin: o.Origin, wall: wall, log: log}
+}
+
+// Graph's application permissions that allow writes, per object family.
+// Directory.ReadWrite.All allows them all.
+var (
+	appWriters    = []string{"Application.ReadWrite.All", "Directory.ReadWrite.All"}
+	userWriters   = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+	groupWriters  = []string{"Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	memberWriters = []string{"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
+)
+
+// Register adds the face's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	r := func(pattern string, writers []string, fn func(*call) error) {
+		mux.Handle(pattern, h.endpoint(writers, fn))
+	}
+	r("GET /v1.0/applications", nil, h.listApplications)
+	r("POST /v1.0/applications", appWriters, h.createApplication)
+	r("GET /v1.0/applications/{id}", nil, h.getApplication)
+	r("PATCH /v1.0/applications/{id}", appWriters, h.updateApplication)
+	r("DELETE /v1.0/applications/{id}", appWriters, h.deleteApplication)
+	r("POST /v1.0/applications/{id}/addPassword", appWriters, h.addPassword(directory.TypeApplication))
+	r("POST /v1.0/applications/{id}/removePassword", appWriters, h.removePassword(directory.TypeApplication))
+	r("POST /v1.0/applications/{id}/addKey", appWriters, h.addKey(directory.TypeApplication))
+	r("POST /v1.0/applications/{id}/removeKey", appWriters, h.removeKey(directory.TypeApplication))
+
+	r("GET /v1.0/servicePrincipals", nil, h.listServicePrincipals)
+	r("POST /v1.0/servicePrincipals", appWriters, h.createServicePrincipal)
+	r("GET /v1.0/servicePrincipals/{id}", nil, h.getServicePrincipal)
+	r("PATCH /v1.0/servicePrincipals/{id}", appWriters, h.updateServicePrincipal)
+	r("DELETE /v1.0/servicePrincipals/{id}", appWriters, h.deleteServicePrincipal)
+	r("POST /v1.0/servicePrincipals/{id}/addPassword", appWriters, h.addPassword(directory.TypeServicePrincipal))
+	r("POST /v1.0/servicePrincipals/{id}/removePassword", appWriters, h.removePassword(directory.TypeServicePrincipal))
+	r("POST /v1.0/servicePrincipals/{id}/addKey", appWriters, h.addKey(directory.TypeServicePrincipal))
+	r("POST /v1.0/servicePrincipals/{id}/removeKey", appWriters, h.removeKey(directory.TypeServicePrincipal))
+
+	r("GET /v1.0/users", nil, h.listUsers)
+	r("POST /v1.0/users", userWriters, h.createUser)
+	r("GET /v1.0/users/{id}", nil, h.getUser)
+	r("PATCH /v1.0/users/{id}", userWriters, h.updateUser)
+	r("DELETE /v1.0/users/{id}", userWriters, h.deleteUser)
+
+	r("GET /v1.0/groups", nil, h.listGroups)
+	r("POST /v1.0/groups", groupWriters, h.createGroup)
+	r("GET /v1.0/groups/{id}", nil, h.getGroup)
+	r("DELETE /v1.0/groups/{id}", groupWriters, h.deleteGroup)
+	r("GET /v1.0/groups/{id}/members", nil, h.listMembers)
+	r("POST /v1.0/groups/{id}/members/$ref", memberWriters, h.addMember)
+	r("DELETE /v1.0/groups/{id}/members/$ref", memberWriters, h.removeMember)
+	r("DELETE /v1.0/groups/{id}/members/{member}/$ref", memberWriters, h.removeMember)
+
+	// The same membership reads and actions on every kind of principal.
+	for _, root := range []string{"users", "groups", "servicePrincipals", "directoryObjects"} {
+		r("GET /v1.0/"+root+"/{id}/memberOf", nil, h.memberOf(root, false))
+		r("GET /v1.0/"+root+"/{id}/transitiveMemberOf", nil, h.memberOf(root, true))
+		r("POST /v1.0/"+root+"/{id}/getMemberGroups", nil, h.getMemberGroups(root, false))
+		r("POST /v1.0/"+root+"/{id}/getMemberObjects", nil, h.getMemberGroups(root, true))
+		r("POST /v1.0/"+root+"/{id}/checkMemberGroups", nil, h.checkMemberGroups(root))
+	}
+	r("GET /v1.0/directoryObjects/{id}", nil, h.getObject)
+	r("POST /v1.0/directoryObjects/getByIds", nil, h.getByIds)
+	r("GET /v1.0/me", nil, h.me)
+	r("GET /v1.0/me/memberOf", nil, h.meMemberOf(false))
+	r("GET /v1.0/me/transitiveMemberOf", nil, h.meMemberOf(true))
+	r("POST /v1.0/me/getMemberGroups", nil, h.meMemberGroups)
+	r("GET /v1.0/organization", nil, h.organization)
+
+	// Everything else under /v1.0/, in any method: key-addressed forms
+	// (applications(appId='…'), users('…')) and Graph-shaped refusals.
+	r("/v1.0/", nil, h.fallback)
+}
+
+// call is one authenticated Graph request.
+type call struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	p      authn.Principal
+	tenant string
+	domain string // the tenant's default domain (publisherDomain)
+	base   string // scheme://host the client used, for @odata.context
+}
+
+func (c *call) ctx() context.Context { return c.r.Context() }
+
+// endpoint authenticates the caller, checks write permission when
+// writers is set, and runs fn, rendering any error Graph's way.
+func (h *Handler) endpoint(writers []string, fn func(*call) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stampIDs(w, r)
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		c := &call{w: w, r: r, base: "https://" + r.Host}
+		if err := h.authenticate(c); err != nil {
+			h.writeError(c, err)
+			return
+		}
+		if writers != nil {
+			if err := h.authorize(c, writers); err != nil {
+				h.writeError(c, err)
+				return
+			}
+		}
+		if err := fn(c); err != nil {
+			h.writeError(c, err)
+		}
+	})
+}
+
+func (h *Handler) authenticate(c *call) error {
+	o := h.origin(c.r)
+	accept := authn.Accept{
+		// In custom-cloud mode az's Graph resource is aksid's own base
+		// URL, so tokens for it carry that audience.
+		Audiences:   []string{"https://graph.microsoft.com", "https://graph.microsoft.com/", directory.MicrosoftGraphApp, o.Base + "/"},
+		IssuerBases: issuerBases(o),
+	}
+	p, err := h.tokens.FromHeader(c.ctx(), c.r.Header.Get("Authorization"), accept)
+	if err != nil {
+		return authFailure(err)
+	}
+	t, err := h.dir.CachedTenant(c.ctx(), p.TenantID)
+	if err != nil {
+		return &apiError{http.StatusUnauthorized, codeInvalidToken, "Access token validation failure. Invalid tenant."}
+	}
+	c.p, c.tenant, c.domain = p, t.ID, t.DefaultDomain
+	return nil
+}
+
+func issuerBases(o login.Origin) []string {
+	out := append([]string{}, o.LoginBases...)
+	for _, b := range []string{o.Issuers.V1Base, o.Issuers.V2Base} {
+		if b != "" && !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// authorize lets directory administrators and holders of one of writers
+// (application permissions, in the token's roles) change objects.
+// Entra's default user permissions allow every member to read.
+func (h *Handler) authorize(c *call, writers []string) error {
+	for _, role := range c.p.Roles {
+		if slices.Contains(writers, role) {
+			return nil
+		}
+	}
+	admin, err := h.dir.IsAdministrator(c.ctx(), c.tenant, c.p.ObjectID)
+	if err != nil {
+		return err
+	}
+	if !admin {
+		return errDenied
+	}
+	return nil
+}

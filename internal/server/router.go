@@ -1,0 +1,37 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Router sends a request to a face by its first path segment, compared
+// case-insensitively as Azure does (ARM takes "/Subscriptions" too), and
+// everything else to Default (the login face and the admin endpoints).
+// Faces own disjoint path roots, so their routes never collide.
+type Router struct {
+	roots   map[string]http.Handler
+	Default http.Handler
+}
+
+// NewRouter returns a router that falls back to def.
+func NewRouter(def http.Handler) *Router {
+	return &Router{roots: map[string]http.Handler{}, Default: def}
+}
+
+// Handle routes every path whose first segment is root to h.
+func (rt *Router) Handle(root string, h http.Handler) {
+	rt.roots[strings.ToLower(root)] = h
+}
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	first := strings.TrimLeft(r.URL.Path, "/")
+	if i := strings.IndexByte(first, '/'); i >= 0 {
+		first = first[:i]
+	}
+	if h, ok := rt.roots[strings.ToLower(first)]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	rt.Default.ServeHTTP(w, r)
+}
