@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aksid/aksid/internal/armid"
+	"github.com/aksid/aksid/internal/store"
 	"github.com/google/uuid"
 )
 
@@ -152,4 +153,22 @@ func TestAuthorizeAllocations(t *testing.T) {
 		t.Errorf("%.0f allocations per decision", allocs)
 	}
 	t.Logf("%.0f allocations per decision", allocs)
+}
+
+func TestBootstrapGrantsDoNotWaitForPropagation(t *testing.T) {
+	f := newFixture(t, Options{Propagation: time.Hour})
+	p := uuid.NewString()
+	err := f.st.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		return InsertAssignment(tx, Assignment{ID: sub + "/providers/Microsoft.Authorization/roleAssignments/" + uuid.NewString(),
+			Scope: sub, RoleDefinitionID: roleID(owner), PrincipalID: p, PrincipalType: "ServicePrincipal", CreatedOn: f.clk.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !f.can([]string{p}, "Microsoft.Resources/subscriptions/resourceGroups/write", rg1) {
+		t.Fatal("a grant made by no caller (bootstrap) waited for propagation")
+	}
 }

@@ -60,7 +60,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 func (f *fixture) assign(scope, role, principal string) Assignment {
 	f.t.Helper()
 	a, err := f.CreateAssignment(context.Background(), AssignmentSpec{Name: uuid.NewString(), Scope: scope,
-		RoleDefinitionID: roleID(role), PrincipalID: principal, PrincipalType: "User"})
+		RoleDefinitionID: roleID(role), PrincipalID: principal, PrincipalType: "User", CreatedBy: "11111111-0000-4000-8000-00000000a11c"})
 	if err != nil {
 		f.t.Fatalf("assign %s at %s: %v", role, scope, err)
 	}
