@@ -8,10 +8,11 @@ STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 test: deps lint unit
 
-# Tools the tests use. Later issues add the real az (apt-get), kubelogin
-# (go install) and Chromium here.
+# Tools the tests use: staticcheck, and the real az (Debian's azure-cli
+# 2.45) for the end-to-end tests. Later issues add kubelogin and Chromium.
 deps:
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
+	@command -v az >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli >/dev/null; }
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -2,6 +2,8 @@ package app
 
 import (
 	"crypto/x509"
+	"encoding/json"
+	"net/http"
 	"os"
 	"testing"
 )
@@ -18,3 +20,5 @@ func caPool(t *testing.T, path string) *x509.CertPool {
 	}
 	return p
 }
+
+func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }

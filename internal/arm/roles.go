@@ -219,6 +219,13 @@ func (h *Handler) roleDefinitions(c *call, scope, name string) {
 			return
 		}
 		body.Properties.Name = name
+		// Every assignable scope must be real, and the caller must be
+		// allowed to write roles there too, as Azure requires.
+		for _, as := range body.Properties.AssignableScopes {
+			if !h.scopeExists(c, as) || !h.allow(c, write, as) {
+				return
+			}
+		}
 		d, err := h.roles.PutRoleDefinition(ctx, scope, body.Properties)
 		if err != nil {
 			h.fail(c, err)
