@@ -83,6 +83,7 @@ func TestHostileInputGetsGraphAnswers(t *testing.T) {
 		{"bad skiptoken", "GET", "/v1.0/users?$skiptoken=zzz", nil, 400, "Directory_ExpiredPageToken", ""},
 		{"body over 1 MiB", "PATCH", "/v1.0/applications/" + objID, `{"notes":"` + strings.Repeat("a", 2<<20) + `"}`, 413, "Request_EntityTooLarge", ""},
 		{"unknown segment", "GET", "/v1.0/frobs", nil, 400, "BadRequest", "Resource not found for the segment 'frobs'."},
+		{"unknown action", "GET", "/v1.0/me/ownedObjectz", nil, 400, "BadRequest", "Resource not found for the segment 'ownedObjectz'."},
 		{"wrong method", "PUT", "/v1.0/applications", map[string]any{}, 405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."},
 		{"bad member ref", "POST", "/v1.0/groups/" + objID + "/members/$ref", map[string]any{"@odata.id": "javascript:alert(1)"}, 400, "Request_BadRequest", ""},
 		{"weak password", "POST", "/v1.0/users", map[string]any{"accountEnabled": true, "displayName": "w", "mailNickname": "w",

@@ -178,18 +178,15 @@ func (h *Handler) addMember(c *call) error {
 	if err != nil {
 		return err
 	}
-	var ref string
-	for k := range b {
-		if k != "@odata.id" {
-			return badRequest("Property '" + k + "' does not exist as a declared property or extension property.")
-		}
+	e := entity{name: "DirectoryObject", props: map[string]propKind{"@odata.id": kString}}
+	if _, err := e.check(b); err != nil {
+		return err
 	}
-	if s, err := (entity{name: "DirectoryObject"}).str(b, "@odata.id"); err != nil || s == nil {
+	ref, err := e.str(b, "@odata.id")
+	if err != nil || ref == nil {
 		return badRequest("Invalid URL format specified in @odata.id for members.")
-	} else {
-		ref = *s
 	}
-	member, err := memberRef(ref)
+	member, err := memberRef(*ref)
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,7 @@ func (s *server) must(t *testing.T, status int, token, method, path string, body
 }
 
 // filter builds a $filter query the way az does: Python's
-// quote(filter, safe=''), spaces as %20.
+// quote(filter, safe="") with spaces as %20.
 func filter(f string) string {
 	return "?$filter=" + strings.ReplaceAll(url.QueryEscape(f), "+", "%20")
 }

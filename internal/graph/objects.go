@@ -251,13 +251,19 @@ func (h *Handler) fallback(c *call) error {
 		c.r.SetPathValue("id", strings.ReplaceAll(m[1], "''", "'"))
 		return h.dispatch(c, userWriters, h.getUser, h.updateUser, h.deleteUser)
 	}
-	switch seg {
-	case "applications", "servicePrincipals", "users", "groups", "directoryObjects", "me", "organization":
-		if strings.Count(strings.Trim(rest, "/"), "/") <= 1 {
-			return &apiError{http.StatusMethodNotAllowed, codeBadRequest, "Specified HTTP method is not allowed for the request target."}
-		}
+	// A collection or an entity path in a method it does not take is
+	// 405; anything else names a segment Graph does not have.
+	segs := strings.Split(strings.Trim(rest, "/"), "/")
+	switch {
+	case len(segs) == 1 && slices.Contains([]string{"applications", "servicePrincipals", "users", "groups", "me", "organization"}, seg),
+		len(segs) == 2 && slices.Contains([]string{"applications", "servicePrincipals", "users", "groups", "directoryObjects"}, seg):
+		return &apiError{http.StatusMethodNotAllowed, codeBadRequest, "Specified HTTP method is not allowed for the request target."}
 	}
-	return badRequestCode("BadRequest", "Resource not found for the segment '"+seg+"'.")
+	last := segs[len(segs)-1]
+	if rootTypes[seg] == "" && !slices.Contains([]string{"applications", "directoryObjects", "me", "organization"}, seg) {
+		last = seg
+	}
+	return badRequestCode("BadRequest", "Resource not found for the segment '"+last+"'.")
 }
 
 func (h *Handler) byAppID(c *call, set, appID string) error {

@@ -20,26 +20,26 @@ var app = Values{
 // the lambda variable names it uses, and their combinations with "and".
 func TestFiltersAzSends(t *testing.T) {
 	cases := map[string]bool{
-		"appId eq '8d0a1a2b-0000-4000-8000-000000000001'":                            true,
-		"appId eq '00000000-0000-0000-0000-000000000000'":                            false,
-		"displayName eq 'my app'":                                                    true,
-		"startswith(displayName,'My')":                                               true,
-		"startswith(displayName,'App')":                                              false,
-		"identifierUris/any(s:s eq 'API://MY-APP')":                                  true,
-		"identifierUris/any(x:x eq 'api://other')":                                   false,
-		"servicePrincipalNames/any(c:c eq 'x')":                                      false, // checked below against an SP schema
-		"displayName eq 'My App' and startswith(displayName,'My')":                   true,
-		"appId eq 'x' or displayName eq 'My App'":                                    true,
-		"not (displayName eq 'My App')":                                              false,
-		"isFallbackPublicClient eq false":                                            true,
-		"isFallbackPublicClient":                                                     false,
-		"displayName in ('a', 'my app')":                                             true,
-		"displayName ne null":                                                        true,
-		"identifierUris/any()":                                                       true,
+		"appId eq '8d0a1a2b-0000-4000-8000-000000000001'":                             true,
+		"appId eq '00000000-0000-0000-0000-000000000000'":                             false,
+		"displayName eq 'my app'":                                                     true,
+		"startswith(displayName,'My')":                                                true,
+		"startswith(displayName,'App')":                                               false,
+		"identifierUris/any(s:s eq 'API://MY-APP')":                                   true,
+		"identifierUris/any(x:x eq 'api://other')":                                    false,
+		"servicePrincipalNames/any(c:c eq 'x')":                                       false, // checked below against an SP schema
+		"displayName eq 'My App' and startswith(displayName,'My')":                    true,
+		"appId eq 'x' or displayName eq 'My App'":                                     true,
+		"not (displayName eq 'My App')":                                               false,
+		"isFallbackPublicClient eq false":                                             true,
+		"isFallbackPublicClient":                                                      false,
+		"displayName in ('a', 'my app')":                                              true,
+		"displayName ne null":                                                         true,
+		"identifierUris/any()":                                                        true,
 		"identifierUris/all(u: startswith(u, 'api://') or startswith(u, 'https://'))": true,
-		"endswith(displayName,'APP')":                                                true,
-		"displayName eq 'it''s'":                                                     false,
-		"(appId eq 'x' or (displayName eq 'My App')) and not isFallbackPublicClient": true,
+		"endswith(displayName,'APP')":                                                 true,
+		"displayName eq 'it''s'":                                                      false,
+		"(appId eq 'x' or (displayName eq 'My App')) and not isFallbackPublicClient":  true,
 	}
 	for f, want := range cases {
 		schema := appSchema

@@ -33,8 +33,8 @@ type token struct {
 	pos  int
 }
 
-// lex splits s into tokens. OData strings are single-quoted with ''
-// standing for one quote.
+// lex splits s into tokens. OData strings are single-quoted, a doubled
+// quote inside standing for one quote.
 func lex(s string) ([]token, error) {
 	var toks []token
 	for i := 0; i < len(s); {
@@ -98,9 +98,11 @@ func lex(s string) ([]token, error) {
 	return append(toks, token{tEOF, "", len(s)}), nil
 }
 
-func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
-func isIdentStart(c byte) bool { return c == '_' || c == '@' || c == '$' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
-func isIdentPart(c byte) bool  { return isIdentStart(c) || isDigit(c) || c == '.' || c == '#' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isIdentStart(c byte) bool {
+	return c == '_' || c == '@' || c == '$' || (c|0x20 >= 'a' && c|0x20 <= 'z')
+}
+func isIdentPart(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '.' || c == '#' }
 
 func syntaxErr(format string, args ...any) *Error {
 	return &Error{Code: CodeBadRequest, Message: "Invalid filter clause: " + fmt.Sprintf(format, args...)}

@@ -27,7 +27,7 @@ const (
 // discovery off (aksid is not a host MSAL knows), the CA trusted.
 func (in *instance) azOptions() azcore.ClientOptions {
 	return azcore.ClientOptions{
-		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: in.env["AZURE_AUTHORITY_HOST"]},
+		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: in.env["AZURE_AUTHORITY_HOST"]},
 		// ForceAttemptHTTP2 as azcore's default transport does: the SDK sends
 		// some $filter values unencoded, which only HTTP/2 carries.
 		Transport: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: in.pool}, ForceAttemptHTTP2: true}},
