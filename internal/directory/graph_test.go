@@ -121,20 +121,22 @@ func TestPasswordsOnApplicationsAndPrincipals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, _, err := d.AddPasswordTo(ctx, tid, TypeApplication, app.ObjectID, PasswordSpec{})
+	added, err := d.AddPasswordTo(ctx, tid, TypeApplication, app.ObjectID, PasswordSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, spSecret, err := d.AddPasswordTo(ctx, tid, TypeServicePrincipal, sp.ObjectID, PasswordSpec{})
+	cred := added.Credential
+	spAdded, err := d.AddPasswordTo(ctx, tid, TypeServicePrincipal, sp.ObjectID, PasswordSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	spSecret := spAdded.Secret
 	// A principal's own secret signs the client in, as in Entra.
 	l, _ := d.ClientAndResource(ctx, tid, app.AppID, "")
 	if _, err := CheckSecret(l.Client.App, spSecret, clk.Now()); err != nil {
 		t.Fatalf("principal secret: %v", err)
 	}
-	if _, _, err := d.AddPasswordTo(ctx, tid, TypeServicePrincipal, app.ObjectID, PasswordSpec{}); !errors.Is(err, ErrPrincipalNotFound) {
+	if _, err := d.AddPasswordTo(ctx, tid, TypeServicePrincipal, app.ObjectID, PasswordSpec{}); !errors.Is(err, ErrPrincipalNotFound) {
 		t.Fatalf("application ID as principal: %v", err)
 	}
 	if err := d.RemovePassword(ctx, tid, TypeApplication, app.ObjectID, cred.KeyID); err != nil {
@@ -159,11 +161,12 @@ func TestClientDatesMoveIntoAksidFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	wall := time.Now().UTC().Truncate(time.Second)
-	cred, _, err := d.AddPasswordTo(ctx, tid, TypeApplication, app.ObjectID, PasswordSpec{
+	added, err := d.AddPasswordTo(ctx, tid, TypeApplication, app.ObjectID, PasswordSpec{
 		Start: wall, End: wall.AddDate(1, 0, 0), ClientNow: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cred := added.Credential
 	want := wall.Add(366 * 24 * time.Hour)
 	if d := cred.StartDateTime.Sub(want); d < -time.Second || d > time.Second {
 		t.Fatalf("start %v, want ≈ %v", cred.StartDateTime, want)
@@ -177,8 +180,8 @@ func TestClientDatesMoveIntoAksidFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without a client clock the dates are taken as aksid's.
-	cred2, _, _ := d.AddPasswordTo(ctx, tid, TypeApplication, app.ObjectID, PasswordSpec{End: wall.AddDate(2, 0, 0)})
-	if !cred2.EndDateTime.Equal(wall.AddDate(2, 0, 0)) {
+	added2, _ := d.AddPasswordTo(ctx, tid, TypeApplication, app.ObjectID, PasswordSpec{End: wall.AddDate(2, 0, 0)})
+	if cred2 := added2.Credential; !cred2.EndDateTime.Equal(wall.AddDate(2, 0, 0)) {
 		t.Fatalf("aksid-frame end moved: %v", cred2.EndDateTime)
 	}
 }

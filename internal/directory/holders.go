@@ -37,17 +37,23 @@ func holderOf(tx store.Tx, tenantID, objectType, objectID string) (holder, error
 	return holder{}, ErrObjectNotFound
 }
 
+// AddedPassword is a new client secret and its credential; the secret
+// is shown to the caller this once and kept only as a hash.
+type AddedPassword struct {
+	Credential PasswordCredential
+	Secret     string
+}
+
 // AddPasswordTo adds a generated client secret to an application or a
-// service principal (objectType TypeApplication or TypeServicePrincipal)
-// and returns the credential and the secret, shown only this once.
-func (d *Directory) AddPasswordTo(ctx context.Context, tenantID, objectType, objectID string, spec PasswordSpec) (PasswordCredential, string, error) {
+// service principal (objectType TypeApplication or TypeServicePrincipal).
+func (d *Directory) AddPasswordTo(ctx context.Context, tenantID, objectType, objectID string, spec PasswordSpec) (AddedPassword, error) {
 	secret, err := d.NewSecret()
 	if err != nil {
-		return PasswordCredential{}, "", err
+		return AddedPassword{}, err
 	}
 	cred, err := d.newPassword(spec, secret)
 	if err != nil {
-		return PasswordCredential{}, "", err
+		return AddedPassword{}, err
 	}
 	err = d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		h, err := holderOf(tx, tenantID, objectType, objectID)
@@ -58,9 +64,9 @@ func (d *Directory) AddPasswordTo(ctx context.Context, tenantID, objectType, obj
 		return h.save()
 	})
 	if err != nil {
-		return PasswordCredential{}, "", err
+		return AddedPassword{}, err
 	}
-	return cred, secret, nil
+	return AddedPassword{Credential: cred, Secret: secret}, nil
 }
 
 // RemovePassword deletes the client secret keyID of an application or a

@@ -253,11 +253,11 @@ func (h *Handler) addPassword(objectType string) func(*call) error {
 				spec.End = *pc.EndDateTime
 			}
 		}
-		cred, secret, err := h.dir.AddPasswordTo(c.ctx(), c.tenant, objectType, id, spec)
+		added, err := h.dir.AddPasswordTo(c.ctx(), c.tenant, objectType, id, spec)
 		if err != nil {
 			return err
 		}
-		m := passwordJSON(cred, secret)
+		m := passwordJSON(added.Credential, added.Secret)
 		m["@odata.context"] = c.context("microsoft.graph.passwordCredential")
 		return c.ok(m)
 	}
@@ -269,33 +269,35 @@ func (h *Handler) removePassword(objectType string) func(*call) error {
 		if err := checkID(id); err != nil {
 			return err
 		}
-		keyID, _, err := keyIDBody(c)
+		ref, err := keyRefBody(c)
 		if err != nil {
 			return err
 		}
-		if err := h.dir.RemovePassword(c.ctx(), c.tenant, objectType, id, keyID); err != nil {
+		if err := h.dir.RemovePassword(c.ctx(), c.tenant, objectType, id, ref.KeyID); err != nil {
 			return err
 		}
 		return c.noContent()
 	}
 }
 
-// keyIDBody reads {"keyId": "…", "proof": "…"} (proof only for removeKey).
-func keyIDBody(c *call) (string, string, error) {
+// keyRef is removePassword's and removeKey's body.
+type keyRef struct {
+	KeyID string `json:"keyId"`
+	Proof string `json:"proof"` // removeKey only
+}
+
+func keyRefBody(c *call) (keyRef, error) {
 	b, err := readBody(c)
 	if err != nil {
-		return "", "", err
+		return keyRef{}, err
 	}
-	var in struct {
-		KeyID string `json:"keyId"`
-		Proof string `json:"proof"`
-	}
+	var in keyRef
 	raw, _ := json.Marshal(b)
 	if err := strictDecode(raw, &in); err != nil {
-		return "", "", errPayload
+		return keyRef{}, errPayload
 	}
 	if _, err := uuid.Parse(in.KeyID); err != nil || len(in.KeyID) != 36 {
-		return "", "", badRequest("Invalid value specified for property 'keyId' of resource 'KeyCredential'.")
+		return keyRef{}, badRequest("Invalid value specified for property 'keyId' of resource 'KeyCredential'.")
 	}
-	return in.KeyID, in.Proof, nil
+	return in, nil
 }

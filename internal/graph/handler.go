@@ -38,7 +38,7 @@ type Directory interface {
 	UpdateServicePrincipal(ctx context.Context, tenantID, objectID string, p directory.ServicePrincipalPatch) (directory.ServicePrincipal, error)
 	DeleteServicePrincipal(ctx context.Context, tenantID, objectID string) error
 
-	AddPasswordTo(ctx context.Context, tenantID, objectType, objectID string, spec directory.PasswordSpec) (directory.PasswordCredential, string, error)
+	AddPasswordTo(ctx context.Context, tenantID, objectType, objectID string, spec directory.PasswordSpec) (directory.AddedPassword, error)
 	RemovePassword(ctx context.Context, tenantID, objectType, objectID, keyID string) error
 	AddCertificateTo(ctx context.Context, tenantID, objectType, objectID string, spec directory.KeyCredentialSpec, clientNow time.Time) (directory.KeyCredential, error)
 	RemoveCertificate(ctx context.Context, tenantID, objectType, objectID, keyID string) error

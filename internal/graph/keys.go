@@ -50,14 +50,14 @@ func (h *Handler) removeKey(objectType string) func(*call) error {
 		if err := checkID(id); err != nil {
 			return err
 		}
-		keyID, proof, err := keyIDBody(c)
+		ref, err := keyRefBody(c)
 		if err != nil {
 			return err
 		}
-		if err := h.dir.CheckKeyProof(c.ctx(), c.tenant, objectType, id, directory.KeyProof{Token: proof, ClientNow: h.wall.Now()}); err != nil {
+		if err := h.dir.CheckKeyProof(c.ctx(), c.tenant, objectType, id, directory.KeyProof{Token: ref.Proof, ClientNow: h.wall.Now()}); err != nil {
 			return err
 		}
-		if err := h.dir.RemoveCertificate(c.ctx(), c.tenant, objectType, id, keyID); err != nil {
+		if err := h.dir.RemoveCertificate(c.ctx(), c.tenant, objectType, id, ref.KeyID); err != nil {
 			return err
 		}
 		return c.noContent()

@@ -45,32 +45,36 @@ func (h *Handler) listServicePrincipals(c *call) error {
 		values: spValues, render: c.spJSON})
 }
 
-// decodeServicePrincipal reads a create or update body.
-func decodeServicePrincipal(b body) (directory.ServicePrincipalPatch, *string, error) {
+// spInput is a decoded create or update body.
+type spInput struct {
+	directory.ServicePrincipalPatch
+	appID *string
+}
+
+func decodeServicePrincipal(b body) (spInput, error) {
 	e := servicePrincipalEntity
-	var p directory.ServicePrincipalPatch
+	var in spInput
 	extra, err := e.check(b)
 	if err != nil {
-		return p, nil, err
+		return in, err
 	}
-	p.Extra = extra
-	appID, err := e.str(b, "appId")
-	if err != nil {
-		return p, nil, err
+	in.Extra = extra
+	if in.appID, err = e.str(b, "appId"); err != nil {
+		return in, err
 	}
-	if p.DisplayName, err = e.str(b, "displayName"); err != nil {
-		return p, nil, err
+	if in.DisplayName, err = e.str(b, "displayName"); err != nil {
+		return in, err
 	}
-	if p.AccountEnabled, err = e.boolean(b, "accountEnabled"); err != nil {
-		return p, nil, err
+	if in.AccountEnabled, err = e.boolean(b, "accountEnabled"); err != nil {
+		return in, err
 	}
-	if p.KeyCredentials, err = e.keyCredentials(b); err != nil {
-		return p, nil, err
+	if in.KeyCredentials, err = e.keyCredentials(b); err != nil {
+		return in, err
 	}
 	if n, err := e.strsOfAny(b, "passwordCredentials"); err != nil || n > 0 {
-		return p, nil, badRequest("Updates to passwordCredentials are not supported; use addPassword and removePassword.")
+		return in, badRequest("Updates to passwordCredentials are not supported; use addPassword and removePassword.")
 	}
-	return p, appID, nil
+	return in, nil
 }
 
 func (h *Handler) createServicePrincipal(c *call) error {
@@ -78,14 +82,14 @@ func (h *Handler) createServicePrincipal(c *call) error {
 	if err != nil {
 		return err
 	}
-	p, appID, err := decodeServicePrincipal(b)
+	p, err := decodeServicePrincipal(b)
 	if err != nil {
 		return err
 	}
-	if appID == nil {
+	if p.appID == nil {
 		return servicePrincipalEntity.invalid("appId")
 	}
-	spec := directory.ServicePrincipalSpec{AppID: *appID, AccountEnabled: p.AccountEnabled, Extra: p.Extra, ClientNow: h.wall.Now()}
+	spec := directory.ServicePrincipalSpec{AppID: *p.appID, AccountEnabled: p.AccountEnabled, Extra: p.Extra, ClientNow: h.wall.Now()}
 	if p.DisplayName != nil {
 		spec.DisplayName = *p.DisplayName
 	}
@@ -124,15 +128,15 @@ func (h *Handler) updateServicePrincipal(c *call) error {
 	if err != nil {
 		return err
 	}
-	p, appID, err := decodeServicePrincipal(b)
+	p, err := decodeServicePrincipal(b)
 	if err != nil {
 		return err
 	}
-	if appID != nil {
+	if p.appID != nil {
 		return badRequest("Property 'appId' is read-only and cannot be set.")
 	}
 	p.ClientNow = h.wall.Now()
-	if _, err := h.dir.UpdateServicePrincipal(c.ctx(), c.tenant, id, p); err != nil {
+	if _, err := h.dir.UpdateServicePrincipal(c.ctx(), c.tenant, id, p.ServicePrincipalPatch); err != nil {
 		return err
 	}
 	return c.noContent()

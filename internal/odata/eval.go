@@ -29,17 +29,23 @@ func (s Schema) resource() string {
 	return strings.ToUpper(s.Type[:1]) + s.Type[1:]
 }
 
+// prop is a resolved property: its canonical name and kind.
+type prop struct {
+	name string
+	kind Kind
+}
+
 // lookup finds a property case-insensitively, as Graph does.
-func (s Schema) lookup(path string) (string, Kind, error) {
+func (s Schema) lookup(path string) (prop, error) {
 	for name, k := range s.Props {
 		if strings.EqualFold(name, path) {
 			if k == Unfilterable {
-				return "", 0, s.unsupportedProp(name)
+				return prop{}, s.unsupportedProp(name)
 			}
-			return name, k, nil
+			return prop{name, k}, nil
 		}
 	}
-	return "", 0, &Error{Code: CodeBadRequest, Message: "Could not find a property named '" + path + "' on type 'microsoft.graph." + s.Type + "'."}
+	return prop{}, &Error{Code: CodeBadRequest, Message: "Could not find a property named '" + path + "' on type 'microsoft.graph." + s.Type + "'."}
 }
 
 func (s Schema) unsupportedProp(name string) *Error {
@@ -88,49 +94,49 @@ func (s Schema) check(e Expr, lambdaVar string) (Expr, error) {
 		in, err := s.check(x.X, lambdaVar)
 		return Not{in}, err
 	case Compare:
-		name, k, err := s.scalar(x.Path, lambdaVar)
+		p, err := s.scalar(x.Path, lambdaVar)
 		if err != nil {
 			return nil, err
 		}
-		if err := typesMatch(k, x.Value, x.Op); err != nil {
+		if err := typesMatch(p.kind, x.Value, x.Op); err != nil {
 			return nil, err
 		}
-		x.Path = name
+		x.Path = p.name
 		return x, nil
 	case In:
-		name, k, err := s.scalar(x.Path, lambdaVar)
+		p, err := s.scalar(x.Path, lambdaVar)
 		if err != nil {
 			return nil, err
 		}
 		for _, v := range x.Values {
-			if err := typesMatch(k, v, "eq"); err != nil {
+			if err := typesMatch(p.kind, v, "eq"); err != nil {
 				return nil, err
 			}
 		}
-		x.Path = name
+		x.Path = p.name
 		return x, nil
 	case Func:
-		name, k, err := s.scalar(x.Path, lambdaVar)
+		p, err := s.scalar(x.Path, lambdaVar)
 		if err != nil {
 			return nil, err
 		}
-		if k != String {
-			return nil, s.unsupportedProp(name)
+		if p.kind != String {
+			return nil, s.unsupportedProp(p.name)
 		}
-		x.Path = name
+		x.Path = p.name
 		return x, nil
 	case Lambda:
 		if lambdaVar != "" {
 			return nil, unsupported("Unsupported query: nested lambda operators are not supported.")
 		}
-		name, k, err := s.lookup(x.Path)
+		p, err := s.lookup(x.Path)
 		if err != nil {
 			return nil, err
 		}
-		if k != Strings {
-			return nil, &Error{Code: CodeBadRequest, Message: "Invalid filter clause: The parent value for a lambda operator must be a collection, and '" + name + "' is not."}
+		if p.kind != Strings {
+			return nil, &Error{Code: CodeBadRequest, Message: "Invalid filter clause: The parent value for a lambda operator must be a collection, and '" + p.name + "' is not."}
 		}
-		x.Path = name
+		x.Path = p.name
 		if x.Body == nil {
 			return x, nil
 		}
@@ -143,21 +149,21 @@ func (s Schema) check(e Expr, lambdaVar string) (Expr, error) {
 
 // scalar resolves a comparison's left side: the lambda variable (a
 // string element) or a single-valued property.
-func (s Schema) scalar(path, lambdaVar string) (string, Kind, error) {
+func (s Schema) scalar(path, lambdaVar string) (prop, error) {
 	if lambdaVar != "" {
 		if path == lambdaVar {
-			return path, String, nil
+			return prop{path, String}, nil
 		}
-		return "", 0, unsupported("Unsupported query: inside a lambda only the range variable '%s' may be compared, not '%s'.", lambdaVar, path)
+		return prop{}, unsupported("Unsupported query: inside a lambda only the range variable '%s' may be compared, not '%s'.", lambdaVar, path)
 	}
-	name, k, err := s.lookup(path)
+	p, err := s.lookup(path)
 	if err != nil {
-		return "", 0, err
+		return prop{}, err
 	}
-	if k == Strings {
-		return "", 0, s.unsupportedProp(name)
+	if p.kind == Strings {
+		return prop{}, s.unsupportedProp(p.name)
 	}
-	return name, k, nil
+	return p, nil
 }
 
 func typesMatch(k Kind, v Literal, op string) error {
