@@ -121,6 +121,11 @@ func TestAzIdentityCommands(t *testing.T) {
 		t.Fatalf("provider state %q", st)
 	}
 
+	az.ok("group", "delete", "--name", "myResourceGroup", "--yes")
+	if exists := az.ok("group", "exists", "--name", "myResourceGroup"); exists != "false" {
+		t.Fatalf("group exists after delete: %q", exists)
+	}
+
 	az.ok("ad", "sp", "delete", "--id", sp.AppID)
 	if st, m := in.rawToken(sp.AppID, newSecret, armScope); st != 400 || errorCode(m) != 700016 {
 		t.Fatalf("a deleted principal still signs in: %d %v", st, m)
