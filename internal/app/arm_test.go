@@ -144,3 +144,40 @@ func TestMetadataEndpoints(t *testing.T) {
 		t.Fatalf("array form: %v %v", arr, err)
 	}
 }
+
+// TestLongRunningOperations: a group deletion answers 202 with
+// Azure-AsyncOperation, Location and Retry-After; the status document says
+// Succeeded and the Location answers 200, as azure-core's pollers expect.
+func TestLongRunningOperations(t *testing.T) {
+	s := startTest(t)
+	sub := "/subscriptions/" + s.Creds.SubscriptionID
+	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
+	if st, _, raw := s.arm(t, admin, "PUT", sub+"/resourcegroups/lro?api-version=2021-04-01", `{"location":"westus2"}`); st != 201 {
+		t.Fatalf("create: %d %s", st, raw)
+	}
+	req, _ := http.NewRequest("DELETE", s.URL+sub+"/resourcegroups/lro?api-version=2021-04-01", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	async, location := resp.Header.Get("Azure-AsyncOperation"), resp.Header.Get("Location")
+	if resp.StatusCode != 202 || resp.Header.Get("Retry-After") != "1" || !strings.HasPrefix(async, s.URL+sub+"/providers/Microsoft.Resources/locations/westus2/operations/") || location == "" {
+		t.Fatalf("delete: %d %v", resp.StatusCode, resp.Header)
+	}
+	st, m, raw := s.arm(t, admin, "GET", strings.TrimPrefix(async, s.URL), "")
+	if st != 200 || m["status"] != "Succeeded" || m["startTime"] == nil || m["endTime"] == nil {
+		t.Fatalf("status: %d %s", st, raw)
+	}
+	if st, _, raw := s.arm(t, admin, "GET", strings.TrimPrefix(location, s.URL), ""); st != 200 {
+		t.Fatalf("location: %d %s", st, raw)
+	}
+	if st, _, _ := s.arm(t, admin, "GET", sub+"/resourcegroups/lro?api-version=2021-04-01", ""); st != 404 {
+		t.Fatalf("group still there: %d", st)
+	}
+	bogus := sub + "/providers/Microsoft.Resources/locations/westus2/operations/00000000-0000-4000-8000-000000000000?api-version=2021-04-01"
+	if st, m, raw := s.arm(t, admin, "GET", bogus, ""); st != 404 || m["error"].(map[string]any)["code"] != "OperationNotFound" {
+		t.Fatalf("unknown operation: %d %s", st, raw)
+	}
+}

@@ -42,8 +42,6 @@ func (h *Handler) dispatch(c *call) {
 		h.onSubscription(c, "resourceGroups", h.group)
 	case match(low, "subscriptions", "*", "resources"), match(low, "subscriptions", "*", "resourcegroups", "*", "resources"):
 		h.onSubscription(c, "resources", h.listResources)
-	case match(low, "subscriptions", "*", "operationresults", "*"):
-		h.onSubscription(c, "operationresults", h.groupDeletion)
 	case len(low) >= 3 && low[0] == "subscriptions" && low[2] == "providers":
 		h.providers(c)
 	default:

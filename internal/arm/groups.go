@@ -175,26 +175,29 @@ func (h *Handler) group(c *call, sub string) {
 		if !h.allow(c, actGroupDelete, scope) {
 			return
 		}
+		g, err := h.res.GetGroup(ctx, sub, name)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		op, err := h.res.StartOperation(ctx, sub, "Microsoft.Resources", g.Location, g.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		// Deletion finishes at once, so the first poll already succeeds.
 		if err := h.res.DeleteGroup(ctx, sub, name); err != nil {
 			h.fail(c, err)
 			return
 		}
-		// Deletion is done at once; the Location answers 200 on first poll.
-		c.w.Header().Set("Location", c.base+"/subscriptions/"+sub+"/operationresults/done-"+name+"?api-version="+c.version)
-		c.w.Header().Set("Retry-After", "1")
-		c.w.WriteHeader(http.StatusAccepted)
+		if op, err = h.res.FinishOperation(ctx, op, nil); err != nil {
+			h.fail(c, err)
+			return
+		}
+		h.accepted(c, op, http.StatusAccepted, nil)
 	default:
 		methodNotAllowed(c)
 	}
-}
-
-// groupDeletion answers the Location poll of a finished group deletion.
-func (h *Handler) groupDeletion(c *call, _ string) {
-	if c.r.Method != http.MethodGet {
-		methodNotAllowed(c)
-		return
-	}
-	c.w.WriteHeader(http.StatusOK)
 }
 
 // listResources serves GET …/resources with `$filter=resourceType eq '…'`.

@@ -15,6 +15,11 @@ const (
 // and, under Microsoft.Features, preview features.
 func (h *Handler) providers(c *call) {
 	low := c.low
+	if match(low, "subscriptions", "*", "providers", "*", "locations", "*", "operations", "*") ||
+		match(low, "subscriptions", "*", "providers", "*", "locations", "*", "operationresults", "*") {
+		h.operation(c) // any api-version: the URL is one aksid handed out
+		return
+	}
 	if len(low) >= 4 && low[3] == "microsoft.features" && len(low) > 4 {
 		h.onFeatures(c)
 		return
