@@ -30,6 +30,7 @@ func serveCmd() *cobra.Command {
 	refresh := cmd.Flags().Duration("refresh", 10*time.Second, "how often to re-read keys and clock shared with other replicas")
 	quiet := cmd.Flags().Bool("quiet", false, "log warnings and errors only")
 	propagation := cmd.Flags().Duration("rbac-propagation", 0, "delay before new role assignments take effect, on aksid's clock (e.g. 60m)")
+	httpProxy := cmd.Flags().String("http-proxy-addr", "127.0.0.1:0", "loopback address of the plain-HTTP proxy port (IMDS, http:// proxies); \"off\" disables it")
 	featureDelay := cmd.Flags().Duration("feature-delay", 5*time.Minute, "how long preview feature registration stays Registering, on aksid's clock")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		level := slog.LevelInfo
@@ -38,7 +39,7 @@ func serveCmd() *cobra.Command {
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
-			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, Log: log})
+			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, Log: log})
 		if err != nil {
 			return err
 		}
@@ -63,7 +64,7 @@ func envCmd() *cobra.Command {
 	direct := cmd.Flags().Bool("direct", false, "custom-cloud mode: clients talk to aksid's own URL (with `aksid az-cloud` for az)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		dd := app.DataDir(*dir)
-		out, err := dd.Env()
+		out, err := dd.ProxyEnv()
 		if *direct {
 			out, err = dd.DirectEnv()
 		}

@@ -42,8 +42,13 @@ func (dd DataDir) url() string {
 // AzConfigDir makes (once) an az configuration directory owned by aksid,
 // seeded so that az stays offline: no telemetry, no error
 // recommendations, no dynamic extension installs, no version probe.
-func (dd DataDir) AzConfigDir() (string, error) {
-	dir := dd.Path("az")
+func (dd DataDir) AzConfigDir() (string, error) { return dd.azConfigDir("az") }
+
+// azConfigDir seeds the named directory: "az" for custom-cloud mode (where
+// `aksid az-cloud` selects the aksid cloud), "az-proxy" for proxy mode
+// (az stays on AzureCloud).
+func (dd DataDir) azConfigDir(name string) (string, error) {
+	dir := dd.Path(name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
@@ -97,4 +102,42 @@ func exportLines(lines [][2]string) string {
 		fmt.Fprintf(&b, "export %s=%s\n", l[0], shellQuote(l[1]))
 	}
 	return b.String()
+}
+
+// ProxyEnv is `aksid env`: every client on the machine reaches aksid
+// through its proxy while believing it talks to Azure.
+func (dd DataDir) ProxyEnv() (string, error) {
+	kr, err := dd.ExistingKeyring()
+	if err != nil {
+		return "", err
+	}
+	azDir, err := dd.azConfigDir("az-proxy")
+	if err != nil {
+		return "", err
+	}
+	url := dd.url()
+	httpProxy := url
+	if info, ok := dd.RunningServer(); ok && info.HTTPProxy != "" {
+		httpProxy = info.HTTPProxy
+	}
+	c := bootstrap.CredentialsFor(kr)
+	ca := dd.Path("ca.pem")
+	return exportLines([][2]string{
+		{"HTTPS_PROXY", url},
+		{"HTTP_PROXY", httpProxy},
+		{"NO_PROXY", "127.0.0.1,localhost,::1"},
+		{"REQUESTS_CA_BUNDLE", ca},
+		{"SSL_CERT_FILE", ca},
+		{"NODE_EXTRA_CA_CERTS", ca},
+		{"AZURE_CONFIG_DIR", azDir},
+		{"AZURE_CORE_COLLECT_TELEMETRY", "false"},
+		{"AZURE_CORE_ERROR_RECOMMENDATION", "off"},
+		{"AZURE_EXTENSION_USE_DYNAMIC_INSTALL", "no"},
+		{"AZURE_CORE_SURVEY_MESSAGE", "false"},
+		{"AZURE_TENANT_ID", c.TenantID},
+		{"AZURE_CLIENT_ID", c.ClientID},
+		{"AZURE_CLIENT_SECRET", c.ClientSecret},
+		{"AKSID_URL", url},
+		{"AKSID_SUBSCRIPTION_ID", c.SubscriptionID},
+	}), nil
 }

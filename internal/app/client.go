@@ -111,27 +111,6 @@ func (dd DataDir) OfflineOps(ctx context.Context) (*Ops, store.Store, error) {
 	return &Ops{st: st, dir: dir, clk: vclock, wall: wall}, st, nil
 }
 
-// Env returns the shell lines that point clients at aksid.
-func (dd DataDir) Env() (string, error) {
-	kr, err := dd.ExistingKeyring()
-	if err != nil {
-		return "", err
-	}
-	url := dd.url()
-	c := bootstrap.CredentialsFor(kr)
-	ca := dd.Path("ca.pem")
-	return exportLines([][2]string{
-		{"AZURE_TENANT_ID", c.TenantID},
-		{"AZURE_CLIENT_ID", c.ClientID},
-		{"AZURE_CLIENT_SECRET", c.ClientSecret},
-		{"AZURE_AUTHORITY_HOST", url + "/"},
-		{"AKSID_URL", url},
-		{"AKSID_SUBSCRIPTION_ID", c.SubscriptionID},
-		{"SSL_CERT_FILE", ca},
-		{"REQUESTS_CA_BUNDLE", ca},
-	}), nil
-}
-
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -77,10 +77,12 @@ func (d DataDir) ExistingKeyring() (*keyring.Keyring, error) {
 
 // ServerInfo is what a running server leaves in server.json.
 type ServerInfo struct {
-	URL      string `json:"url"`
-	Addr     string `json:"addr"`
-	PID      int    `json:"pid"`
-	InMemory bool   `json:"inMemory"`
+	URL  string `json:"url"`
+	Addr string `json:"addr"`
+	// HTTPProxy is the plain-HTTP proxy URL, when enabled.
+	HTTPProxy string `json:"httpProxy,omitempty"`
+	PID       int    `json:"pid"`
+	InMemory  bool   `json:"inMemory"`
 }
 
 // WriteServerInfo records the running server (atomically, via rename).

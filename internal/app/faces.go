@@ -44,6 +44,7 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 	for _, root := range arm.Roots {
 		rt.Handle(root, h)
 	}
+	rt.HandleFace(server.FaceARM, h)
 	return &armParts{rbac: rb, res: res}, nil
 }
 

@@ -41,22 +41,27 @@ type Config struct {
 	// FeatureDelay is how long a preview feature stays Registering.
 	FeatureDelay time.Duration
 	Refresh      time.Duration // how often replicas re-read keys and clock (default 10s)
-	Out          io.Writer     // start-up banner
-	Log          *slog.Logger
+	// HTTPProxyAddr is the loopback address of the plain-HTTP proxy port
+	// (for http:// proxies and IMDS); "off" disables it.
+	HTTPProxyAddr string
+	Out           io.Writer // start-up banner
+	Log           *slog.Logger
 }
 
 // Running is a started aksid.
 type Running struct {
-	URL     string
-	Addr    string
-	CAPath  string
-	Creds   bootstrap.Credentials
-	Ops     *Ops
-	Keys    *sts.Keys
-	DataDir DataDir
+	URL    string
+	Addr   string
+	CAPath string
+	// HTTPProxy is the plain-HTTP proxy URL ("" when disabled).
+	HTTPProxy string
+	Creds     bootstrap.Credentials
+	Ops       *Ops
+	Keys      *sts.Keys
+	DataDir   DataDir
 
 	rbac   *rbac.Service
-	srv    *http.Server
+	srv    *server.Server
 	st     store.Store
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -143,10 +148,15 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		return nil, err
 	}
 	ops := &Ops{st: st, dir: dir, clk: vclock, wall: wall, keys: keys}
+	origin := server.Origins(url)
+	loginMux := http.NewServeMux()
+	login.New(svc, keys, origin, cfg.Log).Register(loginMux)
 	mux := http.NewServeMux()
-	login.New(svc, keys, server.DirectOrigin(url), cfg.Log).Register(mux)
+	mux.Handle("/", loginMux)
 	router := server.NewRouter(mux)
-	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, server.DirectOrigin(url), cfg.Log)
+	router.HandleFace(server.FaceLogin, loginMux) // the admin endpoints are not reachable through the proxy
+	router.HandleFace(server.FaceIMDS, http.HandlerFunc(noIdentity))
+	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, origin, cfg.Log)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -155,15 +165,26 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 
 	// Microsoft Graph face (/v1.0/…), on a mux of its own under the router.
 	graphMux := http.NewServeMux()
-	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall), Origin: server.DirectOrigin(url),
+	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall), Origin: origin,
 		Wall: wall, Log: cfg.Log}).Register(graphMux)
 	router.Handle("v1.0", graphMux)
+	router.HandleFace(server.FaceGraph, graphMux)
+
+	plain, err := listenPlain(cfg.HTTPProxyAddr)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
-		srv: server.New(router, leaf, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
+		HTTPProxy: plainURL(plain),
+		srv:       server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		err := r.srv.ServeTLS(ln, "", "")
+		if plain != nil {
+			go r.srv.ServePlain(plain)
+		}
+		err := r.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
@@ -174,7 +195,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		defer r.wg.Done()
 		r.maintain(loopCtx, cfg.Refresh, svc, cfg.Log)
 	}()
-	if err := dd.WriteServerInfo(ServerInfo{URL: url, Addr: r.Addr, PID: os.Getpid(), InMemory: cfg.InMemory}); err != nil {
+	if err := dd.WriteServerInfo(ServerInfo{URL: url, Addr: r.Addr, HTTPProxy: r.HTTPProxy, PID: os.Getpid(), InMemory: cfg.InMemory}); err != nil {
 		r.Shutdown(ctx)
 		return nil, err
 	}

@@ -11,12 +11,13 @@ import (
 // Faces own disjoint path roots, so their routes never collide.
 type Router struct {
 	roots   map[string]http.Handler
+	faces   map[string]http.Handler // requests through the proxy, by face
 	Default http.Handler
 }
 
 // NewRouter returns a router that falls back to def.
 func NewRouter(def http.Handler) *Router {
-	return &Router{roots: map[string]http.Handler{}, Default: def}
+	return &Router{roots: map[string]http.Handler{}, faces: map[string]http.Handler{}, Default: def}
 }
 
 // Handle routes every path whose first segment is root to h.
@@ -24,7 +25,25 @@ func (rt *Router) Handle(root string, h http.Handler) {
 	rt.roots[strings.ToLower(root)] = h
 }
 
+// HandleFace routes requests that came through the proxy for a host of
+// face (FaceLogin, FaceARM, FaceGraph, FaceIMDS) to h.
+func (rt *Router) HandleFace(face string, h http.Handler) {
+	rt.faces[face] = h
+}
+
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if th := TunnelHost(r); th != "" {
+		face := AzureFace(th)
+		if th == imdsHost {
+			face = FaceIMDS
+		}
+		if h, ok := rt.faces[face]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
 	first := strings.TrimLeft(r.URL.Path, "/")
 	if i := strings.IndexByte(first, '/'); i >= 0 {
 		first = first[:i]

@@ -2,35 +2,103 @@
 package server
 
 import (
+	"bufio"
+	"context"
 	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aksid/aksid/internal/login"
-	"github.com/aksid/aksid/internal/sts"
 	"github.com/google/uuid"
 )
 
 // MaxHeaderBytes bounds request headers on every face.
 const MaxHeaderBytes = 64 << 10
 
-// New returns an HTTPS server for h with timeouts that keep slow or
+// Server is aksid's listener: HTTPS for the faces and the proxy (CONNECT
+// tunnels into impersonated Azure hosts), and optionally a plain-HTTP
+// proxy port for clients that only speak http:// proxies.
+type Server struct {
+	http  *http.Server
+	conns *connListener
+	tls   *tls.Config
+	proxy *Proxy
+
+	mu        sync.Mutex
+	listeners []net.Listener
+}
+
+func (s *Server) track(ln net.Listener) {
+	s.mu.Lock()
+	s.listeners = append(s.listeners, ln)
+	s.mu.Unlock()
+}
+
+// NewServer returns a server for h with timeouts that keep slow or
 // stalled clients from holding connections.
-func New(h http.Handler, cert tls.Certificate, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           Middleware(h, log),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+func NewServer(h http.Handler, cert tls.Certificate, ca LeafMinter, log *slog.Logger) *Server {
+	conns := &connListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	p := &Proxy{ca: ca, conns: conns, log: log, leafs: map[string]*tls.Certificate{}}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	// The connections are decrypted already: HTTP/2 is recognised by its
+	// preface, HTTP/1.1 otherwise (see decrypted).
+	protocols.SetUnencryptedHTTP2(true)
+	s := &http.Server{
+		Handler:           Middleware(p.handle(h), log),
+		Protocols:         &protocols,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if _, ok := c.(*plainMarker); ok {
+				return context.WithValue(ctx, plainKey, true)
+			}
+			return connContext(ctx, c)
+		},
 	}
+	return &Server{http: s, conns: conns, proxy: p,
+		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}}
+}
+
+// Serve accepts HTTPS connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.conns.addr = ln.Addr()
+	s.track(ln)
+	go acceptTLS(ln, s.tls, s.conns)
+	return s.http.Serve(s.conns)
+}
+
+// ServePlain accepts plain-HTTP proxy connections on ln until it closes.
+func (s *Server) ServePlain(ln net.Listener) {
+	s.track(ln)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		s.conns.push(&plainMarker{Conn: c})
+	}
+}
+
+// Shutdown stops accepting and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	err := s.http.Shutdown(ctx)
+	s.conns.Close()
+	return err
 }
 
 type statusRecorder struct {
@@ -44,6 +112,21 @@ func (s *statusRecorder) WriteHeader(code int) {
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Hijack lets the proxy take over a CONNECT connection.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return hj.Hijack()
+}
+
+// Unwrap serves http.ResponseController.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
@@ -77,24 +160,8 @@ func Middleware(h http.Handler, log *slog.Logger) http.Handler {
 	})
 }
 
-// DirectOrigin describes requests that reach aksid at its own URL: the
-// base is the loopback name the client used (127.0.0.1 or localhost on
-// aksid's port), issuers sit on it, and any other Host falls back to the
-// canonical URL so a forged Host cannot choose an issuer.
-func DirectOrigin(canonical string) func(*http.Request) login.Origin {
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(canonical, "https://"))
-	return func(r *http.Request) login.Origin {
-		base := canonical
-		if h, p, err := net.SplitHostPort(r.Host); err == nil && p == port && isLoopbackName(h) {
-			base = "https://" + r.Host
-		}
-		bases := []string{base}
-		if base != canonical {
-			bases = append(bases, canonical)
-		}
-		return login.Origin{Base: base, Issuers: sts.Issuers{V1Base: base, V2Base: base}, LoginBases: bases}
-	}
-}
+// DirectOrigin is Origins, kept for callers that predate proxy mode.
+func DirectOrigin(canonical string) func(*http.Request) login.Origin { return Origins(canonical) }
 
 func isLoopbackName(h string) bool {
 	if strings.EqualFold(h, "localhost") {

@@ -85,7 +85,7 @@ func start(t *testing.T, dataDir string, args ...string) *instance {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	in.env = parseEnv(t, aksidRun(t, "env", "--data-dir", dataDir))
+	in.env = parseEnv(t, aksidRun(t, "env", "--direct", "--data-dir", dataDir))
 	pem, err := os.ReadFile(in.env["SSL_CERT_FILE"])
 	if err != nil {
 		t.Fatal(err)
