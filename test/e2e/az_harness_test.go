@@ -21,10 +21,27 @@ type azCLI struct {
 // config directory seeded by `aksid env --direct`.
 func newAz(t *testing.T, in *instance) *azCLI {
 	t.Helper()
+	a := newAzEnv(t, parseEnv(t, aksidRun(t, "env", "--direct", "--data-dir", in.dataDir)))
+	cmd := exec.Command(aksidBin, "az-cloud", "--data-dir", in.dataDir)
+	cmd.Env = a.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("aksid az-cloud: %v: %s", err, out)
+	}
+	return a
+}
+
+// newProxyAz runs az on its default AzureCloud with `aksid env`'s proxy
+// variables: nothing registered, the docs' commands verbatim.
+func newProxyAz(t *testing.T, in *instance) *azCLI {
+	t.Helper()
+	return newAzEnv(t, parseEnvKeys(t, aksidRun(t, "env", "--data-dir", in.dataDir), "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "AZURE_CONFIG_DIR"))
+}
+
+func newAzEnv(t *testing.T, direct map[string]string) *azCLI {
+	t.Helper()
 	if _, err := exec.LookPath("az"); err != nil {
 		t.Fatal("az is not installed: `make test` installs Debian's azure-cli")
 	}
-	direct := parseEnv(t, aksidRun(t, "env", "--direct", "--data-dir", in.dataDir))
 	// Each az gets its own config directory (so two can be signed in as
 	// different principals), seeded like aksid's own.
 	cfgDir := t.TempDir()
@@ -45,13 +62,7 @@ func newAz(t *testing.T, in *instance) *azCLI {
 		}
 		env = append(env, k+"="+v)
 	}
-	a := &azCLI{t: t, env: env}
-	cmd := exec.Command(aksidBin, "az-cloud", "--data-dir", in.dataDir)
-	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("aksid az-cloud: %v: %s", err, out)
-	}
-	return a
+	return &azCLI{t: t, env: env}
 }
 
 // run runs az and returns stdout, stderr and whether it succeeded.

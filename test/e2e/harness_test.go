@@ -126,6 +126,12 @@ func aksidRun(t *testing.T, args ...string) string {
 
 func parseEnv(t *testing.T, out string) map[string]string {
 	t.Helper()
+	return parseEnvKeys(t, out, "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST", "AKSID_URL", "AKSID_SUBSCRIPTION_ID", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+}
+
+// parseEnvKeys reads export lines and checks the required keys are there.
+func parseEnvKeys(t *testing.T, out string, required ...string) map[string]string {
+	t.Helper()
 	env := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
@@ -136,7 +142,7 @@ func parseEnv(t *testing.T, out string) map[string]string {
 		k, v, _ := strings.Cut(line, "=")
 		env[k] = strings.Trim(v, "'")
 	}
-	for _, k := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST", "AKSID_URL", "AKSID_SUBSCRIPTION_ID", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"} {
+	for _, k := range required {
 		if env[k] == "" {
 			t.Fatalf("aksid env lacks %s:\n%s", k, out)
 		}
