@@ -3,15 +3,18 @@
 GO              ?= go
 GOBIN           := $(shell $(GO) env GOPATH)/bin
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+KUBELOGIN       := github.com/Azure/kubelogin@v0.2.22
 
 .PHONY: test deps lint unit bench
 
 test: deps lint unit
 
-# Tools the tests use: staticcheck, and the real az (Debian's azure-cli
-# 2.45) for the end-to-end tests. Later issues add kubelogin and Chromium.
+# Tools the tests use: staticcheck, and for the end-to-end tests the real
+# az (Debian's azure-cli 2.45) and kubelogin (its go.mod needs a newer Go
+# toolchain, which the module proxy serves). Later issues add Chromium.
 deps:
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
+	@test -x $(GOBIN)/kubelogin || GOTOOLCHAIN=go1.26.10 GOFLAGS=-buildvcs=false $(GO) install $(KUBELOGIN)
 	@command -v az >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli >/dev/null; }
 
 lint:
