@@ -42,7 +42,7 @@ func newProxyClient(tb testing.TB, proxyURL, caPath string, direct *client, tena
 		tb.Fatal(err)
 	}
 	tr := &http.Transport{
-		Proxy:               http.ProxyURL(pu),
+		Proxy: http.ProxyURL(pu),
 		// HTTP/1.1 inside the tunnels, like the direct client, so the
 		// ratio measures the proxy and not HTTP/2 against HTTP/1.1.
 		TLSClientConfig:     &tls.Config{RootCAs: pool},
