@@ -12,6 +12,7 @@ import (
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/msi"
 	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/resources"
 	"github.com/aksid/aksid/internal/server"
@@ -23,6 +24,7 @@ import (
 type armParts struct {
 	rbac *rbac.Service
 	res  *resources.Service
+	msi  *msi.Service
 }
 
 // registerARM builds RBAC, resources and the ARM face and routes them.
@@ -37,15 +39,16 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 		delay = 5 * time.Minute
 	}
 	res := resources.New(st, vclock, delay)
+	identities := msi.New(st, dir)
 	h := arm.New(arm.Deps{
 		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb}, Groups: dir, Tenants: dir,
-		Resources: res, Roles: rb, Principals: principals{dir}, Origin: origin, Log: log,
+		Resources: res, Roles: rb, Identities: identities, Principals: principals{dir}, Origin: origin, Log: log,
 	})
 	for _, root := range arm.Roots {
 		rt.Handle(root, h)
 	}
 	rt.HandleFace(server.FaceARM, h)
-	return &armParts{rbac: rb, res: res}, nil
+	return &armParts{rbac: rb, res: res, msi: identities}, nil
 }
 
 // authorizer adapts rbac.Service to the ARM face's questions.

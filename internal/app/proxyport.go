@@ -1,9 +1,6 @@
 package app
 
-import (
-	"net"
-	"net/http"
-)
+import "net"
 
 // listenPlain opens the plain-HTTP proxy port ("" means any free loopback
 // port; "off" none).
@@ -25,18 +22,4 @@ func plainURL(ln net.Listener) string {
 		return ""
 	}
 	return "http://" + ln.Addr().String()
-}
-
-// noIdentity is the managed-identity endpoint's answer while no identity
-// is bound to the calling host, as IMDS answers on a VM without one.
-// (Managed identities come with the AKS and sign-in milestones.)
-func noIdentity(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if r.Header.Get("Metadata") != "true" {
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"Required metadata header not specified"}`))
-		return
-	}
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"Identity not found"}`))
 }

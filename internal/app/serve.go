@@ -20,6 +20,7 @@ import (
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/graph"
+	"github.com/aksid/aksid/internal/imds"
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/login"
 	"github.com/aksid/aksid/internal/pki"
@@ -155,13 +156,13 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	mux.Handle("/", loginMux)
 	router := server.NewRouter(mux)
 	router.HandleFace(server.FaceLogin, loginMux) // the admin endpoints are not reachable through the proxy
-	router.HandleFace(server.FaceIMDS, http.HandlerFunc(noIdentity))
 	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, origin, cfg.Log)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
+	router.HandleFace(server.FaceIMDS, imds.New(armFace.msi, svc, cfg.Log))
 
 	// Microsoft Graph face (/v1.0/…), on a mux of its own under the router.
 	graphMux := http.NewServeMux()

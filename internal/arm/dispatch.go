@@ -42,6 +42,10 @@ func (h *Handler) dispatch(c *call) {
 		h.onSubscription(c, "resourceGroups", h.group)
 	case match(low, "subscriptions", "*", "resources"), match(low, "subscriptions", "*", "resourcegroups", "*", "resources"):
 		h.onSubscription(c, "resources", h.listResources)
+	case match(low, "subscriptions", "*", "resourcegroups", "*", "providers", "microsoft.managedidentity", "userassignedidentities", "*"),
+		match(low, "subscriptions", "*", "resourcegroups", "*", "providers", "microsoft.managedidentity", "userassignedidentities"),
+		match(low, "subscriptions", "*", "providers", "microsoft.managedidentity", "userassignedidentities"):
+		h.identities(c)
 	case len(low) >= 3 && low[0] == "subscriptions" && low[2] == "providers":
 		h.providers(c)
 	default:

@@ -186,6 +186,18 @@ func (h *Handler) group(c *call, sub string) {
 			return
 		}
 		// Deletion finishes at once, so the first poll already succeeds.
+		// Identities go first: they have a directory side to remove.
+		idents, err := h.msi.List(ctx, g.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		for _, ident := range idents {
+			if err := h.msi.Delete(ctx, ident.ID); err != nil {
+				h.fail(c, err)
+				return
+			}
+		}
 		if err := h.res.DeleteGroup(ctx, sub, name); err != nil {
 			h.fail(c, err)
 			return

@@ -51,6 +51,7 @@ type Handler struct {
 	tenants    Tenants
 	res        *resources.Service
 	roles      RoleService
+	msi        Identities
 	principals Principals
 	origin     func(*http.Request) login.Origin
 	log        *slog.Logger
@@ -64,6 +65,7 @@ type Deps struct {
 	Tenants    Tenants
 	Resources  *resources.Service
 	Roles      RoleService
+	Identities Identities
 	Principals Principals
 	Origin     func(*http.Request) login.Origin
 	Log        *slog.Logger
@@ -72,7 +74,7 @@ type Deps struct {
 // New returns the ARM face.
 func New(d Deps) *Handler {
 	return &Handler{validator: d.Validator, authz: d.Authz, groups: d.Groups, tenants: d.Tenants, res: d.Resources,
-		roles: d.Roles, principals: d.Principals, origin: d.Origin, log: d.Log}
+		roles: d.Roles, msi: d.Identities, principals: d.Principals, origin: d.Origin, log: d.Log}
 }
 
 // Roots are the first path segments ARM owns.

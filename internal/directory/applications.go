@@ -44,7 +44,7 @@ func (d *Directory) Applications(ctx context.Context, tenantID string) ([]Applic
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		apps, err := allApps(tx)
 		for _, a := range apps {
-			if a.TenantID == tenantID {
+			if a.TenantID == tenantID && !a.ManagedIdentity {
 				out = append(out, a)
 			}
 		}

@@ -38,19 +38,22 @@ type Tenant struct {
 // Application is an app registration. Token versions follow
 // AccessTokenAcceptedVersion as in Entra: 0 or 1 give v1 tokens, 2 gives v2.
 type Application struct {
-	ObjectID                   string               `json:"id"`
-	AppID                      string               `json:"appId"`
-	TenantID                   string               `json:"tenantId"`
-	DisplayName                string               `json:"displayName"`
-	IdentifierURIs             []string             `json:"identifierUris"`
-	AccessTokenAcceptedVersion int                  `json:"accessTokenAcceptedVersion,omitempty"`
-	PublicClient               bool                 `json:"isFallbackPublicClient,omitempty"`
-	FirstParty                 bool                 `json:"firstParty,omitempty"`
-	SupportsCAE                bool                 `json:"supportsCae,omitempty"`
-	PasswordCredentials        []PasswordCredential `json:"passwordCredentials"`
-	KeyCredentials             []KeyCredential      `json:"keyCredentials"`
-	Created                    time.Time            `json:"createdDateTime"`
-	Extra                      Extra                `json:"extra,omitempty"`
+	ObjectID                   string   `json:"id"`
+	AppID                      string   `json:"appId"`
+	TenantID                   string   `json:"tenantId"`
+	DisplayName                string   `json:"displayName"`
+	IdentifierURIs             []string `json:"identifierUris"`
+	AccessTokenAcceptedVersion int      `json:"accessTokenAcceptedVersion,omitempty"`
+	PublicClient               bool     `json:"isFallbackPublicClient,omitempty"`
+	FirstParty                 bool     `json:"firstParty,omitempty"`
+	// ManagedIdentity marks the hidden registration behind a managed
+	// identity: it has no credentials and Graph does not list it.
+	ManagedIdentity     bool                 `json:"managedIdentity,omitempty"`
+	SupportsCAE         bool                 `json:"supportsCae,omitempty"`
+	PasswordCredentials []PasswordCredential `json:"passwordCredentials"`
+	KeyCredentials      []KeyCredential      `json:"keyCredentials"`
+	Created             time.Time            `json:"createdDateTime"`
+	Extra               Extra                `json:"extra,omitempty"`
 }
 
 // ServicePrincipal is an application's instance in one tenant; its object

@@ -31,16 +31,31 @@ type accessClaims struct {
 	Uti      string   `json:"uti"`
 	Ver      string   `json:"ver"`
 	XmsCC    []string `json:"xms_cc,omitempty"`
+	XmsMirid string   `json:"xms_mirid,omitempty"`
+}
+
+// tokenExtras vary an app token: a fixed lifetime and the managed
+// identity's resource ID.
+type tokenExtras struct {
+	lifetime int64
+	mirid    string
 }
 
 // issueAppToken mints an app-only access token. Its version follows the
 // resource's accessTokenAcceptedVersion, not the endpoint, as in Entra.
 func (s *Service) issueAppToken(r *grantRequest, client directory.Client, res directory.Resource, acr string) (*TokenResponse, error) {
+	return s.issue(r, client, res, acr, tokenExtras{})
+}
+
+func (s *Service) issue(r *grantRequest, client directory.Client, res directory.Resource, acr string, x tokenExtras) (*TokenResponse, error) {
 	now := s.wall.Now()
 	lifetime := int64(appTokenLifetime)
 	cae := wantsCAE(r.Form.Get("claims")) && res.App.SupportsCAE
 	if cae {
 		lifetime = caeTokenLifetime
+	}
+	if x.lifetime > 0 {
+		lifetime = x.lifetime
 	}
 	tid := r.tenant.ID
 	c := accessClaims{
@@ -51,6 +66,7 @@ func (s *Service) issueAppToken(r *grantRequest, client directory.Client, res di
 	if cae {
 		c.XmsCC = []string{"CP1"}
 	}
+	c.XmsMirid = x.mirid
 	if res.App.AccessTokenAcceptedVersion == 2 {
 		c.Ver, c.Aud, c.Iss = "2.0", res.App.AppID, r.Issuers.V2(tid)
 		c.Azp, c.AzpAcr = client.App.AppID, acr
