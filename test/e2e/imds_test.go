@@ -29,8 +29,8 @@ func TestManagedIdentityThroughProxy(t *testing.T) {
 	// MissingSubscriptionRegistration and az registers it and retries, as
 	// against Azure.
 	var ident struct {
-		ID         string
-		Properties struct{ ClientID, PrincipalID, TenantID string } // az prints these at the top level
+		ID                              string
+		Properties                      struct{ ClientID, PrincipalID, TenantID string } // az prints these at the top level
 		ClientID, PrincipalID, TenantID string
 	}
 	az.json(&ident, "identity", "create", "-g", "mi-rg", "-n", "app-identity")
