@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/arm"
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/clock"
@@ -25,11 +26,20 @@ type armParts struct {
 	rbac *rbac.Service
 	res  *resources.Service
 	msi  *msi.Service
+	aks  *aks.Service
+}
+
+// signIn checks a cluster's service principal by signing in as it for ARM.
+type signIn struct{ s *sts.Service }
+
+func (a signIn) SignInError(ctx context.Context, tenantID, clientID, secret string) error {
+	_, err := a.s.SignIn(ctx, tenantID, clientID, secret, "https://management.core.windows.net/")
+	return err
 }
 
 // registerARM builds RBAC, resources and the ARM face and routes them.
 func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.Store, vclock clock.Clock, dir *directory.Directory,
-	keys *sts.Keys, origin func(*http.Request) login.Origin, log *slog.Logger) (*armParts, error) {
+	keys *sts.Keys, origin func(*http.Request) login.Origin, log *slog.Logger, seal aks.Sealer, svc *sts.Service) (*armParts, error) {
 	rb, err := rbac.New(ctx, st, vclock, rbac.Options{Propagation: cfg.RBACPropagation})
 	if err != nil {
 		return nil, err
@@ -40,15 +50,17 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 	}
 	res := resources.New(st, vclock, delay)
 	identities := msi.New(st, dir)
+	clusters := aks.New(aks.Deps{Store: st, Clock: vclock, Directory: dir, Identities: identities, Resources: res,
+		Sealer: seal, SignIn: signIn{svc}})
 	h := arm.New(arm.Deps{
 		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb}, Groups: dir, Tenants: dir,
-		Resources: res, Roles: rb, Identities: identities, Principals: principals{dir}, Origin: origin, Log: log,
+		Resources: res, Roles: rb, Identities: identities, Clusters: clusters, Principals: principals{dir}, Origin: origin, Log: log,
 	})
 	for _, root := range arm.Roots {
 		rt.Handle(root, h)
 	}
 	rt.HandleFace(server.FaceARM, h)
-	return &armParts{rbac: rb, res: res, msi: identities}, nil
+	return &armParts{rbac: rb, res: res, msi: identities, aks: clusters}, nil
 }
 
 // authorizer adapts rbac.Service to the ARM face's questions.

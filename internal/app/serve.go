@@ -156,7 +156,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	mux.Handle("/", loginMux)
 	router := server.NewRouter(mux)
 	router.HandleFace(server.FaceLogin, loginMux) // the admin endpoints are not reachable through the proxy
-	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, origin, cfg.Log)
+	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, origin, cfg.Log, kr, svc)
 	if err != nil {
 		ln.Close()
 		return nil, err

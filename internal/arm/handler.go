@@ -52,6 +52,7 @@ type Handler struct {
 	res        *resources.Service
 	roles      RoleService
 	msi        Identities
+	aks        Clusters
 	principals Principals
 	origin     func(*http.Request) login.Origin
 	log        *slog.Logger
@@ -66,6 +67,7 @@ type Deps struct {
 	Resources  *resources.Service
 	Roles      RoleService
 	Identities Identities
+	Clusters   Clusters
 	Principals Principals
 	Origin     func(*http.Request) login.Origin
 	Log        *slog.Logger
@@ -74,7 +76,7 @@ type Deps struct {
 // New returns the ARM face.
 func New(d Deps) *Handler {
 	return &Handler{validator: d.Validator, authz: d.Authz, groups: d.Groups, tenants: d.Tenants, res: d.Resources,
-		roles: d.Roles, msi: d.Identities, principals: d.Principals, origin: d.Origin, log: d.Log}
+		roles: d.Roles, msi: d.Identities, aks: d.Clusters, principals: d.Principals, origin: d.Origin, log: d.Log}
 }
 
 // Roots are the first path segments ARM owns.

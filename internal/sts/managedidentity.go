@@ -43,3 +43,12 @@ func (s *Service) ManagedIdentityToken(ctx context.Context, req ManagedIdentityR
 		clientID: req.ClientID, resource: req.Resource}
 	return s.issue(gr, look.Client, look.Resource, acrCert, tokenExtras{lifetime: managedIdentityLifetime, mirid: req.ResourceID})
 }
+
+// SignIn signs in as a service principal with its secret, as AKS checks a
+// cluster's credential, and returns the token response (or Entra's refusal).
+func (s *Service) SignIn(ctx context.Context, tenantID, clientID, secret, resource string) (*TokenResponse, error) {
+	form := map[string][]string{"grant_type": {"client_credentials"}, "client_id": {clientID},
+		"client_secret": {secret}, "resource": {resource}}
+	return s.Token(ctx, &TokenRequest{Tenant: tenantID, Version: V1, Form: form,
+		Issuers: Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}})
+}

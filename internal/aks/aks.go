@@ -1,0 +1,166 @@
+// Package aks holds AKS managed clusters and their identities: service principal or managed identities, credentials, node resource groups and kubeconfigs.
+package aks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aksid/aksid/internal/azerr"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/msi"
+	"github.com/aksid/aksid/internal/resources"
+	"github.com/aksid/aksid/internal/store"
+)
+
+const (
+	kindCluster = "aks_cluster" // lower(id) → record
+	// ResourceType is the ARM type of managed clusters.
+	ResourceType = "Microsoft.ContainerService/managedClusters"
+	// DefaultKubernetesVersion is used when the client sends "" (az's default).
+	DefaultKubernetesVersion = "1.33.3"
+	// maxSecretBytes is AKS's limit on a service principal secret.
+	maxSecretBytes = 190
+)
+
+// Sealer encrypts the stored cluster secrets.
+type Sealer interface {
+	Seal(label string, plaintext []byte) ([]byte, error)
+	Open(label string, sealed []byte) ([]byte, error)
+}
+
+// SignIn checks a service principal's credential by signing in as it.
+type SignIn interface {
+	SignInError(ctx context.Context, tenantID, clientID, secret string) error
+}
+
+// record is what the store keeps: the cluster as ARM shows it (a JSON
+// object that round-trips every property the client sent) and its secrets.
+type record struct {
+	Model        map[string]any `json:"model"`
+	TenantID     string         `json:"tenantId"`
+	SealedSecret []byte         `json:"sealedSecret,omitempty"` // service principal secret
+	SystemID     string         `json:"systemIdentityClientId,omitempty"`
+	CAKey        []byte         `json:"sealedCaKey"`
+	CACert       []byte         `json:"caCert"`
+}
+
+// Service creates, reads, changes and deletes clusters.
+type Service struct {
+	st     store.Store
+	clk    clock.Clock
+	dir    *directory.Directory
+	msi    *msi.Service
+	res    *resources.Service
+	seal   Sealer
+	signIn SignIn
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store      store.Store
+	Clock      clock.Clock
+	Directory  *directory.Directory
+	Identities *msi.Service
+	Resources  *resources.Service
+	Sealer     Sealer
+	SignIn     SignIn
+}
+
+// New returns the service.
+func New(d Deps) *Service {
+	return &Service{st: d.Store, clk: d.Clock, dir: d.Directory, msi: d.Identities, res: d.Resources, seal: d.Sealer, signIn: d.SignIn}
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,61}[A-Za-z0-9]$|^[A-Za-z0-9]$`)
+
+func clusterID(sub, group, name string) string {
+	return "/subscriptions/" + sub + "/resourcegroups/" + group + "/providers/Microsoft.ContainerService/managedClusters/" + name
+}
+
+func invalid(code, format string, args ...any) error {
+	return azerr.New(azerr.Invalid, code, format, args...)
+}
+
+// Get returns a cluster as ARM shows it.
+func (s *Service) Get(ctx context.Context, id string) (map[string]any, error) {
+	r, err := s.load(ctx, id)
+	return r.Model, err
+}
+
+func (s *Service) load(ctx context.Context, id string) (record, error) {
+	var r record
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, kindCluster, strings.ToLower(id), &r)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		name := id[strings.LastIndexByte(id, '/')+1:]
+		return record{}, azerr.New(azerr.NotFound, "ResourceNotFound",
+			"The Resource '%s/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", ResourceType, name)
+	}
+	return r, err
+}
+
+func (s *Service) save(ctx context.Context, id string, r record) error {
+	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := store.PutJSON(tx, kindCluster, strings.ToLower(id), r); err != nil {
+			return err
+		}
+		loc, _ := r.Model["location"].(string)
+		tags, _ := r.Model["tags"].(map[string]any)
+		return resources.IndexResource(tx, resources.GenericResource{ID: r.Model["id"].(string), Name: r.Model["name"].(string),
+			Type: ResourceType, Location: loc, Tags: stringMap(tags)})
+	})
+}
+
+// List returns the clusters under scope.
+func (s *Service) List(ctx context.Context, scope string) ([]map[string]any, error) {
+	out := []map[string]any{}
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		items, err := tx.List(kindCluster, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			var r record
+			if err := json.Unmarshal(it.Value, &r); err != nil {
+				return err
+			}
+			out = append(out, r.Model)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func stringMap(m map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// fqdn is AKS's API server name: dnsPrefix, a hash, the region's zone.
+func fqdn(dnsPrefix, id, location string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(id)))
+	return fmt.Sprintf("%s-%s.hcp.%s.azmk8s.io", strings.ToLower(dnsPrefix), hex.EncodeToString(sum[:4]), location)
+}
+
+// obj returns m[key] as an object, creating it when absent.
+func obj(m map[string]any, key string) map[string]any {
+	if v, ok := m[key].(map[string]any); ok {
+		return v
+	}
+	v := map[string]any{}
+	m[key] = v
+	return v
+}

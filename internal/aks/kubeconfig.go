@@ -1,0 +1,158 @@
+package aks
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+const caKeyLabel = "aks-cluster-ca-key"
+
+// AKS's first-party applications, written into Entra clusters' kubeconfigs.
+const (
+	aksServerApp = "6dae42f8-4368-4678-94ff-3960e28e3630"
+	aksClientApp = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+)
+
+// newCA makes the cluster's own certificate authority (valid 30 years, as
+// AKS's), returning the certificate DER and the sealed key.
+func (s *Service) newCA(name string) ([]byte, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.clk.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "ca", Organization: []string{name}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(30, 0, 0), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	kd, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealed, err := s.seal.Seal(caKeyLabel, kd)
+	return der, sealed, err
+}
+
+// clientCert issues a client certificate from the cluster's CA.
+func (s *Service) clientCert(r record, cn string) (certPEM, keyPEM []byte, err error) {
+	kd, err := s.seal.Open(caKeyLabel, r.CAKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	caKey, err := x509.ParseECPrivateKey(kd)
+	if err != nil {
+		return nil, nil, err
+	}
+	ca, err := x509.ParseCertificate(r.CACert)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.clk.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: cn, Organization: []string{"system:masters"}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(2, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	kdr, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kdr}), nil
+}
+
+// KubeconfigOptions shape the user kubeconfig of an Entra cluster.
+type KubeconfigOptions struct {
+	// AuthorityHost, when set (a client that reached aksid directly), is
+	// added to kubelogin's arguments with --disable-instance-discovery.
+	AuthorityHost string
+}
+
+// UserKubeconfig is listClusterUserCredential's kubeconfig: kubelogin's
+// exec form for Entra clusters, a client certificate otherwise.
+func (s *Service) UserKubeconfig(ctx context.Context, id string, o KubeconfigOptions) ([]byte, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	props := obj(r.Model, "properties")
+	user := "clusterUser_" + groupOf(id) + "_" + r.Model["name"].(string)
+	if aad, ok := props["aadProfile"].(map[string]any); ok && aad["managed"] == true {
+		args := []string{"get-token", "--environment", "AzurePublicCloud", "--server-id", aksServerApp,
+			"--client-id", aksClientApp, "--tenant-id", r.TenantID, "--login", "devicecode"}
+		if o.AuthorityHost != "" {
+			args = append(args, "--authority-host", o.AuthorityHost, "--disable-instance-discovery")
+		}
+		return kubeconfig(r, user, execUser(args)), nil
+	}
+	return s.certKubeconfig(r, user, "clusterUser")
+}
+
+// AdminKubeconfig is listClusterAdminCredential's: a client certificate in
+// system:masters, refused when local accounts are disabled.
+func (s *Service) AdminKubeconfig(ctx context.Context, id string) ([]byte, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if obj(r.Model, "properties")["disableLocalAccounts"] == true {
+		return nil, invalid("BadRequest", "Getting static credential is not allowed because this cluster is set to disable local accounts.")
+	}
+	return s.certKubeconfig(r, "clusterAdmin_"+groupOf(id)+"_"+r.Model["name"].(string), "masterclient")
+}
+
+func (s *Service) certKubeconfig(r record, user, cn string) ([]byte, error) {
+	cert, key, err := s.clientCert(r, cn)
+	if err != nil {
+		return nil, err
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	return kubeconfig(r, user, fmt.Sprintf("    client-certificate-data: %s\n    client-key-data: %s\n", b64(cert), b64(key))), nil
+}
+
+func execUser(args []string) string {
+	var b strings.Builder
+	b.WriteString("    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      args:\n")
+	for _, a := range args {
+		fmt.Fprintf(&b, "      - %s\n", a)
+	}
+	b.WriteString("      command: kubelogin\n      env: null\n      installHint: |2\n\n        kubelogin is not installed which is required to connect to AAD enabled cluster.\n\n        To learn more, please go to https://aka.ms/aks/kubelogin\n      interactiveMode: IfAvailable\n      provideClusterInfo: false\n")
+	return b.String()
+}
+
+func kubeconfig(r record, user, userBody string) []byte {
+	name := r.Model["name"].(string)
+	server := "https://" + str(obj(r.Model, "properties")["fqdn"]) + ":443"
+	ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.CACert}))
+	return fmt.Appendf(nil, "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: %s\n    server: %s\n  name: %s\ncontexts:\n- context:\n    cluster: %s\n    user: %s\n  name: %s\ncurrent-context: %s\nkind: Config\npreferences: {}\nusers:\n- name: %s\n  user:\n%s",
+		ca, server, name, name, user, name, name, user, userBody)
+}
+
+// groupOf reads the resource group name from a cluster ID.
+func groupOf(id string) string {
+	parts := strings.Split(id, "/")
+	for i := 0; i+1 < len(parts); i++ {
+		if strings.EqualFold(parts[i], "resourcegroups") {
+			return parts[i+1]
+		}
+	}
+	return ""
+}

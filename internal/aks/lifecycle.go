@@ -1,0 +1,151 @@
+package aks
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aksid/aksid/internal/resources"
+	"github.com/aksid/aksid/internal/store"
+)
+
+// update changes what may change on an existing cluster (tags); turning a
+// service-principal cluster into a managed-identity one is refused.
+func (s *Service) update(ctx context.Context, id string, cur record, body map[string]any, useSP bool) (PutResult, error) {
+	wasSP := cur.SealedSecret != nil
+	if identity, ok := body["identity"].(map[string]any); ok && wasSP && !useSP && !strings.EqualFold(str(identity["type"]), "None") {
+		return PutResult{}, invalid("BadRequest", "Changing a cluster that uses a service principal to use a managed identity is not supported. Create a new cluster with managed identity.")
+	}
+	if tags, ok := body["tags"].(map[string]any); ok {
+		cur.Model["tags"] = tags
+	}
+	return PutResult{Model: cur.Model}, s.save(ctx, id, cur)
+}
+
+// Delete removes a cluster, its node resource group (with the kubelet and
+// add-on identities) and its system-assigned identity. A service
+// principal is not the cluster's to delete.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	props := obj(r.Model, "properties")
+	sub := strings.Split(strings.TrimPrefix(strings.ToLower(id), "/subscriptions/"), "/")[0]
+	s.deleteNodeGroup(ctx, sub, str(props["nodeResourceGroup"]))
+	if r.SystemID != "" {
+		if err := s.dir.DeleteManagedIdentity(ctx, r.TenantID, r.SystemID); err != nil {
+			return err
+		}
+	}
+	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.Delete(kindCluster, strings.ToLower(id)); err != nil {
+			return err
+		}
+		return unindex(tx, r.Model["id"].(string))
+	})
+}
+
+// deleteNodeGroup removes the node resource group and the identities in it.
+func (s *Service) deleteNodeGroup(ctx context.Context, sub, group string) {
+	if group == "" {
+		return
+	}
+	idents, _ := s.msi.List(ctx, "/subscriptions/"+sub+"/resourceGroups/"+group)
+	for _, i := range idents {
+		_ = s.msi.Delete(ctx, i.ID)
+	}
+	_ = s.res.DeleteGroup(ctx, sub, group)
+}
+
+// ResetServicePrincipal checks and stores a new credential; the node
+// pools roll onto a new node image, as AKS does. Managed-identity
+// clusters refuse, as AKS does.
+func (s *Service) ResetServicePrincipal(ctx context.Context, id, clientID, secret string) error {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.SealedSecret == nil {
+		return invalid("BadRequest", "Updating service principal profile is not allowed on MSI cluster.")
+	}
+	if len(secret) > maxSecretBytes {
+		return invalid("InvalidParameter", "The value of parameter servicePrincipalProfile.secret is invalid: it must be at most %d bytes long.", maxSecretBytes)
+	}
+	if err := s.checkCredential(ctx, r.TenantID, clientID, secret); err != nil {
+		return err
+	}
+	if r.SealedSecret, err = s.seal.Seal(secretLabel, []byte(secret)); err != nil {
+		return err
+	}
+	props := obj(r.Model, "properties")
+	props["servicePrincipalProfile"] = map[string]any{"clientId": clientID}
+	bumpNodeImages(props)
+	return s.save(ctx, id, r)
+}
+
+func bumpNodeImages(props map[string]any) {
+	pools, _ := props["agentPoolProfiles"].([]any)
+	for _, p := range pools {
+		if pool, ok := p.(map[string]any); ok {
+			n := 0
+			if v, ok := pool["nodeImageUpgrades"].(float64); ok {
+				n = int(v)
+			}
+			pool["nodeImageUpgrades"] = float64(n + 1)
+			pool["nodeImageVersion"] = nodeImage(n + 1)
+		}
+	}
+}
+
+// ResetAAD replaces a legacy Entra integration's server and client
+// applications; clusters without one (or with managed Entra) refuse.
+func (s *Service) ResetAAD(ctx context.Context, id string, profile map[string]any) error {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	props := obj(r.Model, "properties")
+	aad, _ := props["aadProfile"].(map[string]any)
+	if aad == nil || aad["managed"] == true {
+		return invalid("BadRequest", "Updating the AAD profile is only allowed on clusters with legacy (non-managed) Azure AD integration.")
+	}
+	for _, k := range []string{"clientAppID", "serverAppID", "tenantID"} {
+		if v := str(profile[k]); v != "" {
+			aad[k] = v
+		}
+	}
+	if str(profile["serverAppSecret"]) == "" {
+		return invalid("InvalidParameter", "The serverAppSecret must be given.")
+	}
+	return s.save(ctx, id, r)
+}
+
+// AzureJSON is the cloud-provider configuration AKS writes to the nodes'
+// /etc/kubernetes/azure.json, with the decrypted secret.
+func (s *Service) AzureJSON(ctx context.Context, id string) (map[string]any, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	props := obj(r.Model, "properties")
+	sub := strings.Split(strings.TrimPrefix(strings.ToLower(id), "/subscriptions/"), "/")[0]
+	out := map[string]any{"cloud": "AzurePublicCloud", "tenantId": r.TenantID, "subscriptionId": sub,
+		"resourceGroup": props["nodeResourceGroup"], "location": r.Model["location"], "vmType": "vmss",
+		"loadBalancerSku": "Standard", "useInstanceMetadata": true}
+	if r.SealedSecret != nil {
+		secret, err := s.seal.Open(secretLabel, r.SealedSecret)
+		if err != nil {
+			return nil, err
+		}
+		out["aadClientId"] = obj(props, "servicePrincipalProfile")["clientId"]
+		out["aadClientSecret"] = string(secret)
+		out["useManagedIdentityExtension"] = false
+		return out, nil
+	}
+	kubelet := obj(obj(props, "identityProfile"), "kubeletidentity")
+	out["aadClientId"], out["aadClientSecret"] = "msi", "msi"
+	out["useManagedIdentityExtension"], out["userAssignedIdentityID"] = true, kubelet["clientId"]
+	return out, nil
+}
+
+func unindex(tx store.Tx, id string) error { return resources.UnindexResource(tx, id) }

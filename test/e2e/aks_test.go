@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAzAKSClusters runs the AKS docs' cluster commands with the real az
+// (proxy mode): a cluster with a service principal (checked by signing in
+// as it), one with managed identities, credentials, rotation, deletion.
+func TestAzAKSClusters(t *testing.T) {
+	in := start(t, "")
+	az := newProxyAz(t, in)
+	home := az.home()
+	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.ok("group", "create", "--name", "myResourceGroup", "--location", "westus2", "-o", "none")
+	az.ok("provider", "register", "--namespace", "Microsoft.ContainerService")
+
+	var sp struct{ AppID, Password string }
+	az.json(&sp, "ad", "sp", "create-for-rbac", "--name", "myAKSClusterServicePrincipal")
+	az.fails("The credentials in ServicePrincipalProfile were invalid", "aks", "create", "-g", "myResourceGroup", "-n", "wrongSecret",
+		"--service-principal", sp.AppID, "--client-secret", "not-the-secret", "--generate-ssh-keys")
+	az.fails("at most 190 bytes", "aks", "create", "-g", "myResourceGroup", "-n", "longSecret",
+		"--service-principal", sp.AppID, "--client-secret", strings.Repeat("x", 191), "--generate-ssh-keys")
+	var cluster struct {
+		ProvisioningState, NodeResourceGroup, Fqdn string
+		ServicePrincipalProfile                   struct{ ClientID string }
+	}
+	az.json(&cluster, "aks", "create", "-g", "myResourceGroup", "-n", "myAKSCluster", "--service-principal", sp.AppID,
+		"--client-secret", sp.Password, "--generate-ssh-keys")
+	if cluster.ProvisioningState != "Succeeded" || cluster.ServicePrincipalProfile.ClientID != sp.AppID ||
+		cluster.NodeResourceGroup != "MC_myResourceGroup_myAKSCluster_westus2" || !strings.HasSuffix(cluster.Fqdn, ".hcp.westus2.azmk8s.io") {
+		t.Fatalf("aks create with a service principal: %+v", cluster)
+	}
+	if id := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myAKSCluster", "--query", "servicePrincipalProfile.clientId", "-o", "tsv"); id != sp.AppID {
+		t.Fatalf("aks show clientId: %q", id)
+	}
+	newSecret := az.ok("ad", "app", "credential", "reset", "--id", sp.AppID, "--query", "password", "-o", "tsv")
+	az.ok("aks", "update-credentials", "-g", "myResourceGroup", "-n", "myAKSCluster", "--reset-service-principal",
+		"--service-principal", sp.AppID, "--client-secret", newSecret)
+	if img := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myAKSCluster", "--query", "agentPoolProfiles[0].nodeImageVersion", "-o", "tsv"); !strings.HasSuffix(img, ".2.0") {
+		t.Fatalf("node image after the credential reset: %q", img)
+	}
+
+	var mi struct {
+		Identity                struct{ PrincipalID, TenantID, Type string }
+		ServicePrincipalProfile struct{ ClientID string }
+		IdentityProfile         struct {
+			Kubeletidentity struct{ ClientID, ObjectID, ResourceID string }
+		}
+	}
+	az.json(&mi, "aks", "create", "-g", "myResourceGroup", "-n", "myManagedCluster", "--enable-managed-identity", "--generate-ssh-keys")
+	if mi.ServicePrincipalProfile.ClientID != "msi" || mi.Identity.PrincipalID == "" || mi.Identity.Type != "SystemAssigned" ||
+		!strings.Contains(mi.IdentityProfile.Kubeletidentity.ResourceID, "/resourcegroups/MC_myResourceGroup_myManagedCluster_westus2/") {
+		t.Fatalf("aks create with managed identity: %+v", mi)
+	}
+	if id := az.ok("identity", "list", "-g", "MC_myResourceGroup_myManagedCluster_westus2", "--query", "[0].clientId", "-o", "tsv"); id != mi.IdentityProfile.Kubeletidentity.ClientID {
+		t.Fatalf("kubelet identity resource: %q", id)
+	}
+	az.fails("not allowed on MSI cluster", "aks", "update-credentials", "-g", "myResourceGroup", "-n", "myManagedCluster",
+		"--reset-service-principal", "--service-principal", sp.AppID, "--client-secret", newSecret)
+
+	kubeconfig := filepath.Join(home, "kubeconfig")
+	az.ok("aks", "get-credentials", "-g", "myResourceGroup", "-n", "myManagedCluster", "--file", kubeconfig)
+	az.ok("aks", "get-credentials", "-g", "myResourceGroup", "-n", "myManagedCluster", "--admin", "--file", kubeconfig)
+	out, err := exec.Command("kubectl", "config", "view", "--kubeconfig", kubeconfig, "-o", "jsonpath={.users[*].name}").Output()
+	if err != nil || !strings.Contains(string(out), "clusterUser_myResourceGroup_myManagedCluster") || !strings.Contains(string(out), "clusterAdmin_myResourceGroup_myManagedCluster") {
+		t.Fatalf("kubectl config view: %s %v", out, err)
+	}
+
+	az.ok("aks", "delete", "-g", "myResourceGroup", "-n", "myManagedCluster", "--yes")
+	if exists := az.ok("group", "exists", "-n", "MC_myResourceGroup_myManagedCluster_westus2"); exists != "false" {
+		t.Fatal("the node resource group outlived its cluster")
+	}
+	// The docs' clean-up: the principal is not the cluster's to delete.
+	clientID := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myAKSCluster", "--query", "servicePrincipalProfile.clientId", "-o", "tsv")
+	az.ok("aks", "delete", "-g", "myResourceGroup", "-n", "myAKSCluster", "--yes")
+	az.ok("ad", "sp", "delete", "--id", clientID)
+}
+
+func (a *azCLI) home() string {
+	for _, kv := range a.env {
+		if h, ok := strings.CutPrefix(kv, "HOME="); ok {
+			_ = os.MkdirAll(h, 0o700)
+			return h
+		}
+	}
+	a.t.Fatal("no HOME")
+	return ""
+}
