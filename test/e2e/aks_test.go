@@ -27,7 +27,7 @@ func TestAzAKSClusters(t *testing.T) {
 		"--service-principal", sp.AppID, "--client-secret", strings.Repeat("x", 191), "--generate-ssh-keys")
 	var cluster struct {
 		ProvisioningState, NodeResourceGroup, Fqdn string
-		ServicePrincipalProfile                   struct{ ClientID string }
+		ServicePrincipalProfile                    struct{ ClientID string }
 	}
 	az.json(&cluster, "aks", "create", "-g", "myResourceGroup", "-n", "myAKSCluster", "--service-principal", sp.AppID,
 		"--client-secret", sp.Password, "--generate-ssh-keys")
