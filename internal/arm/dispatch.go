@@ -49,6 +49,8 @@ func (h *Handler) dispatch(c *call) {
 	case len(low) >= 7 && low[2] == "resourcegroups" && low[4] == "providers" && low[5] == "microsoft.containerservice" && low[6] == "managedclusters",
 		match(low, "subscriptions", "*", "providers", "microsoft.containerservice", "managedclusters"):
 		h.clusters(c)
+	case len(low) >= 7 && low[2] == "resourcegroups" && low[4] == "providers" && networkNamespace(low[5]):
+		h.networkResources(c)
 	case len(low) >= 3 && low[0] == "subscriptions" && low[2] == "providers":
 		h.providers(c)
 	default:
