@@ -1,4 +1,4 @@
-// Package admin is the operator's HTTP face on loopback: the clock, service principals and key rotation, for the aksid CLI.
+// Package admin is the operator's HTTP face on loopback: the clock, service principals, key rotation and cluster checks, for the aksid CLI.
 package admin
 
 import (
@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
 )
 
@@ -23,6 +25,13 @@ type Ops[C, S any] interface {
 	ResetClock(ctx context.Context) (C, error)
 	CreateSP(ctx context.Context, name string, years int, certDER []byte) (S, error)
 	RotateKeys(ctx context.Context) error
+	CheckCluster(ctx context.Context, req cloudprovider.Request) ([]cloudprovider.Check, error)
+	AzureJSON(ctx context.Context, clusterID string) (map[string]any, error)
+}
+
+// ClusterRequest names a cluster by resource ID.
+type ClusterRequest struct {
+	ClusterID string `json:"clusterId"`
 }
 
 // ClockRequest moves the clock: action advance (with Duration), set (with
@@ -102,9 +111,39 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 	mux.HandleFunc("POST /aksid/admin/keys/rotate", guard(func(w http.ResponseWriter, r *http.Request) {
 		respond(w, map[string]bool{"rotated": true}, ops.RotateKeys(r.Context()))
 	}))
+	mux.HandleFunc("POST /aksid/admin/cluster/check", guard(func(w http.ResponseWriter, r *http.Request) {
+		var req cloudprovider.Request
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ClusterID == "" {
+			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {clusterId, disks, registries}")
+			return
+		}
+		checks, err := ops.CheckCluster(r.Context(), req)
+		respond(w, checks, err)
+	}))
+	mux.HandleFunc("POST /aksid/admin/cluster/azure-json", guard(func(w http.ResponseWriter, r *http.Request) {
+		var req ClusterRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ClusterID == "" {
+			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {clusterId}")
+			return
+		}
+		doc, err := ops.AzureJSON(r.Context(), req.ClusterID)
+		respond(w, doc, err)
+	}))
 }
 
+// statusOf maps the domain's refusals to statuses.
+var statusOf = map[azerr.Kind]int{azerr.Invalid: http.StatusBadRequest, azerr.NotFound: http.StatusNotFound,
+	azerr.Conflict: http.StatusConflict, azerr.Forbidden: http.StatusForbidden}
+
 func respond(w http.ResponseWriter, v any, err error) {
+	if e, ok := azerr.As(err); ok {
+		status, known := statusOf[e.Kind]
+		if !known {
+			status = http.StatusBadRequest
+		}
+		writeErr(w, status, e.Code, e.Message)
+		return
+	}
 	switch {
 	case errors.Is(err, directory.ErrInvalidArgument):
 		writeErr(w, http.StatusBadRequest, "InvalidArgument", err.Error())

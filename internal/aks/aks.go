@@ -60,6 +60,8 @@ type Service struct {
 	res    *resources.Service
 	seal   Sealer
 	signIn SignIn
+	roles  Roles
+	nodes  NodeResources
 }
 
 // Deps are the service's collaborators.
@@ -71,11 +73,14 @@ type Deps struct {
 	Resources  *resources.Service
 	Sealer     Sealer
 	SignIn     SignIn
+	Roles      Roles         // optional: no grants without it
+	Nodes      NodeResources // optional
 }
 
 // New returns the service.
 func New(d Deps) *Service {
-	return &Service{st: d.Store, clk: d.Clock, dir: d.Directory, msi: d.Identities, res: d.Resources, seal: d.Sealer, signIn: d.SignIn}
+	return &Service{st: d.Store, clk: d.Clock, dir: d.Directory, msi: d.Identities, res: d.Resources, seal: d.Sealer, signIn: d.SignIn,
+		roles: d.Roles, nodes: d.Nodes}
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,61}[A-Za-z0-9]$|^[A-Za-z0-9]$`)

@@ -91,6 +91,9 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 		}
 		undo = append(undo, func() { _ = s.dir.DeleteManagedIdentity(context.WithoutCancel(ctx), req.TenantID, r.SystemID) })
 	}
+	if err := s.grantNodeGroup(ctx, req.Sub, nodeRG, req.TenantID, req.Body); err != nil {
+		return fail(err)
+	}
 	r.Model = req.Body
 	if err := s.save(ctx, id, r); err != nil {
 		return fail(err)

@@ -41,6 +41,9 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		if err := tx.Delete(kindCluster, strings.ToLower(id)); err != nil {
 			return err
 		}
+		if err := deleteEvents(tx, id); err != nil {
+			return err
+		}
 		return unindex(tx, r.Model["id"].(string))
 	})
 }
@@ -50,9 +53,13 @@ func (s *Service) deleteNodeGroup(ctx context.Context, sub, group string) {
 	if group == "" {
 		return
 	}
-	idents, _ := s.msi.List(ctx, "/subscriptions/"+sub+"/resourceGroups/"+group)
+	scope := "/subscriptions/" + sub + "/resourceGroups/" + group
+	idents, _ := s.msi.List(ctx, scope)
 	for _, i := range idents {
 		_ = s.msi.Delete(ctx, i.ID)
+	}
+	if s.nodes != nil {
+		_ = s.nodes.DeleteUnder(ctx, scope)
 	}
 	_ = s.res.DeleteGroup(ctx, sub, group)
 }
@@ -80,6 +87,11 @@ func (s *Service) ResetServicePrincipal(ctx context.Context, id, clientID, secre
 	props := obj(r.Model, "properties")
 	props["servicePrincipalProfile"] = map[string]any{"clientId": clientID}
 	bumpNodeImages(props)
+	sub := strings.Split(strings.TrimPrefix(strings.ToLower(id), "/subscriptions/"), "/")[0]
+	// A new principal needs the node resource group as the old one had it.
+	if err := s.grantNodeGroup(ctx, sub, str(props["nodeResourceGroup"]), r.TenantID, r.Model); err != nil {
+		return err
+	}
 	return s.save(ctx, id, r)
 }
 

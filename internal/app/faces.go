@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aksid/aksid/internal/aks"
@@ -14,11 +15,13 @@ import (
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/login"
 	"github.com/aksid/aksid/internal/msi"
+	"github.com/aksid/aksid/internal/netres"
 	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/resources"
 	"github.com/aksid/aksid/internal/server"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/sts"
+	"github.com/google/uuid"
 )
 
 // armParts are the Resource Manager face and the domains behind it.
@@ -27,6 +30,7 @@ type armParts struct {
 	res  *resources.Service
 	msi  *msi.Service
 	aks  *aks.Service
+	net  *netres.Service
 }
 
 // signIn checks a cluster's service principal by signing in as it for ARM.
@@ -50,17 +54,18 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 	}
 	res := resources.New(st, vclock, delay)
 	identities := msi.New(st, dir)
+	network := netres.New(st, vclock, uuid.NewString)
 	clusters := aks.New(aks.Deps{Store: st, Clock: vclock, Directory: dir, Identities: identities, Resources: res,
-		Sealer: seal, SignIn: signIn{svc}})
+		Sealer: seal, SignIn: signIn{svc}, Roles: grants{rb}, Nodes: network})
 	h := arm.New(arm.Deps{
 		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb}, Groups: dir, Tenants: dir,
-		Resources: res, Roles: rb, Identities: identities, Clusters: clusters, Principals: principals{dir}, Origin: origin, Log: log,
+		Resources: res, Roles: rb, Identities: identities, Clusters: clusters, Network: network, Principals: principals{dir}, Origin: origin, Log: log,
 	})
 	for _, root := range arm.Roots {
 		rt.Handle(root, h)
 	}
 	rt.HandleFace(server.FaceARM, h)
-	return &armParts{rbac: rb, res: res, msi: identities, aks: clusters}, nil
+	return &armParts{rbac: rb, res: res, msi: identities, aks: clusters, net: network}, nil
 }
 
 // authorizer adapts rbac.Service to the ARM face's questions.
@@ -91,4 +96,22 @@ func (p principals) PrincipalExists(ctx context.Context, tenantID, objectID stri
 		return false, nil
 	}
 	return false, err
+}
+
+// contributorRole is the built-in Contributor role's GUID.
+const contributorRole = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+
+// grants gives a cluster identity the roles AKS gives it.
+type grants struct{ s *rbac.Service }
+
+func (g grants) GrantContributor(ctx context.Context, scope, principalID string) error {
+	sub := strings.Split(strings.TrimPrefix(strings.ToLower(scope), "/subscriptions/"), "/")[0]
+	_, err := g.s.CreateAssignment(ctx, rbac.AssignmentSpec{Name: uuid.NewString(), Scope: scope,
+		RoleDefinitionID: "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + contributorRole,
+		PrincipalID:      principalID, PrincipalType: "ServicePrincipal",
+		Description: "AKS: the cluster identity manages its node resource group"})
+	if rbac.IsCode(err, rbac.CodeRoleAssignmentExists) {
+		return nil
+	}
+	return err
 }

@@ -27,6 +27,8 @@ type Ops struct {
 	clk  *clock.Virtual
 	wall clock.Clock
 	keys interface{ Rotate(context.Context) error }
+	// clusters is set on a running server only.
+	clusters *clusterOps
 }
 
 // ClockState describes aksid's clock.

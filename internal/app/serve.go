@@ -18,6 +18,7 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/bootstrap"
 	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/graph"
 	"github.com/aksid/aksid/internal/imds"
@@ -161,6 +162,11 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		ln.Close()
 		return nil, err
 	}
+	// The cloud provider reaches the faces through the router itself, as a
+	// node's would through the proxy, so RBAC decides its every request.
+	inProcess := &http.Client{Timeout: 30 * time.Second, Transport: server.InProcess{Handler: server.Middleware(router, cfg.Log)}}
+	ops.clusters = &clusterOps{aks: armFace.aks,
+		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
 	router.HandleFace(server.FaceIMDS, imds.New(armFace.msi, svc, cfg.Log))
 

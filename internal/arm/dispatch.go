@@ -51,6 +51,8 @@ func (h *Handler) dispatch(c *call) {
 		h.clusters(c)
 	case len(low) >= 7 && low[2] == "resourcegroups" && low[4] == "providers" && networkNamespace(low[5]):
 		h.networkResources(c)
+	case len(low) == 5 && low[2] == "providers" && networkNamespace(low[3]) && networkType(low[3], low[4]):
+		h.networkResources(c)
 	case len(low) >= 3 && low[0] == "subscriptions" && low[2] == "providers":
 		h.providers(c)
 	default:

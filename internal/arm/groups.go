@@ -198,6 +198,10 @@ func (h *Handler) group(c *call, sub string) {
 				return
 			}
 		}
+		if err := h.net.DeleteUnder(ctx, g.ID); err != nil {
+			h.fail(c, err)
+			return
+		}
 		if err := h.res.DeleteGroup(ctx, sub, name); err != nil {
 			h.fail(c, err)
 			return

@@ -53,6 +53,7 @@ type Handler struct {
 	roles      RoleService
 	msi        Identities
 	aks        Clusters
+	net        Network
 	principals Principals
 	origin     func(*http.Request) login.Origin
 	log        *slog.Logger
@@ -68,6 +69,7 @@ type Deps struct {
 	Roles      RoleService
 	Identities Identities
 	Clusters   Clusters
+	Network    Network
 	Principals Principals
 	Origin     func(*http.Request) login.Origin
 	Log        *slog.Logger
@@ -76,7 +78,7 @@ type Deps struct {
 // New returns the ARM face.
 func New(d Deps) *Handler {
 	return &Handler{validator: d.Validator, authz: d.Authz, groups: d.Groups, tenants: d.Tenants, res: d.Resources,
-		roles: d.Roles, msi: d.Identities, aks: d.Clusters, principals: d.Principals, origin: d.Origin, log: d.Log}
+		roles: d.Roles, msi: d.Identities, aks: d.Clusters, net: d.Network, principals: d.Principals, origin: d.Origin, log: d.Log}
 }
 
 // Roots are the first path segments ARM owns.

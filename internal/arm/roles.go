@@ -33,16 +33,21 @@ type Principals interface {
 // scope; i is the index of "providers" in the path.
 func (h *Handler) authorization(c *call, i int) {
 	rest := c.low[i+2:]
-	if len(rest) == 0 || len(rest) > 2 || (rest[0] != "roleassignments" && rest[0] != "roledefinitions") {
+	if len(rest) == 0 || len(rest) > 2 || (rest[0] != "roleassignments" && rest[0] != "roledefinitions" && rest[0] != "permissions") ||
+		(rest[0] == "permissions" && len(rest) != 1) {
 		writeError(c.w, notFoundPath(c))
 		return
 	}
-	typ := map[string]string{"roleassignments": "roleAssignments", "roledefinitions": "roleDefinitions"}[rest[0]]
+	typ := map[string]string{"roleassignments": "roleAssignments", "roledefinitions": "roleDefinitions", "permissions": "permissions"}[rest[0]]
 	if !h.checkVersion(c, "Microsoft.Authorization", typ) {
 		return
 	}
 	scope := "/" + strings.Join(c.segs[:i], "/")
 	if !h.scopeExists(c, scope) {
+		return
+	}
+	if typ == "permissions" {
+		h.permissions(c, scope)
 		return
 	}
 	name := ""
@@ -78,6 +83,33 @@ func (h *Handler) scopeExists(c *call, scope string) bool {
 		}
 	}
 	return true
+}
+
+// permissions serves GET {scope}/providers/Microsoft.Authorization/permissions:
+// the caller's own permissions at scope, one block per role it holds there
+// or above. Clients that cannot try an action first (a registry pull, a
+// portal button) read them. Unlike decisions, the list does not wait for
+// propagation, as in Azure, where it too is read from the assignments.
+func (h *Handler) permissions(c *call, scope string) {
+	if c.r.Method != http.MethodGet {
+		methodNotAllowed(c)
+		return
+	}
+	ctx := c.r.Context()
+	list, err := h.roles.ListAssignments(ctx, scope, rbac.AssignmentFilter{AssignedTo: c.p.ObjectID, Groups: c.ids[1:], AtScope: true})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := []rbac.Permission{}
+	for _, a := range list {
+		d, err := h.roles.RoleDefinition(ctx, scope, a.RoleDefinitionID)
+		if err != nil {
+			continue // a custom role deleted under its assignment grants nothing
+		}
+		out = append(out, d.Permissions...)
+	}
+	writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
 }
 
 type assignmentBody struct {
