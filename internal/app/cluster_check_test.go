@@ -159,15 +159,22 @@ func TestClusterIdentityChecksInProcess(t *testing.T) {
 	if err != nil || checkLines(checks) != "PASS public-ip\nPASS load-balancer" {
 		t.Fatalf("managed identity cluster: %v\n%s", err, checkLines(checks))
 	}
-	// A user-assigned control-plane identity acts as itself.
+	// A user-assigned control-plane identity acts as itself; image pulls
+	// are the kubelet identity's (what `az aks update --attach-acr` grants
+	// AcrPull to).
 	uai := put(admin, sub+"/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cp-identity?api-version=2023-01-31", `{"location":"westus2"}`, 201)
-	put(admin, sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c3?api-version=2023-08-01",
+	c3 := put(admin, sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c3?api-version=2023-08-01",
 		`{"location":"westus2","identity":{"type":"UserAssigned","userAssignedIdentities":{"`+uai["id"].(string)+`":{}}},"properties":{"dnsPrefix":"c3"}}`, 201)
-	checks, err = s.Ops.CheckCluster(ctx, cloudprovider.Request{ClusterID: sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c3",
-		Registries: []string{acr["id"].(string)}})
-	uaiOID := uai["properties"].(map[string]any)["principalId"].(string)
-	if err != nil || !strings.HasPrefix(checkLines(checks), "PASS public-ip\nPASS load-balancer\nFAIL registry/acr1aksid: AuthorizationFailed: The client '"+uaiOID+"'") {
+	c3ID := sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c3"
+	checks, err = s.Ops.CheckCluster(ctx, cloudprovider.Request{ClusterID: c3ID, Registries: []string{acr["id"].(string)}})
+	kubeletOID := c3["properties"].(map[string]any)["identityProfile"].(map[string]any)["kubeletidentity"].(map[string]any)["objectId"].(string)
+	if err != nil || !strings.HasPrefix(checkLines(checks), "PASS public-ip\nPASS load-balancer\nFAIL registry/acr1aksid: AuthorizationFailed: The client '"+kubeletOID+"'") {
 		t.Fatalf("user-assigned identity cluster: %v\n%s", err, checkLines(checks))
+	}
+	assign(acr["id"].(string), acrPullRole, kubeletOID)
+	checks, err = s.Ops.CheckCluster(ctx, cloudprovider.Request{ClusterID: c3ID, Registries: []string{acr["id"].(string)}})
+	if err != nil || checkLines(checks) != "PASS public-ip\nPASS load-balancer\nPASS registry/acr1aksid" {
+		t.Fatalf("after AcrPull for the kubelet identity: %v\n%s", err, checkLines(checks))
 	}
 	if doc, err := s.Ops.AzureJSON(ctx, id); err != nil || doc["aadClientSecret"] != *sp.Password {
 		t.Fatalf("azure.json: %v %v", doc, err)

@@ -36,12 +36,12 @@ func (s *Service) plan(cp aks.ControlPlane, req Request) []check {
 	groupID := "/subscriptions/" + sub + "/resourceGroups/" + nodeRG
 	pipID := groupID + "/providers/Microsoft.Network/publicIPAddresses/" + pipName
 	plan := []check{
-		{"public-ip", func(ctx context.Context, c *caller) error {
+		{name: "public-ip", run: func(ctx context.Context, c *caller) error {
 			return c.do(ctx, http.MethodPut, pipID, networkVersion, map[string]any{"location": location,
 				"sku": map[string]any{"name": "Standard"}, "tags": map[string]any{"k8s-azure-service": "default/aksid-check"},
 				"properties": map[string]any{"publicIPAllocationMethod": "Static"}}, nil)
 		}},
-		{"load-balancer", func(ctx context.Context, c *caller) error {
+		{name: "load-balancer", run: func(ctx context.Context, c *caller) error {
 			return c.do(ctx, http.MethodPut, groupID+"/providers/Microsoft.Network/loadBalancers/"+lbName, networkVersion, map[string]any{
 				"location": location, "sku": map[string]any{"name": "Standard"},
 				"properties": map[string]any{
@@ -53,17 +53,17 @@ func (s *Service) plan(cp aks.ControlPlane, req Request) []check {
 		// The cloud provider updates the cluster's subnet (route tables,
 		// service endpoints): it reads it and writes it back, which takes
 		// Network Contributor there.
-		plan = append(plan, check{"subnet", func(ctx context.Context, c *caller) error {
+		plan = append(plan, check{name: "subnet", run: func(ctx context.Context, c *caller) error {
 			return c.readWrite(ctx, subnet, networkVersion, "properties")
 		}})
 	}
 	for _, d := range req.Disks {
-		plan = append(plan, check{"disk/" + lastSegment(d), func(ctx context.Context, c *caller) error {
+		plan = append(plan, check{name: "disk/" + lastSegment(d), run: func(ctx context.Context, c *caller) error {
 			return c.readWrite(ctx, d, diskVersion, "location", "sku", "tags", "properties")
 		}})
 	}
 	for _, r := range req.Registries {
-		plan = append(plan, check{"registry/" + lastSegment(r), func(ctx context.Context, c *caller) error {
+		plan = append(plan, check{name: "registry/" + lastSegment(r), kubelet: true, run: func(ctx context.Context, c *caller) error {
 			return c.mayPull(ctx, r)
 		}})
 	}

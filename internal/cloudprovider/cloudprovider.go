@@ -75,6 +75,9 @@ type Check struct {
 type check struct {
 	name string
 	run  func(ctx context.Context, c *caller) error
+	// kubelet marks what the nodes do with the kubelet identity (image
+	// pulls) rather than the control plane.
+	kubelet bool
 }
 
 // Check signs in as the cluster's control-plane identity and tries, as
@@ -90,13 +93,17 @@ func (s *Service) Check(ctx context.Context, req Request) ([]Check, error) {
 		return nil, err
 	}
 	plan := s.plan(cp, req)
-	token, err := s.token(ctx, cp)
-	var refused *sts.Error
-	if err != nil && !errors.As(err, &refused) {
-		return nil, err
-	}
 	out := make([]Check, 0, len(plan))
 	for _, p := range plan {
+		who := cp
+		if p.kubelet {
+			who = kubeletOf(cp)
+		}
+		token, err := s.token(ctx, who)
+		var refused *sts.Error
+		if err != nil && !errors.As(err, &refused) {
+			return nil, err
+		}
 		res := Check{Name: p.name, OK: true}
 		if refused != nil {
 			res.OK, res.Detail = false, refused.Error()
@@ -113,6 +120,22 @@ func (s *Service) Check(ctx context.Context, req Request) ([]Check, error) {
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// kubeletOf is the identity the nodes pull images with: the kubelet
+// identity of a managed-identity cluster, else the service principal.
+func kubeletOf(cp aks.ControlPlane) aks.ControlPlane {
+	if !cp.Managed {
+		return cp
+	}
+	props, _ := cp.Model["properties"].(map[string]any)
+	ip, _ := props["identityProfile"].(map[string]any)
+	k, _ := ip["kubeletidentity"].(map[string]any)
+	if id, _ := k["clientId"].(string); id != "" {
+		cp.ClientID, cp.ResourceID = id, k["resourceId"].(string)
+		cp.PrincipalID, _ = k["objectId"].(string)
+	}
+	return cp
 }
 
 // token signs in as the control-plane identity: with the service
