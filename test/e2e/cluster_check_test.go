@@ -12,9 +12,9 @@ const networkContributorRole = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 
 // clusterCheck runs `aksid cluster check` and returns its lines and
 // whether every check passed (exit 0; exit 1 when one failed).
-func clusterCheck(t *testing.T, in *instance, cluster string) (string, bool) {
+func clusterCheck(t *testing.T, in *instance, cluster string, extra ...string) (string, bool) {
 	t.Helper()
-	cmd := exec.Command(aksidBin, "cluster", "check", cluster, "--data-dir", in.dataDir)
+	cmd := exec.Command(aksidBin, append([]string{"cluster", "check", cluster, "--data-dir", in.dataDir}, extra...)...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	err := cmd.Run()
@@ -92,6 +92,8 @@ func TestClusterIdentityActsUnderRBAC(t *testing.T) {
 	expired := ": AADSTS7000222: The provided client secret keys for app '" + sp.AppID + "' are expired.…"
 	out, pass = clusterCheck(t, in, "myResourceGroup/myAKSCluster")
 	wantChecks(t, "a year later", out, pass, "FAIL public-ip"+expired, "FAIL load-balancer"+expired, "FAIL subnet"+expired)
+	az.fails("The credentials in ServicePrincipalProfile were invalid", "aks", "create", "-g", "myResourceGroup", "-n", "tooLate",
+		"--service-principal", sp.AppID, "--client-secret", sp.Password, "--skip-subnet-role-assignment", "--generate-ssh-keys")
 
 	newSecret := az.ok("ad", "app", "credential", "reset", "--id", sp.AppID, "--query", "password", "-o", "tsv")
 	az.ok("aks", "update-credentials", "-g", "myResourceGroup", "-n", "myAKSCluster", "--reset-service-principal",
@@ -111,4 +113,18 @@ func TestClusterIdentityActsUnderRBAC(t *testing.T) {
 	assign(t, az, subnet, networkContributorRole, principal, "ServicePrincipal")
 	out, pass = clusterCheck(t, in, "myResourceGroup/myManagedCluster")
 	wantChecks(t, "system-assigned identity with Network Contributor", out, pass, "PASS public-ip", "PASS load-balancer", "PASS subnet")
+
+	// `az aks update --attach-acr` grants AcrPull to the kubelet identity
+	// (Debian's az crashes at that step, so the grant is made with az rest):
+	// image pulls then pass, as the kubelet identity.
+	az.ok("provider", "register", "--namespace", "Microsoft.ContainerRegistry")
+	acr := "/subscriptions/" + sub + "/resourceGroups/net-rg/providers/Microsoft.ContainerRegistry/registries/aksidacr"
+	az.ok("rest", "--method", "put", "--url", acr+"?api-version=2022-02-01-preview", "--body", `{"location":"westus2","sku":{"name":"Basic"}}`)
+	kubelet := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myManagedCluster", "--query", "identityProfile.kubeletidentity.objectId", "-o", "tsv")
+	out, pass = clusterCheck(t, in, "myResourceGroup/myManagedCluster", "--registry", acr)
+	wantChecks(t, "kubelet identity without AcrPull", out, pass, "PASS public-ip", "PASS load-balancer", "PASS subnet",
+		"FAIL registry/aksidacr: AuthorizationFailed: The client '"+kubelet+"' with object id '"+kubelet+"'…")
+	assign(t, az, acr, "7f951dda-4ed3-4680-a7ca-43fe172d538d", kubelet, "ServicePrincipal")
+	out, pass = clusterCheck(t, in, "myResourceGroup/myManagedCluster", "--registry", acr)
+	wantChecks(t, "kubelet identity with AcrPull", out, pass, "PASS public-ip", "PASS load-balancer", "PASS subnet", "PASS registry/aksidacr")
 }
