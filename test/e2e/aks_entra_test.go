@@ -83,6 +83,8 @@ func TestAKSRefusals(t *testing.T) {
 	url := "/subscriptions/" + in.env["AKSID_SUBSCRIPTION_ID"] + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/"
 	az.fails("InvalidResourceName", "rest", "--method", "put", "--url", url+"bad_name_?api-version=2022-11-01", "--body", `{"location":"westus2"}`)
 	az.fails("LocationRequired", "rest", "--method", "put", "--url", url+"noloc?api-version=2022-11-01", "--body", `{"properties":{}}`)
+	az.fails("cannot both be specified", "rest", "--method", "put", "--url", url+"both?api-version=2022-11-01", "--body",
+		`{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"servicePrincipalProfile":{"clientId":"0b0b0b0b-2222-3333-4444-555555555555","secret":"x"}}}`)
 	az.fails("InvalidApiVersionParameter", "rest", "--method", "get", "--url", url+"x?api-version=2001-01-01")
 	var sp struct{ AppID, Password string }
 	az.json(&sp, "ad", "sp", "create-for-rbac", "--name", "refusals-sp")

@@ -128,3 +128,32 @@ func TestClusterIdentityActsUnderRBAC(t *testing.T) {
 	out, pass = clusterCheck(t, in, "myResourceGroup/myManagedCluster", "--registry", acr)
 	wantChecks(t, "kubelet identity with AcrPull", out, pass, "PASS public-ip", "PASS load-balancer", "PASS subnet", "PASS registry/aksidacr")
 }
+
+// TestClusterDelegationWaitsForPropagation: with --rbac-propagation 60m a
+// cluster's new Network Contributor grant counts only after aksid's clock
+// moved an hour.
+func TestClusterDelegationWaitsForPropagation(t *testing.T) {
+	in := start(t, "", "--rbac-propagation", "60m")
+	az := newProxyAz(t, in)
+	sub := in.env["AKSID_SUBSCRIPTION_ID"]
+	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	for _, g := range []string{"net-rg", "rg"} {
+		az.ok("group", "create", "--name", g, "--location", "westus2", "-o", "none")
+	}
+	for _, ns := range []string{"Microsoft.ContainerService", "Microsoft.Network"} {
+		az.ok("provider", "register", "--namespace", ns)
+	}
+	vnet := "/subscriptions/" + sub + "/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/v"
+	subnet := az.ok("rest", "--method", "put", "--url", vnet+"?api-version=2022-01-01", "--body",
+		`{"location":"westus2","properties":{"addressSpace":{"addressPrefixes":["10.1.0.0/16"]},"subnets":[{"name":"s","properties":{"addressPrefix":"10.1.0.0/24"}}]}}`,
+		"--query", "properties.subnets[0].id", "-o", "tsv")
+	az.ok("aks", "create", "-g", "rg", "-n", "c", "--enable-managed-identity", "--vnet-subnet-id", subnet,
+		"--skip-subnet-role-assignment", "--generate-ssh-keys", "-o", "none")
+	principal := az.ok("aks", "show", "-g", "rg", "-n", "c", "--query", "identity.principalId", "-o", "tsv")
+	assign(t, az, subnet, networkContributorRole, principal, "ServicePrincipal")
+	out, pass := clusterCheck(t, in, "rg/c")
+	wantChecks(t, "right after the grant", out, pass, "PASS public-ip", "PASS load-balancer", "FAIL subnet: AuthorizationFailed: …")
+	aksidRun(t, "clock", "advance", "61m", "--data-dir", in.dataDir)
+	out, pass = clusterCheck(t, in, "rg/c")
+	wantChecks(t, "an hour later", out, pass, "PASS public-ip", "PASS load-balancer", "PASS subnet")
+}
