@@ -46,9 +46,11 @@ type record struct {
 	Model        map[string]any `json:"model"`
 	TenantID     string         `json:"tenantId"`
 	SealedSecret []byte         `json:"sealedSecret,omitempty"` // service principal secret
-	SystemID     string         `json:"systemIdentityClientId,omitempty"`
-	CAKey        []byte         `json:"sealedCaKey"`
-	CACert       []byte         `json:"caCert"`
+	// SealedAADSecret is a legacy Entra integration's server app secret.
+	SealedAADSecret []byte `json:"sealedAadSecret,omitempty"`
+	SystemID        string `json:"systemIdentityClientId,omitempty"`
+	CAKey           []byte `json:"sealedCaKey"`
+	CACert          []byte `json:"caCert"`
 }
 
 // Service creates, reads, changes and deletes clusters.

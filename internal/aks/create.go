@@ -72,6 +72,9 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 		props["servicePrincipalProfile"] = map[string]any{"clientId": spClient}
 		delete(req.Body, "identity")
 	}
+	if err := s.sealAADSecret(&r, props); err != nil {
+		return PutResult{}, err
+	}
 	r.CACert, r.CAKey, err = s.newCA(req.Name)
 	if err != nil {
 		return PutResult{}, err
@@ -242,4 +245,23 @@ func (s *Service) createIdentities(ctx context.Context, req PutRequest, id, node
 
 func identityRef(i msi.Identity) map[string]any {
 	return map[string]any{"resourceId": i.ID, "clientId": i.Properties.ClientID, "objectId": i.Properties.PrincipalID}
+}
+
+const aadSecretLabel = "aks-aad-server-app-secret"
+
+// sealAADSecret moves a legacy Entra integration's server app secret out
+// of the model (ARM never shows it) into the sealed record.
+func (s *Service) sealAADSecret(r *record, props map[string]any) error {
+	aad, _ := props["aadProfile"].(map[string]any)
+	secret := str(aad["serverAppSecret"])
+	if secret == "" {
+		return nil
+	}
+	sealed, err := s.seal.Seal(aadSecretLabel, []byte(secret))
+	if err != nil {
+		return err
+	}
+	r.SealedAADSecret = sealed
+	delete(aad, "serverAppSecret")
+	return nil
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"strings"
 
+	"github.com/aksid/aksid/internal/msi"
 	"github.com/aksid/aksid/internal/resources"
 	"github.com/aksid/aksid/internal/store"
 )
 
-// update changes what may change on an existing cluster (tags); turning a
-// service-principal cluster into a managed-identity one is refused.
+// update changes what may change on an existing cluster: tags, pool
+// sizes and add-ons (an add-on's identity is made when it is enabled and
+// deleted when it is disabled). Turning a service-principal cluster into
+// a managed-identity one is refused.
 func (s *Service) update(ctx context.Context, id string, cur record, body map[string]any, useSP bool) (PutResult, error) {
 	wasSP := cur.SealedSecret != nil
 	if identity, ok := body["identity"].(map[string]any); ok && wasSP && !useSP && !strings.EqualFold(str(identity["type"]), "None") {
@@ -18,7 +21,66 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	if tags, ok := body["tags"].(map[string]any); ok {
 		cur.Model["tags"] = tags
 	}
+	props, newProps := obj(cur.Model, "properties"), obj(body, "properties")
+	if pools, ok := newProps["agentPoolProfiles"].([]any); ok {
+		mergePoolCounts(props, pools)
+	}
+	if addons, ok := newProps["addonProfiles"].(map[string]any); ok {
+		if err := s.updateAddons(ctx, cur, props, addons); err != nil {
+			return PutResult{}, err
+		}
+	}
 	return PutResult{Model: cur.Model}, s.save(ctx, id, cur)
+}
+
+// mergePoolCounts takes the node counts the client asks for, by pool name.
+func mergePoolCounts(props map[string]any, pools []any) {
+	have, _ := props["agentPoolProfiles"].([]any)
+	for _, p := range pools {
+		want, _ := p.(map[string]any)
+		for _, h := range have {
+			cur, _ := h.(map[string]any)
+			if cur != nil && want != nil && str(cur["name"]) == str(want["name"]) {
+				if n, ok := want["count"].(float64); ok && n > 0 {
+					cur["count"] = n
+				}
+			}
+		}
+	}
+}
+
+// updateAddons applies enabled/disabled add-ons; on managed-identity
+// clusters each enabled add-on has an identity in the node resource group.
+func (s *Service) updateAddons(ctx context.Context, cur record, props, addons map[string]any) error {
+	have := obj(props, "addonProfiles")
+	nodeRG := str(props["nodeResourceGroup"])
+	sub := strings.Split(strings.TrimPrefix(strings.ToLower(str(cur.Model["id"])), "/subscriptions/"), "/")[0]
+	name, _ := cur.Model["name"].(string)
+	location, _ := cur.Model["location"].(string)
+	for addon, v := range addons {
+		want, _ := v.(map[string]any)
+		old, _ := have[addon].(map[string]any)
+		on, wasOn := want["enabled"] == true, old != nil && old["enabled"] == true
+		switch {
+		case on && !wasOn:
+			if cur.SealedSecret == nil {
+				ai, _, err := s.msi.Put(ctx, cur.TenantID, sub, nodeRG, strings.ToLower(addon)+"-"+name, msi.Spec{Location: location})
+				if err != nil {
+					return err
+				}
+				want["identity"] = identityRef(ai)
+			}
+			have[addon] = want
+		case !on && wasOn:
+			if ident, ok := old["identity"].(map[string]any); ok {
+				if err := s.msi.Delete(ctx, str(ident["resourceId"])); err != nil {
+					return err
+				}
+			}
+			have[addon] = map[string]any{"enabled": false, "config": want["config"]}
+		}
+	}
+	return nil
 }
 
 // Delete removes a cluster, its node resource group (with the kubelet and
@@ -121,13 +183,16 @@ func (s *Service) ResetAAD(ctx context.Context, id string, profile map[string]an
 	if aad == nil || aad["managed"] == true {
 		return invalid("BadRequest", "Updating the AAD profile is only allowed on clusters with legacy (non-managed) Azure AD integration.")
 	}
-	for _, k := range []string{"clientAppID", "serverAppID", "tenantID"} {
+	if str(profile["serverAppSecret"]) == "" {
+		return invalid("InvalidParameter", "The serverAppSecret must be given.")
+	}
+	for _, k := range []string{"clientAppID", "serverAppID", "tenantID", "serverAppSecret"} {
 		if v := str(profile[k]); v != "" {
 			aad[k] = v
 		}
 	}
-	if str(profile["serverAppSecret"]) == "" {
-		return invalid("InvalidParameter", "The serverAppSecret must be given.")
+	if err := s.sealAADSecret(&r, props); err != nil {
+		return err
 	}
 	return s.save(ctx, id, r)
 }

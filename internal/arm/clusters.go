@@ -18,6 +18,8 @@ type Clusters interface {
 	Delete(ctx context.Context, id string) error
 	ResetServicePrincipal(ctx context.Context, id, clientID, secret string) error
 	ResetAAD(ctx context.Context, id string, profile map[string]any) error
+	Begin(ctx context.Context, id string) error
+	End(ctx context.Context, id string)
 	UserKubeconfig(ctx context.Context, id string, o aks.KubeconfigOptions) ([]byte, error)
 	AdminKubeconfig(ctx context.Context, id string) ([]byte, error)
 }
@@ -87,6 +89,11 @@ func (h *Handler) clusters(c *call) {
 			return
 		}
 		loc, _ := body["location"].(string)
+		if err := h.aks.Begin(ctx, id); err != nil {
+			h.fail(c, err)
+			return
+		}
+		defer h.aks.End(context.WithoutCancel(ctx), id)
 		op, err := h.res.StartOperation(ctx, s, aksNamespace, loc, id)
 		if err != nil {
 			h.fail(c, err)
@@ -131,6 +138,11 @@ func (h *Handler) clusters(c *call) {
 // runOperation runs work as a long-running operation answered with 202.
 func (h *Handler) runOperation(c *call, sub, location, id string, work func() error) {
 	ctx := c.r.Context()
+	if err := h.aks.Begin(ctx, id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	defer h.aks.End(context.WithoutCancel(ctx), id)
 	op, err := h.res.StartOperation(ctx, sub, aksNamespace, location, id)
 	if err != nil {
 		h.fail(c, err)
