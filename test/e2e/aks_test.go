@@ -38,6 +38,10 @@ func TestAzAKSClusters(t *testing.T) {
 	if id := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myAKSCluster", "--query", "servicePrincipalProfile.clientId", "-o", "tsv"); id != sp.AppID {
 		t.Fatalf("aks show clientId: %q", id)
 	}
+	// The rotation doc: list the expiry, reset, hand the new secret to the cluster.
+	if ends := az.ok("ad", "app", "credential", "list", "--id", sp.AppID, "--query", "[].endDateTime", "-o", "tsv"); ends == "" {
+		t.Fatal("no credential listed")
+	}
 	newSecret := az.ok("ad", "app", "credential", "reset", "--id", sp.AppID, "--query", "password", "-o", "tsv")
 	az.ok("aks", "update-credentials", "-g", "myResourceGroup", "-n", "myAKSCluster", "--reset-service-principal",
 		"--service-principal", sp.AppID, "--client-secret", newSecret)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -114,5 +115,31 @@ func TestGoSDKRoleAssignments(t *testing.T) {
 	}
 	if _, err := workerGroups.Update(ctx, "sdk-rg", update, nil); !errors.As(err, &re) || re.StatusCode != 403 {
 		t.Fatalf("after the revocation: %v", err)
+	}
+
+	// What `az aks update --attach-acr` does past the step where Debian's
+	// az crashes: look AcrPull up by its lower-case name at the registry
+	// and assign it to the cluster's kubelet identity.
+	providers, _ := armresources.NewProvidersClient(sub, admin, opts)
+	if _, err := providers.Register(ctx, "Microsoft.ContainerRegistry", nil); err != nil {
+		t.Fatal(err)
+	}
+	registry := scope + "/providers/Microsoft.ContainerRegistry/registries/sdkacr"
+	tok := getToken(t, admin, "https://management.azure.com/.default")
+	req, _ := http.NewRequest("PUT", in.url+registry+"?api-version=2022-02-01-preview", strings.NewReader(`{"location":"westus2","sku":{"name":"Basic"}}`))
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := in.client.Do(req); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("registry: %v %v", resp, err)
+	}
+	acrPager := defs.NewListPager(registry, &armauthorization.RoleDefinitionsClientListOptions{Filter: to.Ptr("roleName eq 'acrpull'")})
+	acrPage, err := acrPager.NextPage(ctx)
+	if err != nil || len(acrPage.Value) != 1 || *acrPage.Value[0].Name != "7f951dda-4ed3-4680-a7ca-43fe172d538d" {
+		t.Fatalf("acrpull lookup: %v %v", acrPage.Value, err)
+	}
+	pull, err := assignments.Create(ctx, registry, uuid.NewString(), armauthorization.RoleAssignmentCreateParameters{Properties: &armauthorization.RoleAssignmentProperties{
+		RoleDefinitionID: acrPage.Value[0].ID, PrincipalID: to.Ptr(oid), PrincipalType: to.Ptr(armauthorization.PrincipalTypeServicePrincipal)}}, nil)
+	if err != nil || !strings.EqualFold(*pull.Properties.Scope, registry) {
+		t.Fatalf("AcrPull at the registry: %+v %v", pull, err)
 	}
 }
