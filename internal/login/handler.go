@@ -56,6 +56,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{tenant}/discovery/keys", h.jwks)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", h.jwks)
 	mux.HandleFunc("GET /common/discovery/instance", h.instanceDiscovery)
+	// MSAL Go asks /common/UserRealm, MSAL Python /common/userrealm.
+	mux.HandleFunc("GET /common/UserRealm/{user}", h.userRealm)
+	mux.HandleFunc("GET /common/userrealm/{user}", h.userRealm)
 	mux.HandleFunc("/{tenant}/oauth2/token", h.token(sts.V1))
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", h.token(sts.V2))
 }
@@ -109,19 +112,27 @@ func (h *Handler) token(v sts.Version) http.HandlerFunc {
 
 type v1Response struct {
 	TokenType    string `json:"token_type"`
+	Scope        string `json:"scope,omitempty"`
 	ExpiresIn    string `json:"expires_in"`
 	ExtExpiresIn string `json:"ext_expires_in"`
 	ExpiresOn    string `json:"expires_on"`
 	NotBefore    string `json:"not_before"`
 	Resource     string `json:"resource"`
 	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	ClientInfo   string `json:"client_info,omitempty"`
 }
 
 type v2Response struct {
 	TokenType    string `json:"token_type"`
+	Scope        string `json:"scope,omitempty"`
 	ExpiresIn    int64  `json:"expires_in"`
 	ExtExpiresIn int64  `json:"ext_expires_in"`
 	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	ClientInfo   string `json:"client_info,omitempty"`
 }
 
 // render shapes a token response as Entra does: the v1 endpoint sends
@@ -129,10 +140,25 @@ type v2Response struct {
 func render(t *sts.TokenResponse) any {
 	if t.Version == sts.V1 {
 		s := strconv.FormatInt
-		return v1Response{TokenType: t.TokenType, ExpiresIn: s(t.ExpiresIn, 10), ExtExpiresIn: s(t.ExtExpiresIn, 10),
-			ExpiresOn: s(t.ExpiresOn, 10), NotBefore: s(t.NotBefore, 10), Resource: t.Resource, AccessToken: t.AccessToken}
+		return v1Response{TokenType: t.TokenType, Scope: t.Scope, ExpiresIn: s(t.ExpiresIn, 10), ExtExpiresIn: s(t.ExtExpiresIn, 10),
+			ExpiresOn: s(t.ExpiresOn, 10), NotBefore: s(t.NotBefore, 10), Resource: t.Resource, AccessToken: t.AccessToken,
+			RefreshToken: t.RefreshToken, IDToken: t.IDToken, ClientInfo: t.ClientInfo}
 	}
-	return v2Response{TokenType: t.TokenType, ExpiresIn: t.ExpiresIn, ExtExpiresIn: t.ExtExpiresIn, AccessToken: t.AccessToken}
+	return v2Response{TokenType: t.TokenType, Scope: t.Scope, ExpiresIn: t.ExpiresIn, ExtExpiresIn: t.ExtExpiresIn, AccessToken: t.AccessToken,
+		RefreshToken: t.RefreshToken, IDToken: t.IDToken, ClientInfo: t.ClientInfo}
+}
+
+// userRealm tells MSAL how a user signs in: every aksid user is a managed
+// (cloud) account, so MSAL goes on with the password grant, not WS-Trust.
+func (h *Handler) userRealm(w http.ResponseWriter, r *http.Request) {
+	user := r.PathValue("user")
+	domain := user[strings.LastIndexByte(user, '@')+1:]
+	kind := "Unknown"
+	if t, err := h.sts.ResolveTenant(r.Context(), domain); err == nil && t.ID != "" && strings.Contains(user, "@") {
+		kind = "Managed"
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"ver": "1.0", "account_type": kind, "domain_name": domain,
+		"cloud_instance_name": "microsoftonline.com", "cloud_audience_urn": "urn:federation:MicrosoftOnline"})
 }
 
 // instanceDiscovery answers MSAL's authority validation for this host.

@@ -128,3 +128,31 @@ func ErrBodyTooLarge(limit int) *Error {
 
 // ErrTenantNotFound is the answer for an unknown tenant segment.
 func ErrTenantNotFound(tenant string) *Error { return errTenantNotFound(tenant) }
+
+func errBadPassword() *Error {
+	return newErr("invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
+}
+
+func errUserNotFound(tenantName string) *Error {
+	return newErr("invalid_grant", 50034, "The user account {EUII Hidden} does not exist in the %s directory. To sign into this application, the account must be added to the directory.", tenantName)
+}
+
+func errUserDisabled() *Error {
+	return newErr("invalid_grant", 50057, "The user account is disabled.")
+}
+
+func errRefreshInvalid() *Error {
+	return newErr("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+}
+
+func errRefreshExpired() *Error {
+	return newErr("invalid_grant", 700082, "The refresh token has expired due to inactivity. The token was inactive for 90.00:00:00.")
+}
+
+func errRefreshClient() *Error {
+	return newErr("invalid_grant", 70000, "The provided value for the 'refresh_token' is not valid. The refresh token was issued to a different client.")
+}
+
+func errScopesMixResources(scope string) *Error {
+	return newErr("invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid. Scopes of more than one resource cannot be requested together.", scope)
+}

@@ -59,11 +59,19 @@ type TokenResponse struct {
 	ExpiresOn    int64
 	NotBefore    int64
 	Resource     string // v1 only
+	// User flows.
+	Scope        string
+	RefreshToken string
+	IDToken      string
+	ClientInfo   string
 }
 
 // DirectoryReader is what the token service reads from the directory.
 type DirectoryReader interface {
 	Application(ctx context.Context, appID string) (directory.Application, error)
+	UserByUPN(ctx context.Context, upn string) (directory.User, error)
+	User(ctx context.Context, tenantID, idOrUPN string) (directory.User, error)
+	TransitiveGroups(ctx context.Context, tenantID, objectID string) ([]string, error)
 	// CachedTenant may answer from memory: tenants change rarely.
 	CachedTenant(ctx context.Context, idOrDomain string) (directory.Tenant, error)
 	// ClientAndResource reads the client from the store (its credentials
@@ -103,6 +111,8 @@ func NewService(o Options) *Service {
 	s := &Service{dir: o.Directory, keys: o.Keys, st: o.Store, aksid: o.Clock, wall: o.Wall, rand: o.Random}
 	s.grants = map[string]Grant{
 		"client_credentials": clientCredentials{s},
+		"password":           password{s},
+		"refresh_token":      refresh{s},
 	}
 	return s
 }
@@ -138,11 +148,18 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 		return nil, errInvalidAppID(clientID)
 	}
 	var tenant directory.Tenant
+	userFlow := grantType != "client_credentials"
 	switch strings.ToLower(req.Tenant) {
 	case "common", "organizations", "consumers":
+		if userFlow {
+			break // the user's (or refresh token's) tenant
+		}
 		// App-only grants need a tenant; Entra will not guess one.
 		return nil, errNoTenantInfo()
 	case "adfs":
+		if userFlow {
+			break
+		}
 		// az's custom-cloud authority (…/adfs) names no tenant: the
 		// client's home tenant is the one it signs in to.
 		app, err := s.dir.Application(ctx, id.String())
