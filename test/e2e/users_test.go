@@ -32,6 +32,7 @@ func TestUserSignInWithPassword(t *testing.T) {
 	az.ok("ad", "group", "member", "add", "--group", group, "--member-id", oid)
 
 	cred, err := azidentity.NewUsernamePasswordCredential(tid, aksClientApp, creds.upn, creds.password,
+		//lint:ignore SA1019 the issue asks for this credential: kubelogin's ropc mode uses it
 		&azidentity.UsernamePasswordCredentialOptions{ClientOptions: in.azOptions(), DisableInstanceDiscovery: true})
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +53,7 @@ func TestUserSignInWithPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	//lint:ignore SA1019 ROPC is one of the flows aksid serves
 	res, err := client.AcquireTokenByUsernamePassword(ctx, []string{armScope}, creds.upn, creds.password)
 	if err != nil {
 		t.Fatal(err)
