@@ -39,6 +39,7 @@ type KeySource interface {
 // Handler serves the login face.
 type Handler struct {
 	sts    TokenService
+	device DeviceFlow
 	keys   KeySource
 	origin func(*http.Request) Origin
 	log    *slog.Logger
@@ -46,8 +47,15 @@ type Handler struct {
 
 // New returns the login face; origin tells each request's base and issuers.
 func New(s TokenService, keys KeySource, origin func(*http.Request) Origin, log *slog.Logger) *Handler {
-	return &Handler{sts: s, keys: keys, origin: origin, log: orDefault(log)}
+	h := &Handler{sts: s, keys: keys, origin: origin, log: orDefault(log)}
+	if d, ok := s.(DeviceFlow); ok {
+		h.device = d
+	}
+	return h
 }
+
+// compile-time check: the token service runs the device flow.
+var _ DeviceFlow = (*sts.Service)(nil)
 
 // Register adds the face's routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
@@ -61,6 +69,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /common/userrealm/{user}", h.userRealm)
 	mux.HandleFunc("/{tenant}/oauth2/token", h.token(sts.V1))
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", h.token(sts.V2))
+	if h.device != nil {
+		mux.HandleFunc("/{tenant}/oauth2/devicecode", h.deviceCode(sts.V1))
+		mux.HandleFunc("/{tenant}/oauth2/v2.0/devicecode", h.deviceCode(sts.V2))
+		mux.HandleFunc("/devicelogin", h.deviceLogin)
+	}
 }
 
 func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {

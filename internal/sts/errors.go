@@ -156,3 +156,20 @@ func errRefreshClient() *Error {
 func errScopesMixResources(scope string) *Error {
 	return newErr("invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid. Scopes of more than one resource cannot be requested together.", scope)
 }
+
+// Device-code polling answers; MSAL keeps polling on authorization_pending.
+func errAuthorizationPending() *Error {
+	return newErr("authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+}
+
+func errDeviceExpired() *Error {
+	return newErr("expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.")
+}
+
+func errAuthorizationDeclined() *Error {
+	return newErr("authorization_declined", 70023, "The user declined the sign-in request on the device login page.")
+}
+
+func errBadVerificationCode() *Error {
+	return newErr("bad_verification_code", 70019, "The provided value for the input parameter 'device_code' is not valid.")
+}

@@ -1,0 +1,241 @@
+package sts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/store"
+)
+
+const (
+	kindDeviceCode = "sts_device_code" // sha256(device_code) → deviceRecord
+	kindUserCode   = "sts_user_code"   // user code → device key
+	deviceLifetime = 15 * time.Minute  // aksid's clock
+	deviceInterval = 5
+	userCodeChars  = "BCDFGHJKLMNPQRSTVWXZ23456789" // no vowels: no words, no 0/O, 1/I
+)
+
+// Device-code states.
+const (
+	devicePending  = "pending"
+	deviceApproved = "approved"
+	deviceDeclined = "declined"
+)
+
+// deviceRecord is a device-code sign-in in progress; only a hash of the
+// device code is kept.
+type deviceRecord struct {
+	TenantSeg string    `json:"tenantSeg"` // the path segment the device asked on
+	ClientID  string    `json:"clientId"`
+	Scope     string    `json:"scope"`
+	Resource  string    `json:"resource"` // v1
+	Expires   time.Time `json:"expires"`
+	State     string    `json:"state"`
+	UserID    string    `json:"userId,omitempty"`
+	TenantID  string    `json:"tenantId,omitempty"`
+	UserCode  string    `json:"userCode"`
+}
+
+// DeviceCode is the answer to a device authorization request.
+type DeviceCode struct {
+	DeviceCode string
+	UserCode   string
+	ExpiresIn  int
+	Interval   int
+}
+
+func deviceKey(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:])
+}
+
+// StartDeviceCode begins a device-code sign-in for a public client.
+func (s *Service) StartDeviceCode(ctx context.Context, tenantSeg string, form url.Values) (DeviceCode, error) {
+	clientID := form.Get("client_id")
+	if clientID == "" {
+		return DeviceCode{}, errMissingParam("client_id")
+	}
+	if _, err := s.ResolveTenant(ctx, tenantSeg); err != nil && !strings.EqualFold(tenantSeg, "adfs") {
+		return DeviceCode{}, err
+	}
+	if form.Get("scope") == "" && form.Get("resource") == "" {
+		return DeviceCode{}, errMissingParam("scope")
+	}
+	if _, err := s.dir.Application(ctx, strings.ToLower(clientID)); err != nil {
+		return DeviceCode{}, errClientNotFound(clientID, tenantSeg)
+	}
+	dc := DeviceCode{DeviceCode: "DAQABAAEAAAD" + s.opaque(96), ExpiresIn: int(deviceLifetime.Seconds()), Interval: deviceInterval}
+	var raw [9]byte
+	if _, err := s.rand.Read(raw[:]); err != nil {
+		return DeviceCode{}, err
+	}
+	code := make([]byte, 9)
+	for i, b := range raw {
+		code[i] = userCodeChars[int(b)%len(userCodeChars)]
+	}
+	dc.UserCode = string(code)
+	rec := deviceRecord{TenantSeg: tenantSeg, ClientID: strings.ToLower(clientID), Scope: form.Get("scope"), Resource: form.Get("resource"),
+		Expires: s.aksid.Now().Add(deviceLifetime), State: devicePending, UserCode: dc.UserCode}
+	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := store.CreateJSON(tx, kindDeviceCode, deviceKey(dc.DeviceCode), rec); err != nil {
+			return err
+		}
+		return tx.Create(kindUserCode, dc.UserCode, []byte(deviceKey(dc.DeviceCode)))
+	})
+	return dc, err
+}
+
+// DevicePrompt is what the device-login page shows about a code.
+type DevicePrompt struct {
+	ClientName string
+	Expires    time.Time
+}
+
+// LookupUserCode finds a pending device sign-in by the code a person typed.
+func (s *Service) LookupUserCode(ctx context.Context, userCode string) (DevicePrompt, error) {
+	rec, _, err := s.deviceByUserCode(ctx, userCode)
+	if err != nil {
+		return DevicePrompt{}, err
+	}
+	app, err := s.dir.Application(ctx, rec.ClientID)
+	if err != nil {
+		return DevicePrompt{}, err
+	}
+	return DevicePrompt{ClientName: app.DisplayName, Expires: rec.Expires}, nil
+}
+
+// ErrUnknownUserCode is the page's answer to a code that names nothing
+// pending (typo, expired, already used).
+var ErrUnknownUserCode = errors.New("sts: unknown or expired code")
+
+func normalizeUserCode(c string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(c)))
+}
+
+func (s *Service) deviceByUserCode(ctx context.Context, userCode string) (deviceRecord, string, error) {
+	var rec deviceRecord
+	var key string
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		b, err := tx.Get(kindUserCode, normalizeUserCode(userCode))
+		if err != nil {
+			return err
+		}
+		key = string(b)
+		return store.GetJSON(tx, kindDeviceCode, key, &rec)
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (rec.State != devicePending || s.aksid.Now().After(rec.Expires))) {
+		return rec, "", ErrUnknownUserCode
+	}
+	return rec, key, err
+}
+
+// ApproveDeviceCode signs the person in with name and password and lets
+// the device's sign-in through.
+func (s *Service) ApproveDeviceCode(ctx context.Context, userCode, username, password string) error {
+	return s.completeDeviceCode(ctx, userCode, username, password, deviceApproved)
+}
+
+// DeclineDeviceCode signs the person in and refuses the device's sign-in.
+func (s *Service) DeclineDeviceCode(ctx context.Context, userCode, username, password string) error {
+	return s.completeDeviceCode(ctx, userCode, username, password, deviceDeclined)
+}
+
+func (s *Service) completeDeviceCode(ctx context.Context, userCode, username, password, outcome string) error {
+	rec, key, err := s.deviceByUserCode(ctx, userCode)
+	if err != nil {
+		return err
+	}
+	user, err := s.dir.UserByUPN(ctx, username)
+	if err != nil || !user.AccountEnabled || !directory.CheckPassword(user, password) {
+		return errBadPassword()
+	}
+	if t, err := s.ResolveTenant(ctx, rec.TenantSeg); err == nil && t.ID != "" && t.ID != user.TenantID {
+		return errUserNotFound(t.DisplayName)
+	}
+	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		var cur deviceRecord
+		if err := store.GetJSON(tx, kindDeviceCode, key, &cur); err != nil {
+			return err
+		}
+		if cur.State != devicePending {
+			return ErrUnknownUserCode
+		}
+		cur.State, cur.UserID, cur.TenantID = outcome, user.ObjectID, user.TenantID
+		return store.PutJSON(tx, kindDeviceCode, key, cur)
+	})
+}
+
+// deviceCodeGrant is the device's polling: pending until the person signs
+// in, then the tokens, once.
+type deviceCodeGrant struct{ s *Service }
+
+func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error) {
+	code := r.Form.Get("device_code")
+	if code == "" {
+		code = r.Form.Get("code") // ADAL (kubelogin --legacy) sends code
+	}
+	if code == "" {
+		return nil, errMissingParam("device_code")
+	}
+	var rec deviceRecord
+	key := deviceKey(code)
+	err := g.s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := store.GetJSON(tx, kindDeviceCode, key, &rec); err != nil {
+			return err
+		}
+		if rec.State == deviceApproved {
+			// Tokens are handed out once: the code is spent.
+			if err := tx.Delete(kindDeviceCode, key); err != nil {
+				return err
+			}
+			return tx.Delete(kindUserCode, rec.UserCode)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errBadVerificationCode()
+	case err != nil:
+		return nil, err
+	case !strings.EqualFold(rec.ClientID, r.clientID):
+		return nil, errBadVerificationCode()
+	case g.s.aksid.Now().After(rec.Expires):
+		return nil, errDeviceExpired()
+	case rec.State == devicePending:
+		return nil, errAuthorizationPending()
+	case rec.State == deviceDeclined:
+		return nil, errAuthorizationDeclined()
+	}
+	if r.tenant.ID == "" || r.tenant.ID != rec.TenantID {
+		if r.tenant, err = g.s.resolveTenant(ctx, rec.TenantID); err != nil {
+			return nil, err
+		}
+	}
+	if r.Form.Get("scope") == "" && rec.Scope != "" {
+		r.Form.Set("scope", rec.Scope)
+	}
+	if r.Form.Get("resource") == "" && rec.Resource != "" {
+		r.Form.Set("resource", rec.Resource)
+	}
+	d, err := delegatedFrom(r.TokenRequest)
+	if err != nil {
+		return nil, err
+	}
+	user, err := g.s.dir.User(ctx, rec.TenantID, rec.UserID)
+	if err != nil {
+		return nil, errUserNotFound(r.tenant.DisplayName)
+	}
+	r.resource = d.resource
+	look, err := g.s.userClient(ctx, r, d)
+	if err != nil {
+		return nil, err
+	}
+	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
+		amr: []string{"pwd"}, authTime: g.s.wall.Now().Unix(), offline: true, openid: true})
+}

@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts headless Chromium (Debian's) for a test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: `make test` installs Debian's chromium")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.NoFirstRun,
+		// The test's own CA is not in Chromium's store; the page is the test's subject, not TLS.
+		chromedp.Flag("ignore-certificate-errors", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelC(); cancelA() })
+	return ctx
+}
+
+// TestDeviceCodeWithBrowser: kubelogin's devicecode mode prints aksid's
+// message; a person (headless Chromium, keyboard only) opens
+// /devicelogin, types the code, signs in and continues; kubelogin gets the
+// user's token. The page fetches nothing but itself.
+func TestDeviceCodeWithBrowser(t *testing.T) {
+	in := start(t, "")
+	tid := in.env["AZURE_TENANT_ID"]
+	creds := adminUser(t, in)
+	cmd := exec.Command(kubeloginPath(t), "get-token", "--login", "devicecode", "--server-id", aksServerApp, "--client-id", aksClientApp,
+		"--tenant-id", tid, "--authority-host", in.url+"/", "--disable-instance-discovery")
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "SSL_CERT_FILE=" + in.env["SSL_CERT_FILE"]}
+	stderr, _ := cmd.StderrPipe()
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	codeCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		re := regexp.MustCompile(`open the page (\S+) and enter the code (\S+) to authenticate`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				codeCh <- m[2]
+				if m[1] != in.url+"/devicelogin" {
+					t.Errorf("verification URI %s", m[1])
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	go func() { done <- cmd.Wait() }()
+	var code string
+	select {
+	case code = <-codeCh:
+	case <-time.After(30 * time.Second):
+		t.Fatal("kubelogin printed no device code")
+	}
+
+	ctx := browser(t)
+	var mu sync.Mutex
+	var fetched []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			fetched = append(fetched, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(in.url+"/devicelogin"),
+		chromedp.WaitVisible(chromedp.ID("otc")),
+		chromedp.SendKeys(chromedp.ID("otc"), code+"\n"), // keyboard only: Enter submits
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), creds.upn),
+		chromedp.SendKeys(chromedp.ID("password"), creds.password+"\n"),
+		chromedp.WaitVisible(chromedp.Search("//p[contains(., 'You have signed in')]")))
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shotPath := filepath.Join(os.TempDir(), "aksid-devicelogin.png")
+	_ = os.WriteFile(shotPath, shot, 0o644)
+	t.Logf("screenshot: %s", shotPath)
+	if !strings.Contains(text, "You have signed in to Azure Kubernetes Service AAD Client on your device") {
+		t.Fatalf("page text: %q", text)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("kubelogin: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("kubelogin did not finish")
+	}
+	var ec struct{ Status struct{ Token string } }
+	if err := json.Unmarshal([]byte(stdout.String()), &ec); err != nil {
+		t.Fatalf("kubelogin output %q: %v", stdout.String(), err)
+	}
+	c := claimsOf(t, ec.Status.Token)
+	if c["upn"] != creds.upn || c["aud"] != aksServerApp || c["idtyp"] != "user" {
+		t.Fatalf("device-code token: %v", c)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range fetched {
+		if !strings.HasPrefix(u, in.url+"/") {
+			t.Fatalf("the page fetched %s", u)
+		}
+	}
+}
