@@ -89,32 +89,16 @@ func (h *Handler) clusters(c *call) {
 			return
 		}
 		loc, _ := body["location"].(string)
-		if err := h.aks.Begin(ctx, id); err != nil {
-			h.fail(c, err)
-			return
-		}
-		defer h.aks.End(context.WithoutCancel(ctx), id)
-		op, err := h.res.StartOperation(ctx, s, aksNamespace, loc, id)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		res, err := h.aks.Put(ctx, aks.PutRequest{TenantID: c.p.TenantID, Sub: s, Group: g.Name, Name: name, Body: body})
-		if err != nil {
-			e, _ := azerr.As(err)
-			_, _ = h.res.FinishOperation(ctx, op, e)
-			h.fail(c, err)
-			return
-		}
-		if op, err = h.res.FinishOperation(ctx, op, nil); err != nil {
-			h.fail(c, err)
-			return
-		}
-		status := http.StatusOK
-		if res.Created {
-			status = http.StatusCreated
-		}
-		h.accepted(c, op, status, res.Model)
+		var res aks.PutResult
+		h.runOperation(c, s, loc, id, func() (err error) {
+			res, err = h.aks.Put(ctx, aks.PutRequest{TenantID: c.p.TenantID, Sub: s, Group: g.Name, Name: name, Body: body})
+			return err
+		}, func() (int, any) {
+			if res.Created {
+				return http.StatusCreated, res.Model
+			}
+			return http.StatusOK, res.Model
+		})
 	case http.MethodDelete:
 		if !h.allow(c, actAKS+"delete", id) {
 			return
@@ -135,8 +119,9 @@ func (h *Handler) clusters(c *call) {
 	}
 }
 
-// runOperation runs work as a long-running operation answered with 202.
-func (h *Handler) runOperation(c *call, sub, location, id string, work func() error) {
+// runOperation runs work as a long-running operation on a cluster (one at
+// a time) and answers 202, or what answer says (a PUT's 200/201 and body).
+func (h *Handler) runOperation(c *call, sub, location, id string, work func() error, answer ...func() (int, any)) {
 	ctx := c.r.Context()
 	if err := h.aks.Begin(ctx, id); err != nil {
 		h.fail(c, err)
@@ -158,7 +143,11 @@ func (h *Handler) runOperation(c *call, sub, location, id string, work func() er
 		h.fail(c, err)
 		return
 	}
-	h.accepted(c, op, http.StatusAccepted, nil)
+	status, body := http.StatusAccepted, any(nil)
+	if len(answer) > 0 {
+		status, body = answer[0]()
+	}
+	h.accepted(c, op, status, body)
 }
 
 func (h *Handler) listClusters(c *call, scope string) {
@@ -171,13 +160,7 @@ func (h *Handler) listClusters(c *call, scope string) {
 		h.fail(c, err)
 		return
 	}
-	out := []map[string]any{}
-	for _, m := range list {
-		if ok, err := h.authz.Authorize(c.r.Context(), c.ids, actAKS+"read", m["id"].(string)); err == nil && ok {
-			out = append(out, m)
-		}
-	}
-	writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+	writeReadable(h, c, list, fixed[map[string]any](actAKS+"read"), func(m map[string]any) string { return m["id"].(string) })
 }
 
 // clusterAction serves the POST actions az uses.

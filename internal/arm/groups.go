@@ -95,13 +95,7 @@ func (h *Handler) listGroups(c *call, sub string) {
 		h.fail(c, err)
 		return
 	}
-	out := []resources.Group{}
-	for _, g := range groups {
-		if ok, err := h.authz.Authorize(c.r.Context(), c.ids, actGroupRead, g.ID); err == nil && ok {
-			out = append(out, g)
-		}
-	}
-	writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+	writeReadable(h, c, groups, fixed[resources.Group](actGroupRead), func(g resources.Group) string { return g.ID })
 }
 
 type groupBody struct {
@@ -240,13 +234,7 @@ func (h *Handler) listResources(c *call, sub string) {
 		h.fail(c, err)
 		return
 	}
-	out := []resources.GenericResource{}
-	for _, r := range list {
-		if ok, err := h.authz.Authorize(c.r.Context(), c.ids, actResRead, r.ID); err == nil && ok {
-			out = append(out, r)
-		}
-	}
-	writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+	writeReadable(h, c, list, fixed[resources.GenericResource](actResRead), func(r resources.GenericResource) string { return r.ID })
 }
 
 // resourceTypeFilter reads the one filter az sends: resourceType eq 'X'.

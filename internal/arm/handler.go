@@ -180,6 +180,21 @@ func (h *Handler) allow(c *call, action, scope string) bool {
 	return true
 }
 
+// writeReadable answers a list with the items the caller may read
+// (action on each item's ID), as ARM filters lists by permission.
+func writeReadable[T any](h *Handler, c *call, list []T, action func(T) string, id func(T) string) {
+	out := []T{}
+	for _, item := range list {
+		if ok, err := h.authz.Authorize(c.r.Context(), c.ids, action(item), id(item)); err == nil && ok {
+			out = append(out, item)
+		}
+	}
+	writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+}
+
+// fixed is an action func for lists of one resource type.
+func fixed[T any](action string) func(T) string { return func(T) string { return action } }
+
 // Denied is ARM's refusal for a missing permission.
 func Denied(p authn.Principal, action, scope string) *azerr.Error {
 	client := p.ObjectID

@@ -63,13 +63,7 @@ func (h *Handler) identities(c *call) {
 			h.fail(c, err)
 			return
 		}
-		out := []msi.Identity{}
-		for _, ident := range list {
-			if ok, err := h.authz.Authorize(ctx, c.ids, actMIRead, ident.ID); err == nil && ok {
-				out = append(out, ident)
-			}
-		}
-		writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+		writeReadable(h, c, list, fixed[msi.Identity](actMIRead), func(i msi.Identity) string { return i.ID })
 		return
 	}
 	id := "/subscriptions/" + s + "/resourcegroups/" + group + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + name

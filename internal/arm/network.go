@@ -140,13 +140,7 @@ func (h *Handler) subnets(c *call, sub, vnetID string) {
 			h.fail(c, err)
 			return
 		}
-		out := []netres.Subnet{}
-		for _, sn := range list {
-			if ok, err := h.authz.Authorize(ctx, c.ids, netres.Subnets+"/read", sn.ID); err == nil && ok {
-				out = append(out, sn)
-			}
-		}
-		writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+		writeReadable(h, c, list, fixed[netres.Subnet](netres.Subnets+"/read"), func(sn netres.Subnet) string { return sn.ID })
 		return
 	}
 	name := c.segs[9]
@@ -186,13 +180,7 @@ func (h *Handler) listNetwork(c *call, scope, typ string) {
 		h.fail(c, err)
 		return
 	}
-	out := []netres.Resource{}
-	for _, r := range list {
-		if ok, err := h.authz.Authorize(c.r.Context(), c.ids, typ+"/read", r.ID); err == nil && ok {
-			out = append(out, r)
-		}
-	}
-	writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+	writeReadable(h, c, list, fixed[netres.Resource](typ+"/read"), func(r netres.Resource) string { return r.ID })
 }
 
 // registered refuses a write in a namespace the subscription has not registered.

@@ -70,7 +70,7 @@ type Options struct {
 	Directory Directory
 	Validator *authn.Validator
 	// Origin tells each request's base URL and the issuers its tokens
-	// may carry (server.DirectOrigin for direct requests).
+	// may carry (server.Origins).
 	Origin func(*http.Request) login.Origin
 	// Wall is the clients' clock: dates they send were computed on it.
 	Wall clock.Clock

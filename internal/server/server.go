@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aksid/aksid/internal/login"
 	"github.com/google/uuid"
 )
 
@@ -159,9 +158,6 @@ func Middleware(h http.Handler, log *slog.Logger) http.Handler {
 		h.ServeHTTP(rec, r)
 	})
 }
-
-// DirectOrigin is Origins, kept for callers that predate proxy mode.
-func DirectOrigin(canonical string) func(*http.Request) login.Origin { return Origins(canonical) }
 
 func isLoopbackName(h string) bool {
 	if strings.EqualFold(h, "localhost") {
