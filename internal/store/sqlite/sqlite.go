@@ -57,17 +57,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	base := (&url.URL{Scheme: "file", Path: abs}).String()
-	w, err := openDB(base, url.Values{
-		"_pragma": {busyPragma(), "journal_mode(WAL)"},
-		"_txlock": {"immediate"},
-	}, 1)
+	w, err := openWriter(ctx, base)
 	if err != nil {
-		return nil, err
-	}
-	// Migrate before the read pool exists so that readers always find the
-	// file in WAL mode with the current schema.
-	if err := migrate(ctx, w); err != nil {
-		w.Close()
 		return nil, err
 	}
 	r, err := openDB(base, url.Values{
@@ -78,6 +69,37 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return &Store{w: w, r: r}, nil
+}
+
+// openWriter opens the single writer connection and migrates, before the
+// read pool exists, so that readers always find the file in WAL mode with the
+// current schema. Switching a new file to WAL can report SQLITE_BUSY at once,
+// without SQLite's busy handler, when other processes open it at the same
+// moment; that case is retried here until busyTimeout.
+func openWriter(ctx context.Context, base string) (*sql.DB, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		w, err := openDB(base, url.Values{
+			"_pragma": {busyPragma(), "journal_mode(WAL)"},
+			"_txlock": {"immediate"},
+		}, 1)
+		if err != nil {
+			return nil, err
+		}
+		err = migrate(ctx, w)
+		if err == nil {
+			return w, nil
+		}
+		w.Close()
+		if !isBusy(err) || time.Now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond):
+		}
+	}
 }
 
 // OpenMemory opens an empty database that lives in memory until Close.
