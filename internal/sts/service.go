@@ -113,6 +113,7 @@ func NewService(o Options) *Service {
 		"client_credentials": clientCredentials{s},
 		"password":           password{s},
 		"refresh_token":      refresh{s},
+		"authorization_code": authorizationCode{s},
 		// MSAL Go sends the short name, MSAL Python and the RFC the URN.
 		"device_code": deviceCodeGrant{s},
 		"urn:ietf:params:oauth:grant-type:device_code": deviceCodeGrant{s},
