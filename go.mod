@@ -17,6 +17,7 @@ require (
 	golang.org/x/crypto v0.59.0
 	k8s.io/apiserver v0.37.2
 	modernc.org/sqlite v1.62.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (
