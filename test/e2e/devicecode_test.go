@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -144,5 +146,58 @@ func deviceCodeWithBrowser(t *testing.T, in *instance, via string, creds userCre
 		if !strings.HasPrefix(u, base+"/") {
 			t.Fatalf("the page fetched %s", u)
 		}
+	}
+}
+
+// TestDeviceCodeCredential: azidentity's DeviceCodeCredential (the az
+// CLI's public client, tenant organizations by default) shows aksid's
+// prompt; the person completes /devicelogin; the credential gets an ARM
+// token for the user.
+func TestDeviceCodeCredential(t *testing.T) {
+	in := start(t, "")
+	creds := adminUser(t, in)
+	prompts := make(chan azidentity.DeviceCodeMessage, 1)
+	cred, err := azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{ClientOptions: in.azOptions(),
+		DisableInstanceDiscovery: true, UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
+			prompts <- m
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		token string
+		err   error
+	}
+	got := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		tk, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}})
+		got <- result{tk.Token, err}
+	}()
+	var m azidentity.DeviceCodeMessage
+	select {
+	case m = <-prompts:
+	case r := <-got:
+		t.Fatalf("no prompt: %v", r.err)
+	}
+	if m.VerificationURL != in.url+"/devicelogin" || !strings.Contains(m.Message, m.UserCode) {
+		t.Fatalf("prompt %+v", m)
+	}
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(m.VerificationURL), chromedp.WaitVisible(chromedp.ID("otc")),
+		chromedp.SendKeys(chromedp.ID("otc"), m.UserCode+"\n"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), creds.upn), chromedp.SendKeys(chromedp.ID("password"), creds.password+"\n"),
+		chromedp.WaitVisible(chromedp.Search("//p[contains(., 'You have signed in')]"))); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	r := <-got
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if c := claimsOf(t, r.token); c["upn"] != creds.upn || c["aud"] != "https://management.core.windows.net/" {
+		t.Fatalf("claims %v", c)
 	}
 }
