@@ -169,7 +169,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
-	hostSvc := hosts.New(st, dir, armFace.msi, armFace.aks, kr)
+	hostSvc := hosts.New(hosts.Deps{Store: st, Directory: dir, Identities: armFace.msi, Clusters: armFace.aks, Keys: kr, Random: rand.Reader})
 	if _, err := hostSvc.EnsureDefault(ctx, creds.TenantID, creds.SubscriptionID); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("default host: %w", err)
@@ -274,6 +274,7 @@ func (r *Running) Banner(w io.Writer) {
   admin user:        %[7]s / %[8]s
   trust the CA:      SSL_CERT_FILE=%[9]s (Go)  REQUESTS_CA_BUNDLE=%[9]s (az)
   or run:            eval "$(aksid env --data-dir %[10]s)"
+  managed identity:  IMDS through HTTP_PROXY as the host aksid-default-vm; eval "$(aksid host env NAME)" for another
 `, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir))
 }
 

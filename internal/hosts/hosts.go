@@ -3,11 +3,11 @@ package hosts
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -79,11 +79,22 @@ type Service struct {
 	msi      *msi.Service
 	clusters Clusters
 	keys     Deriver
+	random   io.Reader
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store      store.Store
+	Directory  *directory.Directory
+	Identities *msi.Service
+	Clusters   Clusters
+	Keys       Deriver
+	Random     io.Reader // host nonces
 }
 
 // New returns the service.
-func New(st store.Store, dir *directory.Directory, ids *msi.Service, clusters Clusters, keys Deriver) *Service {
-	return &Service{st: st, dir: dir, msi: ids, clusters: clusters, keys: keys}
+func New(d Deps) *Service {
+	return &Service{st: d.Store, dir: d.Directory, msi: d.Identities, clusters: d.Clusters, keys: d.Keys, random: d.Random}
 }
 
 // Refusals, each with the code the faces answer with.
@@ -179,7 +190,7 @@ func (s *Service) EnsureCluster(ctx context.Context, name, clusterID string) (Ho
 
 func (s *Service) create(ctx context.Context, h *Host) error {
 	nonce := make([]byte, 16)
-	if _, err := rand.Read(nonce); err != nil {
+	if _, err := io.ReadFull(s.random, nonce); err != nil {
 		return err
 	}
 	h.Nonce = hex.EncodeToString(nonce)

@@ -49,7 +49,7 @@ func newService(t *testing.T, cl clusters) (*Service, *msi.Service, *directory.D
 		t.Fatal(err)
 	}
 	ids := msi.New(st, dir)
-	return New(st, dir, ids, cl, kr), ids, dir, st
+	return New(Deps{Store: st, Directory: dir, Identities: ids, Clusters: cl, Keys: kr, Random: rand.Reader}), ids, dir, st
 }
 
 func uami(t *testing.T, ids *msi.Service, name string) msi.Identity {
