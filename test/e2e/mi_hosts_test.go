@@ -210,6 +210,7 @@ func (in *instance) hostTransport(t *testing.T, hostProxy string) *http.Client {
 // and without --client-id), azidentity's ManagedIdentityCredential and
 // DefaultAzureCredential get them through IMDS (HTTP_PROXY naming the
 // host) and App Service's endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER);
+// a cluster's nodes carry its kubelet and add-on identities only;
 // Kubernetes accepts them as the identity's principal. Every refusal
 // carries the endpoint's status and error, and no token.
 func TestManagedIdentityBoundToHosts(t *testing.T) {
@@ -293,6 +294,13 @@ func TestManagedIdentityBoundToHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	kube.expectUser(t, getToken(t, appCred, aksServerApp+"/.default").Token, uiB.Properties.PrincipalID)
+	appDAC, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MSAL caches system-assigned tokens process-wide by resource (a
+	// process runs on one host), so this one asks for another resource.
+	miClaims(t, in, getToken(t, appDAC, "https://management.azure.com/.default").Token, uiB.Properties.PrincipalID, uiB.ID)
 	os.Unsetenv("IDENTITY_ENDPOINT")
 	os.Unsetenv("IDENTITY_HEADER")
 
