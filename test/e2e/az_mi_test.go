@@ -31,7 +31,9 @@ func TestAzLoginWithManagedIdentity(t *testing.T) {
 	in := start(t, "")
 	sub := "/subscriptions/" + in.env["AKSID_SUBSCRIPTION_ID"]
 	in.armAdmin(t, "POST", sub+"/providers/Microsoft.ManagedIdentity/register?api-version=2021-04-01", "")
-	in.armAdmin(t, "PUT", sub+"/resourcegroups/work?api-version=2021-04-01", `{"location":"westus2"}`)
+	for _, g := range []string{"work", "closed"} {
+		in.armAdmin(t, "PUT", sub+"/resourcegroups/"+g+"?api-version=2021-04-01", `{"location":"westus2"}`)
+	}
 	ui, other := in.newUAMI(t, "work", "ui-az"), in.newUAMI(t, "work", "ui-other")
 	vm := hostCreate(t, in, "az-vm", "--system-assigned", "--identity", ui.ID)
 	az := newProxyAz(t, in)
@@ -63,6 +65,7 @@ func TestAzLoginWithManagedIdentity(t *testing.T) {
 	if name := az.ok("group", "show", "-n", "work", "--query", "name", "-o", "tsv"); name != "work" {
 		t.Fatalf("az group show as the user-assigned identity: %q", name)
 	}
+	az.fails("AuthorizationFailed", "group", "show", "-n", "closed")
 	az.ok("login", "--identity", "--username", ui.ID, "-o", "none")
 	az.json(&acct, "account", "show")
 	if !strings.EqualFold(acct.User.AssignedIdentityInfo, "MSIResource-"+ui.ID) {
