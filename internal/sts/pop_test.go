@@ -25,8 +25,8 @@ func withPoP(f url.Values, cnf string) url.Values {
 	return f
 }
 
-// TestPoPEveryGrantBindsTheKey: client_credentials, password and
-// refresh_token with token_type=pop all answer token_type pop and a cnf
+// TestPoPEveryGrantBindsTheKey: client_credentials, password,
+// refresh_token and device_code with token_type=pop all answer token_type pop and a cnf
 // claim naming the key; a bearer request in the same session gets no cnf.
 func TestPoPEveryGrantBindsTheKey(t *testing.T) {
 	e := newEnv(t)
@@ -71,6 +71,18 @@ func TestPoPEveryGrantBindsTheKey(t *testing.T) {
 	refresh.Set("refresh_token", bearer.RefreshToken)
 	resp, err = e.svc.Token(ctx, e.request(V2, "organizations", withPoP(refresh, cnf)))
 	checkPoP("refresh_token", resp, err)
+
+	// The device code grant, polled with token_type=pop.
+	dc, err := e.svc.StartDeviceCode(ctx, "organizations", url.Values{"client_id": {directory.AKSClientApp}, "scope": {directory.AKSServerApp + "/.default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ApproveDeviceCode(ctx, dc.UserCode, user.UserPrincipalName, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	poll := url.Values{"grant_type": {"device_code"}, "client_id": {directory.AKSClientApp}, "device_code": {dc.DeviceCode}}
+	resp, err = e.svc.Token(ctx, e.request(V2, "organizations", withPoP(poll, cnf)))
+	checkPoP("device_code", resp, err)
 
 	// MSAL.js pads req_cnf; uhw (hardware key) is echoed as sent.
 	padded := base64.URLEncoding.EncodeToString([]byte(`{"kid":"` + testKid + `","xms_ksl":"uhw"}`))

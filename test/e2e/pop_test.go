@@ -79,8 +79,8 @@ func verifyPoP(t *testing.T, shr, u string, expires time.Time) (pop.Result, map[
 }
 
 // TestKubeloginPoP: kubelogin --pop-enabled with --login spn (client
-// secret) and --login ropc (the admin user), directly and through the
-// proxy, gets PoP tokens: the SHR passes internal/pop's checks (u, ts,
+// secret; certificate directly) and --login ropc (the admin user),
+// directly and through the proxy, gets PoP tokens: the SHR passes internal/pop's checks (u, ts,
 // signature, thumbprints), the inner token is bound to kubelogin's key
 // and Kubernetes' JWT authenticator accepts it as the SP or the user.
 // A malformed req_cnf over HTTP gets AADSTS90100, and the verifier turns
@@ -113,6 +113,16 @@ func TestKubeloginPoP(t *testing.T) {
 	kube.expectUser(t, r.AccessToken, spOID)
 	kube.expectRejected(t, shr, "is an SHR, not a JWT of the issuer")
 	spSHR, spResult := shr, r
+
+	// spn with a certificate: the assertion grant binds the key too.
+	certSP := in.createSP("arc-cert", "--create-cert", "--cert-file", filepath.Join(t.TempDir(), "arc-cert.pem"))
+	shr, exp = popCredential(t, append(direct, "AAD_SERVICE_PRINCIPAL_CLIENT_ID="+certSP.AppID,
+		"AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE="+certSP.CertFile), append([]string{"--login", "spn"}, authority...)...)
+	r, c = verifyPoP(t, shr, u, exp)
+	if c["appid"] != certSP.AppID || c["appidacr"] != "2" {
+		t.Fatalf("spn certificate PoP token claims %v", c)
+	}
+	kube.expectUser(t, r.AccessToken, in.graphObjectID(t, admin, certSP.AppID))
 
 	shr, exp = popCredential(t, direct, append([]string{"--login", "ropc", "--client-id", aksClientApp,
 		"--username", creds.upn, "--password", creds.password}, authority...)...)
