@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,10 +130,21 @@ func signInOnPage(t *testing.T, ctx context.Context, authURL string, creds userC
 func TestKubeloginInteractive(t *testing.T) {
 	in := start(t, "")
 	creds := adminUser(t, in)
-	for _, via := range []string{viaProxy, viaDirect} {
-		t.Run(via, func(t *testing.T) {
+	clusterID := "/subscriptions/" + in.env["AKSID_SUBSCRIPTION_ID"] + "/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/arc1"
+	for _, tc := range []struct {
+		via string
+		pop bool
+	}{{viaProxy, false}, {viaDirect, false}, {viaProxy, true}, {viaDirect, true}} {
+		via := tc.via
+		name := via
+		var extra []string
+		if tc.pop {
+			name += "/pop"
+			extra = []string{"--pop-enabled", "--pop-claims", "u=" + clusterID}
+		}
+		t.Run(name, func(t *testing.T) {
 			dir, opened := fakeOpener(t)
-			cmd := in.kubeloginCmd(t, via, "interactive", nil, nil)
+			cmd := in.kubeloginCmd(t, via, "interactive", extra, nil)
 			for i, e := range cmd.Env {
 				if strings.HasPrefix(e, "PATH=") {
 					cmd.Env[i] = "PATH=" + dir + ":" + os.Getenv("PATH")
@@ -172,6 +184,14 @@ func TestKubeloginInteractive(t *testing.T) {
 				t.Fatal("kubelogin did not finish")
 			}
 			tok := parseExecCredential(t, []byte(stdout.String()))
+			if tc.pop {
+				// The exec token is kubelogin's signed request around a
+				// token bound to its key.
+				var cred execCredential
+				_ = json.Unmarshal([]byte(stdout.String()), &cred)
+				r, _ := verifyPoP(t, tok, clusterID, cred.Status.ExpirationTimestamp)
+				tok = r.AccessToken
+			}
 			c := claimsOf(t, tok)
 			in.expectIssuer(t, via, c)
 			if c["upn"] != creds.upn || c["idtyp"] != "user" {

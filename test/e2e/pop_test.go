@@ -23,8 +23,6 @@ import (
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/pop"
 	"github.com/go-jose/go-jose/v4"
-	"k8s.io/apiserver/pkg/apis/apiserver"
-	"k8s.io/apiserver/plugin/pkg/authenticator/token/oidc"
 )
 
 // popCredential runs kubelogin get-token --pop-enabled and returns the
@@ -242,36 +240,6 @@ func (in *instance) userObjectID(t *testing.T, upn string) string {
 		t.Fatalf("graph lookup of %s: %d %v", upn, resp.StatusCode, err)
 	}
 	return body.ID
-}
-
-// newProxyKubeAuthenticator is Kubernetes' JWT authenticator for Azure's
-// own v1 issuer, discovery fetched from aksid through its proxy.
-func newProxyKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
-	t.Helper()
-	empty := ""
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	a, err := oidc.New(ctx, oidc.Options{
-		JWTAuthenticator: apiserver.JWTAuthenticator{
-			Issuer: apiserver.Issuer{URL: "https://sts.windows.net/" + in.env["AZURE_TENANT_ID"] + "/", Audiences: []string{aksServerApp}},
-			ClaimMappings: apiserver.ClaimMappings{
-				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
-				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
-			},
-		},
-		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.HealthCheck() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("authenticator never initialised: %v", a.HealthCheck())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &kubeAuthn{Token: a}
 }
 
 // popScheme is a PoP authentication scheme for MSAL Go, the extension
