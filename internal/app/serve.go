@@ -168,6 +168,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
+	admin.RegisterDirectory(mux, ops, adminToken(kr))
 	router.HandleFace(server.FaceIMDS, imds.New(armFace.msi, svc, cfg.Log))
 
 	// Microsoft Graph face (/v1.0/…), on a mux of its own under the router.
