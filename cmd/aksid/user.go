@@ -77,8 +77,12 @@ func userCmd() *cobra.Command {
 
 	change := func(use, short, action string) *cobra.Command {
 		return adminCmd(use+" UPN", short, cobra.ExactArgs(1), "POST", "/aksid/admin/users/change",
-			func(_ *cobra.Command, a []string) (any, error) { return admin.UserChange{UPN: a[0], Action: action}, nil },
-			func(ctx context.Context, o *app.Ops, in any) (admin.UserChanged, error) { return o.ChangeUser(ctx, in.(admin.UserChange)) })
+			func(_ *cobra.Command, a []string) (any, error) {
+				return admin.UserChange{UPN: a[0], Action: action}, nil
+			},
+			func(ctx context.Context, o *app.Ops, in any) (admin.UserChanged, error) {
+				return o.ChangeUser(ctx, in.(admin.UserChange))
+			})
 	}
 	set := adminCmd("set UPN", "Change a user: --require-mfa=true|false (turning it on prints a new verification code)", cobra.ExactArgs(1),
 		"POST", "/aksid/admin/users/change", func(cmd *cobra.Command, a []string) (any, error) {
@@ -87,7 +91,9 @@ func userCmd() *cobra.Command {
 			}
 			mfa, _ := cmd.Flags().GetBool("require-mfa")
 			return admin.UserChange{UPN: a[0], Action: "mfa", RequireMFA: mfa}, nil
-		}, func(ctx context.Context, o *app.Ops, in any) (admin.UserChanged, error) { return o.ChangeUser(ctx, in.(admin.UserChange)) })
+		}, func(ctx context.Context, o *app.Ops, in any) (admin.UserChanged, error) {
+			return o.ChangeUser(ctx, in.(admin.UserChange))
+		})
 	set.Flags().Bool("require-mfa", false, "require a second factor")
 
 	del := adminCmd("delete UPN", "Delete a user", cobra.ExactArgs(1), "POST", "/aksid/admin/users/delete",
