@@ -29,7 +29,8 @@ func (o *Ops) CreateUser(ctx context.Context, req admin.UserRequest) (admin.Crea
 		if _, err := rand.Read(b); err != nil {
 			return out, err
 		}
-		pw = base64.RawURLEncoding.EncodeToString(b) + "aA1" // three classes whatever the random part
+		// Standard base64: no leading "-" that a CLI would read as a flag.
+		pw = base64.RawStdEncoding.EncodeToString(b) + "aA1" // three classes whatever the random part
 		out.Password = pw
 	}
 	name := req.DisplayName
