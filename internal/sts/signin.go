@@ -66,7 +66,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, user directory.User, c
 	if directory.CheckSecondFactor(user, strings.TrimSpace(code)) {
 		return s.passed(ctx, user)
 	}
-	if err := s.failed(ctx, user); err != nil && !isCode(err, 50126) { // locked: say so
+	if err := s.failed(ctx, user); !isCode(err, 50126) { // locked (or the store failed): say so
 		return err
 	}
 	return errBadSecondFactor()

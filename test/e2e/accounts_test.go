@@ -162,6 +162,25 @@ func TestAccountStatesWithAzAndCLI(t *testing.T) {
 	if st, m := in.postToken(t, tid, form); st != 400 || errorCode(m) != 50034 {
 		t.Fatalf("deleted user: %d %v", st, m)
 	}
+
+	// A user made with `az ad user create` (Graph) is one like the others.
+	admin := newAz(t, in)
+	admin.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	zed := createdUser{UPN: "zed@aksid.local"}
+	zed.ID = admin.ok("ad", "user", "create", "--display-name", "Zed", "--password", "Zed-secret-9", "--user-principal-name", zed.UPN, "--query", "id", "-o", "tsv")
+	if _, stderr, ok := login(zed, "Zed-secret-9"); !ok {
+		t.Fatalf("az login as a Graph-made user: %s", stderr)
+	}
+
+	// Without a running server the CLI acts on the store.
+	in.stop()
+	if err := json.Unmarshal([]byte(in.aksid(t, "user", "list")), &users); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(users, func(u userRow) bool { return u.UPN == zed.UPN && u.Enabled }) ||
+		slices.ContainsFunc(users, func(u userRow) bool { return u.UPN == ann.UPN }) {
+		t.Fatalf("aksid user list offline: %+v", users)
+	}
 }
 
 // TestGroupOverageWithGraph: a user in 250 groups gets a token (azidentity
