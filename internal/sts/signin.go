@@ -39,7 +39,8 @@ func lockoutFor(n int) time.Duration {
 // the user's RequireMFA means for its flow: ROPC refuses with 50076
 // (errMFARequired), interactive pages ask for VerifySecondFactor.
 // Refusals are *Error values with Entra's codes: 50034 unknown user,
-// 50057 disabled, 50053 locked, 50126 wrong password.
+// 50126 wrong password, 50053 locked, 50057 disabled (told only to
+// whoever knows the password).
 func (s *Service) VerifyUserPassword(ctx context.Context, tenantID, upn, password string) (directory.User, error) {
 	user, err := s.dir.UserByUPN(ctx, strings.TrimSpace(upn))
 	if errors.Is(err, directory.ErrUserNotFound) || (err == nil && tenantID != "" && user.TenantID != tenantID) {
@@ -47,13 +48,17 @@ func (s *Service) VerifyUserPassword(ctx context.Context, tenantID, upn, passwor
 	} else if err != nil {
 		return directory.User{}, err
 	}
+	if !directory.CheckPassword(user, password) {
+		return user, s.failed(ctx, user)
+	}
+	if err := s.passed(ctx, user); err != nil {
+		return user, err
+	}
+	// Only the right password learns that the account is disabled.
 	if !user.AccountEnabled {
 		return user, errUserDisabled()
 	}
-	if directory.CheckPassword(user, password) {
-		return user, s.passed(ctx, user)
-	}
-	return user, s.failed(ctx, user)
+	return user, nil
 }
 
 // VerifySecondFactor checks an MFA user's verification code after the

@@ -225,3 +225,70 @@ func TestConditionalAccessBlocksDeviceCodeForChosenUsers(t *testing.T) {
 		t.Fatalf("a policy naming nobody: %v", err)
 	}
 }
+
+func TestBrowserSignInSharesLockoutAndAsksSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user("bea")
+	scope := directory.AKSServerApp + "/.default openid"
+	authz := AuthorizeRequest{TenantSeg: testTenant, Version: V2, ClientID: directory.AKSClientApp, ResponseType: "code",
+		RedirectURI: "http://localhost:38123", Scope: scope, CodeChallenge: "plain-challenge-plain-challenge-plain-challenge-00"}
+	redeem := func(code string) (*TokenResponse, error) {
+		return e.svc.Token(ctx, e.request(V2, testTenant, url.Values{"grant_type": {"authorization_code"}, "client_id": {directory.AKSClientApp},
+			"code": {code}, "code_verifier": {authz.CodeChallenge}, "redirect_uri": {authz.RedirectURI}, "scope": {scope}}))
+	}
+
+	// Failures on the browser page and on ROPC feed one counter.
+	for range LockoutThreshold - 1 {
+		_, err := e.svc.Authorize(ctx, authz, u.UserPrincipalName, "wrong")
+		wantCode(t, "browser failure", err, 50126)
+	}
+	_, err := e.ropc(u, "wrong")
+	wantCode(t, "the tenth failure, by ROPC", err, 50053)
+	_, err = e.svc.Authorize(ctx, authz, u.UserPrincipalName, userPW)
+	wantCode(t, "right password on the browser page while locked", err, 50053)
+	if err := e.dir.ClearLockout(ctx, testTenant, u.ObjectID); err != nil {
+		t.Fatal(err)
+	}
+
+	// An MFA user gives the code after the password; the token says so.
+	u, vcode, err := e.dir.SetRequireMFA(ctx, testTenant, u.ObjectID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Authorize(ctx, authz, u.UserPrincipalName, userPW)
+	var second *SecondFactorRequired
+	if !errors.As(err, &second) {
+		t.Fatalf("password alone for an MFA user: %v", err)
+	}
+	_, err = e.svc.AuthorizeSecondFactor(ctx, authz, second.Flow, "1234567")
+	wantCode(t, "wrong verification code", err, 500121)
+	other := authz
+	other.ClientID = e.app.AppID
+	if _, err := e.svc.AuthorizeSecondFactor(ctx, other, second.Flow, vcode); err == nil {
+		t.Fatal("a flow was completed for another client")
+	}
+	code, err := e.svc.AuthorizeSecondFactor(ctx, authz, second.Flow, vcode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AuthorizeSecondFactor(ctx, authz, second.Flow, vcode); !errors.Is(err, ErrSignInExpired) {
+		t.Fatalf("a flow was used twice: %v", err)
+	}
+	resp, err := redeem(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if amr, _ := e.claims(resp.AccessToken)["amr"].([]any); !slices.Equal(amr, []any{"pwd", "mfa"}) {
+		t.Fatalf("amr %v", amr)
+	}
+	// A flow lasts ten minutes of aksid's clock.
+	_, err = e.svc.Authorize(ctx, authz, u.UserPrincipalName, userPW)
+	if !errors.As(err, &second) {
+		t.Fatal(err)
+	}
+	e.aksid.SetOffset(e.aksid.Offset() + 11*time.Minute)
+	if _, err := e.svc.AuthorizeSecondFactor(ctx, authz, second.Flow, vcode); !errors.Is(err, ErrSignInExpired) {
+		t.Fatalf("an expired flow: %v", err)
+	}
+}

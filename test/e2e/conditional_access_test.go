@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // kubeloginDevice runs `kubelogin get-token --login devicecode` and
@@ -188,5 +191,56 @@ func TestConditionalAccessBlocksDeviceCode(t *testing.T) {
 		chromedp.WaitVisible(chromedp.Search("//p[contains(., 'You have signed in')]")))
 	if stdout, stderr, err := wait(); err != nil || !strings.Contains(stdout, "token") {
 		t.Fatalf("after the policy was deleted: %v %s %s", err, stdout, stderr)
+	}
+}
+
+// TestInteractiveSignInWithMFAUnderDeviceCodeBlock: with the device-code
+// flow blocked for everyone, azidentity's InteractiveBrowserCredential
+// still signs an MFA user in on aksid's sign-in page (headless Chromium,
+// keyboard only): the password, then the verification code; the token's
+// amr is pwd+mfa.
+func TestInteractiveSignInWithMFAUnderDeviceCodeBlock(t *testing.T) {
+	in := start(t, "")
+	in.aksid(t, "policy", "block-device-code", "--all")
+	nia := in.createUser(t, "--name", "nia@aksid.local", "--password", "Nia-secret-3", "--require-mfa")
+	dir, opened := fakeOpener(t)
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	cred, err := azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{
+		ClientOptions: in.azOptions(), TenantID: in.env["AZURE_TENANT_ID"], DisableInstanceDiscovery: true, LoginHint: nia.UPN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		token string
+		err   error
+	}
+	got := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		tk, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}})
+		got <- result{tk.Token, err}
+	}()
+	authURL := opened()
+	bctx := browser(t)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 60*time.Second)
+	defer cancel()
+	err = chromedp.Do(ctx, chromedp.Navigate(authURL), chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.KeyEvent("Nia-secret-3"), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("verification")),
+		chromedp.KeyEvent(nia.VerificationCode), chromedp.KeyEvent(kb.Enter))
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	r := <-got
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	c := claimsOf(t, r.token)
+	if amr, _ := c["amr"].([]any); c["oid"] != nia.ID || !slices.Equal(amr, []any{"pwd", "mfa"}) {
+		t.Fatalf("claims %v", c)
 	}
 }
