@@ -292,3 +292,48 @@ func TestBrowserSignInSharesLockoutAndAsksSecondFactor(t *testing.T) {
 		t.Fatalf("an expired flow: %v", err)
 	}
 }
+
+func TestGroupOverageClaimsPointAtAnsweringGraph(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user("gus")
+	for i := range 201 {
+		g, err := e.dir.CreateGroup(ctx, testTenant, directory.GroupSpec{DisplayName: "g", MailNickname: "g", SecurityEnabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.dir.AddMember(ctx, testTenant, g.ObjectID, u.ObjectID); err != nil {
+			t.Fatal(err)
+		}
+		if i == 199 { // exactly 200: still in the token
+			resp, err := e.ropc(u, userPW)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gs, _ := e.claims(resp.AccessToken)["groups"].([]any); len(gs) != 200 {
+				t.Fatalf("200 groups: %d in the token", len(gs))
+			}
+		}
+	}
+	for _, tc := range []struct {
+		iss  Issuers
+		want string
+	}{
+		{Issuers{V1Base: testBase, V2Base: testBase}, testBase + "/v1.0/users/" + u.ObjectID + "/getMemberObjects"},
+		{Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}, "https://graph.microsoft.com/v1.0/users/" + u.ObjectID + "/getMemberObjects"},
+	} {
+		req := e.request(V2, "organizations", url.Values{"grant_type": {"password"}, "client_id": {directory.AKSClientApp},
+			"username": {u.UserPrincipalName}, "password": {userPW}, "scope": {directory.AKSServerApp + "/.default"}})
+		req.Issuers = tc.iss
+		resp, err := e.svc.Token(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.claims(resp.AccessToken)
+		names, _ := c["_claim_names"].(map[string]any)
+		src, _ := c["_claim_sources"].(map[string]any)["src1"].(map[string]any)
+		if _, has := c["groups"]; has || names["groups"] != "src1" || src["endpoint"] != tc.want {
+			t.Fatalf("201 groups via %s: groups=%v names=%v src=%v", tc.iss.V2Base, c["groups"], names, src)
+		}
+	}
+}
