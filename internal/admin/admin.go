@@ -93,19 +93,7 @@ type SPRequest struct {
 
 // Register adds the admin routes, guarded by token and loopback origin.
 func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
-	guard := func(h http.HandlerFunc) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			ip := net.ParseIP(host)
-			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if ip == nil || !ip.IsLoopback() || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-				writeErr(w, http.StatusUnauthorized, "Unauthorized", "the admin endpoints need the data directory's admin token")
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-			h(w, r)
-		}
-	}
+	guard := guarded(token)
 	mux.HandleFunc("GET /aksid/admin/clock", guard(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, ops.Clock())
 	}))
@@ -202,6 +190,23 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 	}))
 }
 
+// guarded wraps admin handlers: loopback callers with the admin token only.
+func guarded(token string) func(http.HandlerFunc) http.HandlerFunc {
+	return func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			ip := net.ParseIP(host)
+			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if ip == nil || !ip.IsLoopback() || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				writeErr(w, http.StatusUnauthorized, "Unauthorized", "the admin endpoints need the data directory's admin token")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+			h(w, r)
+		}
+	}
+}
+
 // statusOf maps the domain's refusals to statuses.
 var statusOf = map[azerr.Kind]int{azerr.Invalid: http.StatusBadRequest, azerr.NotFound: http.StatusNotFound,
 	azerr.Conflict: http.StatusConflict, azerr.Forbidden: http.StatusForbidden}
@@ -216,13 +221,26 @@ func respond(w http.ResponseWriter, v any, err error) {
 		return
 	}
 	switch {
+	case errors.Is(err, directory.ErrConflict):
+		writeErr(w, http.StatusConflict, "Conflict", reason(err))
 	case errors.Is(err, directory.ErrInvalidArgument):
-		writeErr(w, http.StatusBadRequest, "InvalidArgument", err.Error())
+		writeErr(w, http.StatusBadRequest, "InvalidArgument", reason(err))
+	case errors.Is(err, directory.ErrUserNotFound), errors.Is(err, directory.ErrObjectNotFound), errors.Is(err, directory.ErrPrincipalNotFound):
+		writeErr(w, http.StatusNotFound, "NotFound", reason(err))
 	case err != nil:
 		writeErr(w, http.StatusInternalServerError, "InternalError", "the operation failed; see the server log")
 	default:
 		writeJSON(w, http.StatusOK, v)
 	}
+}
+
+// reason is a directory refusal's client text, else the error itself
+// (the admin face's callers are the operator's own CLI).
+func reason(err error) string {
+	if r, ok := directory.Reason(err); ok {
+		return r
+	}
+	return err.Error()
 }
 
 func writeErr(w http.ResponseWriter, status int, code, msg string) {

@@ -169,6 +169,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
+	admin.RegisterDirectory(mux, ops, adminToken(kr))
 	hostSvc := hosts.New(hosts.Deps{Store: st, Directory: dir, Identities: armFace.msi, Clusters: armFace.aks, Keys: kr, Random: rand.Reader})
 	if _, err := hostSvc.EnsureDefault(ctx, creds.TenantID, creds.SubscriptionID); err != nil {
 		ln.Close()

@@ -111,6 +111,10 @@ type User struct {
 	Created           time.Time `json:"createdDateTime"`
 	MailNickname      string    `json:"mailNickname,omitempty"`
 	Extra             Extra     `json:"extra,omitempty"`
+	// RequireMFA: a password alone does not sign this user in; the
+	// second factor is a verification code kept as an argon2id hash.
+	RequireMFA  bool   `json:"requireMfa,omitempty"`
+	MFACodeHash string `json:"mfaCodeHash,omitempty"`
 }
 
 // Group is a security or Microsoft 365 group. Members may be users,
@@ -152,4 +156,6 @@ const (
 	kindDirRole      = "directory_role" // tenantID/objectId → DirectoryRole
 	kindMember       = "member"         // tenantID/containerId/memberId → edge (member's type)
 	kindMemberOf     = "member_of"      // tenantID/memberId/containerId → edge (container's type)
+	kindLockout      = "user_lockout"   // tenantID/objectId → Lockout
+	kindPolicy       = "ca_policy"      // tenantID/policyId → Policy
 )

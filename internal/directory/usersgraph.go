@@ -189,6 +189,9 @@ func (d *Directory) DeleteUser(ctx context.Context, tenantID, idOrUPN string) er
 		if err := deleteIfPresent(tx, kindUserUPN, strings.ToLower(u.UserPrincipalName)); err != nil {
 			return err
 		}
+		if err := deleteIfPresent(tx, kindLockout, tenantID+"/"+u.ObjectID); err != nil {
+			return err
+		}
 		return dropEdges(tx, tenantID, u.ObjectID)
 	})
 }

@@ -162,6 +162,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	r("GET /v1.0/me/memberOf", nil, h.meMemberOf(false))
 	r("GET /v1.0/me/transitiveMemberOf", nil, h.meMemberOf(true))
 	r("POST /v1.0/me/getMemberGroups", nil, h.meMemberGroups)
+	r("POST /v1.0/me/getMemberObjects", nil, h.meMemberObjects)
 	r("GET /v1.0/organization", nil, h.organization)
 
 	// Everything else under /v1.0/, in any method: key-addressed forms

@@ -210,6 +210,13 @@ func (h *Handler) meMemberGroups(c *call) error {
 	return h.memberGroups(c, c.p.ObjectID, false)
 }
 
+func (h *Handler) meMemberObjects(c *call) error {
+	if c.p.Type == "app" {
+		return badRequestCode("BadRequest", "/me request is only valid with delegated authentication flow.")
+	}
+	return h.memberGroups(c, c.p.ObjectID, true)
+}
+
 // organization describes the caller's tenant.
 func (h *Handler) organization(c *call) error {
 	t, err := h.dir.CachedTenant(c.ctx(), c.tenant)

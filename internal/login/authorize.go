@@ -16,6 +16,7 @@ import (
 type BrowserFlow interface {
 	CheckAuthorize(ctx context.Context, a sts.AuthorizeRequest) (sts.AuthorizePrompt, error)
 	Authorize(ctx context.Context, a sts.AuthorizeRequest, username, password string) (string, error)
+	AuthorizeSecondFactor(ctx context.Context, a sts.AuthorizeRequest, flow, code string) (string, error)
 }
 
 var _ BrowserFlow = (*sts.Service)(nil)
@@ -27,7 +28,16 @@ var signinPage = template.Must(template.New("signin").Parse(`<!doctype html>
 <div class="brand">aksid · local Entra ID</div>
 <h1>{{.Title}}</h1>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
-{{if .Query}}
+{{if .Flow}}
+<p>Enter the verification code you were given for your account.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}">
+<input type="hidden" name="flow" value="{{.Flow}}">
+<label for="verification">Verification code</label>
+<input type="text" id="verification" name="verification" inputmode="numeric" autocomplete="one-time-code" autofocus required>
+<button type="submit" name="decision" value="verify">Verify</button><button type="submit" name="decision" value="cancel" class="secondary" formnovalidate>Cancel</button>
+</form>
+{{else if .Query}}
 <p>to continue to <strong>{{.Client}}</strong></p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}">
@@ -56,7 +66,7 @@ var formPostPage = template.Must(template.New("formpost").Parse(`<!doctype html>
 </main></body></html>`))
 
 type signinData struct {
-	Title, Client, Action, Query, User, Error string
+	Title, Client, Action, Query, User, Error, Flow string
 }
 
 // authorize serves …/oauth2[/v2.0]/authorize: the sign-in page (GET, or a
@@ -104,8 +114,28 @@ func (h *Handler) authorize(v sts.Version) http.HandlerFunc {
 			return
 		}
 		page.User = r.PostForm.Get("username")
-		code, err := h.browser.Authorize(r.Context(), a, page.User, r.PostForm.Get("password"))
+		var code string
+		if flow := r.PostForm.Get("flow"); flow != "" {
+			code, err = h.browser.AuthorizeSecondFactor(r.Context(), a, flow, r.PostForm.Get("verification"))
+		} else {
+			code, err = h.browser.Authorize(r.Context(), a, page.User, r.PostForm.Get("password"))
+		}
 		var se *sts.Error
+		var second *sts.SecondFactorRequired
+		switch {
+		case errors.As(err, &second):
+			page.Title, page.Flow = "Verify your identity", second.Flow
+			_ = signinPage.Execute(w, page)
+			return
+		case errors.As(err, &se) && se.Code == 500121:
+			page.Title, page.Flow, page.Error = "Verify your identity", r.PostForm.Get("flow"), signInMessage(se)
+			_ = signinPage.Execute(w, page)
+			return
+		case errors.Is(err, sts.ErrSignInExpired):
+			page.Error = "Your sign-in timed out. Sign in again."
+			_ = signinPage.Execute(w, page)
+			return
+		}
 		if errors.As(err, &se) && sts.IsSignInRefusal(se) {
 			// The person may try again: say so on the page, as Entra does.
 			h.log.InfoContext(r.Context(), "login: sign-in refused", "code", se.Code)

@@ -18,6 +18,7 @@ type DeviceFlow interface {
 	LookupUserCode(ctx context.Context, userCode string) (sts.DevicePrompt, error)
 	ApproveDeviceCode(ctx context.Context, userCode, username, password string) error
 	DeclineDeviceCode(ctx context.Context, userCode, username, password string) error
+	ApproveDeviceCodeSecondFactor(ctx context.Context, userCode, flow, code string) error
 }
 
 // deviceCode answers POST …/oauth2[/v2.0]/devicecode. The v1 answer
@@ -90,13 +91,22 @@ var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
 <p>Are you trying to sign in to <strong>{{.Client}}</strong>? Only continue if you got this code from a device or app you trust.</p>
 <button type="submit" name="decision" value="approve">Continue</button><button type="submit" name="decision" value="decline" class="secondary">Cancel</button>
 </form>
+{{else if eq .Step "mfa"}}
+<p>Enter the verification code you were given for your account.</p>
+<form method="post" action="/devicelogin">
+<input type="hidden" name="otc" value="{{.Code}}">
+<input type="hidden" name="flow" value="{{.Flow}}">
+<label for="verification">Verification code</label>
+<input type="text" id="verification" name="verification" inputmode="numeric" autocomplete="one-time-code" autofocus required>
+<button type="submit">Verify</button>
+</form>
 {{else}}
 <p>{{.Done}}</p>
 {{end}}
 </main></body></html>`))
 
 type devicePageData struct {
-	Title, Step, Code, Client, User, Error, Done string
+	Title, Step, Code, Client, User, Error, Done, Flow string
 }
 
 // deviceLogin is the page a person opens on another device: the code,
@@ -135,18 +145,30 @@ func (h *Handler) deviceStep(r *http.Request) devicePageData {
 	}
 	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
 	signin := devicePageData{Title: "Sign in", Step: "signin", Code: code, Client: prompt.ClientName, User: user}
-	if user == "" && pass == "" {
+	flow := r.PostForm.Get("flow")
+	if flow == "" && user == "" && pass == "" {
 		return signin
 	}
-	if r.PostForm.Get("decision") == "decline" {
+	switch {
+	case flow != "":
+		err = h.device.ApproveDeviceCodeSecondFactor(ctx, code, flow, r.PostForm.Get("verification"))
+	case r.PostForm.Get("decision") == "decline":
 		err = h.device.DeclineDeviceCode(ctx, code, user, pass)
-	} else {
+	default:
 		err = h.device.ApproveDeviceCode(ctx, code, user, pass)
 	}
 	var se *sts.Error
+	var second *sts.SecondFactorRequired
 	switch {
+	case errors.As(err, &second):
+		return devicePageData{Title: "Verify your identity", Step: "mfa", Code: code, Client: prompt.ClientName, Flow: second.Flow}
+	case errors.As(err, &se) && se.Code == 53003:
+		return devicePageData{Title: "You cannot access this right now", Step: "done", Error: signInRefusal(se),
+			Done: "Your sign-in was successful, but does not meet the criteria to access this resource. The device that asked will be told."}
+	case errors.As(err, &se) && se.Code == 500121 && flow != "":
+		return devicePageData{Title: "Verify your identity", Step: "mfa", Code: code, Client: prompt.ClientName, Flow: flow, Error: signInRefusal(se)}
 	case errors.As(err, &se):
-		signin.Error = "Your account or password is incorrect."
+		signin.Error = signInRefusal(se)
 		return signin
 	case err != nil:
 		return devicePageData{Title: "Enter code", Step: "code", Error: "That code is no longer valid."}
@@ -155,4 +177,21 @@ func (h *Handler) deviceStep(r *http.Request) devicePageData {
 	}
 	return devicePageData{Title: prompt.ClientName, Step: "done",
 		Done: "You have signed in to " + prompt.ClientName + " on your device. You may now close this window."}
+}
+
+// signInRefusal is what the page tells a person about a refused sign-in,
+// with the code Entra's pages show under "Troubleshooting details".
+func signInRefusal(se *sts.Error) string {
+	msg := "Your account or password is incorrect."
+	switch se.Code {
+	case 50053:
+		msg = "Your account is temporarily locked to prevent unauthorized use. Try again later."
+	case 50057:
+		msg = "Your account has been disabled. Contact your administrator."
+	case 53003:
+		msg = "Access has been blocked by Conditional Access policies."
+	case 500121:
+		msg = "That verification code didn't work. Try again."
+	}
+	return msg + " (AADSTS" + strconv.Itoa(se.Code) + ")"
 }

@@ -216,6 +216,15 @@ func (s *Service) Authorize(ctx context.Context, a AuthorizeRequest, username, p
 	if err != nil {
 		return "", err
 	}
+	if user.RequireMFA {
+		return "", s.startSecondFactor(ctx, a.ClientID, user)
+	}
+	return s.issueAuthCode(ctx, a, user, []string{"pwd"})
+}
+
+// issueAuthCode stores (the hash of) an authorization code for a user
+// who signed in with the methods amr names.
+func (s *Service) issueAuthCode(ctx context.Context, a AuthorizeRequest, user directory.User, amr []string) (string, error) {
 	method := a.CodeChallengeMethod
 	if method == "" && a.CodeChallenge != "" {
 		method = "plain"
@@ -223,32 +232,22 @@ func (s *Service) Authorize(ctx context.Context, a AuthorizeRequest, username, p
 	code := "1.A" + s.opaque(96)
 	rec := authCodeRecord{ClientID: a.ClientID, RedirectURI: a.RedirectURI, Scope: a.Scope, Resource: a.Resource, Nonce: a.Nonce,
 		Challenge: a.CodeChallenge, Method: method, UserID: user.ObjectID, TenantID: user.TenantID,
-		AuthTime: s.wall.Now().Unix(), AMR: []string{"pwd"}, Expires: s.aksid.Now().Add(authCodeLifetime)}
-	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		AuthTime: s.wall.Now().Unix(), AMR: amr, Expires: s.aksid.Now().Add(authCodeLifetime)}
+	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		return store.CreateJSON(tx, kindAuthCode, refreshKey(code), rec)
 	})
 	return code, err
 }
 
 // signInUser checks a person's name and password on a sign-in page, for
-// the tenant the request named (or the user's own for common/organizations).
+// the tenant the request named (or the user's own for common/organizations),
+// with the smart lockout every password check shares.
 func (s *Service) signInUser(ctx context.Context, tenantSeg, username, password string) (directory.User, error) {
-	user, err := s.dir.UserByUPN(ctx, strings.TrimSpace(username))
-	if errors.Is(err, directory.ErrUserNotFound) {
-		return user, errBadPassword()
-	} else if err != nil {
-		return user, err
+	tenantID := ""
+	if t, err := s.ResolveTenant(ctx, tenantSeg); err == nil {
+		tenantID = t.ID
 	}
-	if t, err := s.ResolveTenant(ctx, tenantSeg); err == nil && t.ID != "" && t.ID != user.TenantID {
-		return user, errUserNotFound(t.DisplayName)
-	}
-	if !directory.CheckPassword(user, password) {
-		return user, errBadPassword()
-	}
-	if !user.AccountEnabled {
-		return user, errUserDisabled()
-	}
-	return user, nil
+	return s.VerifyUserPassword(ctx, tenantID, username, password)
 }
 
 // authorizationCode redeems a code (once) with the PKCE verifier.

@@ -3,6 +3,7 @@ package sts
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"net/url"
@@ -26,6 +27,7 @@ const (
 	devicePending  = "pending"
 	deviceApproved = "approved"
 	deviceDeclined = "declined"
+	deviceBlocked  = "blocked" // by a conditional-access policy
 )
 
 // deviceRecord is a device-code sign-in in progress; only a hash of the
@@ -40,6 +42,11 @@ type deviceRecord struct {
 	UserID    string    `json:"userId,omitempty"`
 	TenantID  string    `json:"tenantId,omitempty"`
 	UserCode  string    `json:"userCode"`
+	AMR       []string  `json:"amr,omitempty"`
+	// A password accepted for an MFA user waits for the second factor:
+	// the page holds the flow token, the record its hash.
+	PendingUser string `json:"pendingUser,omitempty"`
+	FlowHash    string `json:"flowHash,omitempty"`
 }
 
 // DeviceCode is the answer to a device authorization request.
@@ -151,13 +158,64 @@ func (s *Service) completeDeviceCode(ctx context.Context, userCode, username, pa
 	if err != nil {
 		return err
 	}
-	user, err := s.dir.UserByUPN(ctx, username)
-	if err != nil || !user.AccountEnabled || !directory.CheckPassword(user, password) {
-		return errBadPassword()
+	tenantID := ""
+	if t, err := s.ResolveTenant(ctx, rec.TenantSeg); err == nil {
+		tenantID = t.ID
 	}
-	if t, err := s.ResolveTenant(ctx, rec.TenantSeg); err == nil && t.ID != "" && t.ID != user.TenantID {
-		return errUserNotFound(t.DisplayName)
+	user, err := s.VerifyUserPassword(ctx, tenantID, username, password)
+	if err != nil {
+		return err
 	}
+	if outcome == deviceDeclined {
+		return s.settleDevice(ctx, key, user, deviceDeclined, nil, "")
+	}
+	if err := s.blockedByPolicy(ctx, user, directory.ControlBlockDeviceCode); err != nil {
+		// The person sees the block on the page; the device learns it
+		// at its next poll.
+		if serr := s.settleDevice(ctx, key, user, deviceBlocked, nil, ""); serr != nil {
+			return serr
+		}
+		return err
+	}
+	if user.RequireMFA {
+		flow := s.opaque(32)
+		if err := s.settleDevice(ctx, key, user, devicePending, nil, deviceKey(flow)); err != nil {
+			return err
+		}
+		return &SecondFactorRequired{Flow: flow}
+	}
+	return s.settleDevice(ctx, key, user, deviceApproved, []string{"pwd"}, "")
+}
+
+// SecondFactorRequired is ApproveDeviceCode's answer for an MFA user
+// whose password was right: the page asks for the verification code and
+// passes Flow back with it.
+type SecondFactorRequired struct{ Flow string }
+
+func (e *SecondFactorRequired) Error() string { return "sts: second factor required" }
+
+// ApproveDeviceCodeSecondFactor completes an MFA user's device sign-in
+// with the verification code, for the browser that gave the password.
+func (s *Service) ApproveDeviceCodeSecondFactor(ctx context.Context, userCode, flow, code string) error {
+	rec, key, err := s.deviceByUserCode(ctx, userCode)
+	if err != nil {
+		return err
+	}
+	if rec.PendingUser == "" || subtle.ConstantTimeCompare([]byte(deviceKey(flow)), []byte(rec.FlowHash)) != 1 {
+		return ErrUnknownUserCode
+	}
+	user, err := s.dir.User(ctx, rec.TenantID, rec.PendingUser)
+	if err != nil {
+		return ErrUnknownUserCode
+	}
+	if err := s.VerifySecondFactor(ctx, user, code); err != nil {
+		return err
+	}
+	return s.settleDevice(ctx, key, user, deviceApproved, []string{"pwd", "mfa"}, "")
+}
+
+// settleDevice records the page's outcome on a still-pending sign-in.
+func (s *Service) settleDevice(ctx context.Context, key string, user directory.User, state string, amr []string, flowHash string) error {
 	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var cur deviceRecord
 		if err := store.GetJSON(tx, kindDeviceCode, key, &cur); err != nil {
@@ -166,7 +224,11 @@ func (s *Service) completeDeviceCode(ctx context.Context, userCode, username, pa
 		if cur.State != devicePending {
 			return ErrUnknownUserCode
 		}
-		cur.State, cur.UserID, cur.TenantID = outcome, user.ObjectID, user.TenantID
+		cur.State, cur.UserID, cur.TenantID, cur.AMR = state, user.ObjectID, user.TenantID, amr
+		cur.PendingUser, cur.FlowHash = "", flowHash
+		if flowHash != "" {
+			cur.PendingUser, cur.TenantID = user.ObjectID, user.TenantID
+		}
 		return store.PutJSON(tx, kindDeviceCode, key, cur)
 	})
 }
@@ -211,6 +273,8 @@ func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResp
 		return nil, errAuthorizationPending()
 	case rec.State == deviceDeclined:
 		return nil, errAuthorizationDeclined()
+	case rec.State == deviceBlocked:
+		return nil, errBlockedByCA()
 	}
 	if r.tenant.ID == "" || r.tenant.ID != rec.TenantID {
 		if r.tenant, err = g.s.resolveTenant(ctx, rec.TenantID); err != nil {
@@ -231,11 +295,18 @@ func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResp
 	if err != nil {
 		return nil, errUserNotFound(r.tenant.DisplayName)
 	}
+	if !user.AccountEnabled {
+		return nil, errUserDisabled()
+	}
+	amr := rec.AMR
+	if len(amr) == 0 {
+		amr = []string{"pwd"}
+	}
 	r.resource = d.resource
 	look, err := g.s.userClient(ctx, r, d)
 	if err != nil {
 		return nil, err
 	}
 	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
-		amr: []string{"pwd"}, authTime: g.s.wall.Now().Unix(), offline: true, openid: true})
+		amr: amr, authTime: g.s.wall.Now().Unix(), offline: true, openid: true})
 }

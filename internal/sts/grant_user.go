@@ -105,10 +105,8 @@ func (g password) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, e
 	if err != nil {
 		return nil, err
 	}
-	user, err := g.s.dir.UserByUPN(ctx, name)
-	if errors.Is(err, directory.ErrUserNotFound) || (err == nil && r.tenant.ID != "" && user.TenantID != r.tenant.ID) {
-		return nil, errUserNotFound(r.tenant.DisplayName)
-	} else if err != nil {
+	user, err := g.s.VerifyUserPassword(ctx, r.tenant.ID, name, pw)
+	if err != nil {
 		return nil, err
 	}
 	if r.tenant.ID == "" {
@@ -117,16 +115,14 @@ func (g password) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, e
 			return nil, err
 		}
 	}
-	if !user.AccountEnabled {
-		return nil, errUserDisabled()
-	}
-	if !directory.CheckPassword(user, pw) {
-		return nil, errBadPassword()
-	}
 	r.resource = d.resource
 	look, err := g.s.userClient(ctx, r, d)
 	if err != nil {
 		return nil, err
+	}
+	if user.RequireMFA {
+		// A password alone cannot satisfy MFA, and ROPC has no second step.
+		return nil, errMFARequired(look.Resource.App.AppID)
 	}
 	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
 		amr: []string{"pwd"}, authTime: g.s.wall.Now().Unix(), offline: d.offline, openid: d.openid})

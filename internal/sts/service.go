@@ -77,6 +77,11 @@ type DirectoryReader interface {
 	// ClientAndResource reads the client from the store (its credentials
 	// may have just changed); the resource may come from memory.
 	ClientAndResource(ctx context.Context, tenantID, clientID, resource string) (directory.Lookup, error)
+	// Account state: smart lockout and conditional access (signin.go).
+	UserLockout(ctx context.Context, tenantID, userID string) (directory.Lockout, error)
+	UpdateLockout(ctx context.Context, tenantID, userID string, fn func(*directory.Lockout)) (directory.Lockout, error)
+	ClearLockout(ctx context.Context, tenantID, userID string) error
+	PolicyBlocking(ctx context.Context, tenantID, userID, control string) (directory.Policy, bool, error)
 }
 
 // Grant runs one grant_type on an authenticated request.
