@@ -115,6 +115,9 @@ type User struct {
 	// second factor is a verification code kept as an argon2id hash.
 	RequireMFA  bool   `json:"requireMfa,omitempty"`
 	MFACodeHash string `json:"mfaCodeHash,omitempty"`
+	// SessionsValidFrom (aksid's clock): refresh tokens issued before it
+	// are revoked (revokeSignInSessions, a new password).
+	SessionsValidFrom time.Time `json:"signInSessionsValidFromDateTime,omitzero"`
 }
 
 // Group is a security or Microsoft 365 group. Members may be users,

@@ -167,13 +167,27 @@ func (d *Directory) UpdateUser(ctx context.Context, tenantID, idOrUPN string, p 
 			u.MailNickname = *p.MailNickname
 		}
 		if hash != "" {
-			u.PasswordHash = hash
+			// A new password ends the user's sessions, as in Entra.
+			u.PasswordHash, u.SessionsValidFrom = hash, d.clk.Now()
 		}
 		u.Extra = mergeExtra(u.Extra, p.Extra)
 		out = u
 		return store.PutJSON(tx, kindUser, tenantID+"/"+u.ObjectID, u)
 	})
 	return out, err
+}
+
+// RevokeSignInSessions makes every refresh token the user holds invalid
+// (Graph's revokeSignInSessions); new sign-ins are not affected.
+func (d *Directory) RevokeSignInSessions(ctx context.Context, tenantID, idOrUPN string) error {
+	return d.update(ctx, func(ctx context.Context, tx store.Tx) error {
+		u, err := userByIDOrUPN(tx, tenantID, idOrUPN)
+		if err != nil {
+			return err
+		}
+		u.SessionsValidFrom = d.clk.Now()
+		return store.PutJSON(tx, kindUser, tenantID+"/"+u.ObjectID, u)
+	})
 }
 
 // DeleteUser removes a user of tenantID and its memberships.

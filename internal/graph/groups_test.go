@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -139,5 +140,16 @@ func TestOrganizationAndMe(t *testing.T) {
 	me := s.must(t, 400, s.admin, "GET", "/v1.0/me", nil)
 	if me.errMessage() != "/me request is only valid with delegated authentication flow." {
 		t.Fatalf("/me with an app token: %s", me.raw)
+	}
+}
+
+func TestRevokeSignInSessions(t *testing.T) {
+	s := start(t)
+	r := s.must(t, 200, s.admin, "POST", "/v1.0/users/"+s.Creds.AdminUPN+"/revokeSignInSessions", nil)
+	if r.m["value"] != true || !strings.HasSuffix(r.str("@odata.context"), "$metadata#Edm.Boolean") {
+		t.Fatalf("revoke: %s", r.raw)
+	}
+	if r := s.must(t, 404, s.admin, "POST", "/v1.0/users/nobody@aksid.local/revokeSignInSessions", nil); r.errCode() != "Request_ResourceNotFound" {
+		t.Fatalf("unknown user: %s", r.raw)
 	}
 }

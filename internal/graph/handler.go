@@ -50,6 +50,7 @@ type Directory interface {
 	ServicePrincipal(ctx context.Context, tenantID, appID string) (directory.ServicePrincipal, error)
 	UpdateUser(ctx context.Context, tenantID, idOrUPN string, p directory.UserPatch) (directory.User, error)
 	DeleteUser(ctx context.Context, tenantID, idOrUPN string) error
+	RevokeSignInSessions(ctx context.Context, tenantID, idOrUPN string) error
 
 	CreateGroup(ctx context.Context, tenantID string, spec directory.GroupSpec) (directory.Group, error)
 	Groups(ctx context.Context, tenantID string) ([]directory.Group, error)
@@ -138,6 +139,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	r("GET /v1.0/users/{id}", nil, h.getUser)
 	r("PATCH /v1.0/users/{id}", userWriters, h.updateUser)
 	r("DELETE /v1.0/users/{id}", userWriters, h.deleteUser)
+	r("POST /v1.0/users/{id}/revokeSignInSessions", userWriters, h.revokeSignInSessions)
 
 	r("GET /v1.0/groups", nil, h.listGroups)
 	r("POST /v1.0/groups", groupWriters, h.createGroup)

@@ -150,6 +150,15 @@ func (h *Handler) deleteUser(c *call) error {
 	return c.noContent()
 }
 
+// revokeSignInSessions ends the user's refresh tokens; Graph answers
+// with an Edm.Boolean.
+func (h *Handler) revokeSignInSessions(c *call) error {
+	if err := h.dir.RevokeSignInSessions(c.ctx(), c.tenant, c.r.PathValue("id")); err != nil {
+		return err
+	}
+	return c.ok(obj{"@odata.context": c.context("Edm.Boolean"), "value": true})
+}
+
 // me is the signed-in user; app-only tokens have none.
 func (h *Handler) me(c *call) error {
 	if c.p.Type == "app" {

@@ -229,3 +229,7 @@ func IsSignInRefusal(e *Error) bool {
 	}
 	return false
 }
+
+func errRefreshRevoked() *Error {
+	return newErr("invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.")
+}

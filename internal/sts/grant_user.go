@@ -165,6 +165,9 @@ func (g refresh) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, er
 	if !user.AccountEnabled {
 		return nil, errUserDisabled()
 	}
+	if !user.SessionsValidFrom.IsZero() && !rec.Issued.After(user.SessionsValidFrom) {
+		return nil, errRefreshRevoked()
+	}
 	r.resource = d.resource
 	look, err := g.s.userClient(ctx, r, d)
 	if err != nil {

@@ -31,6 +31,7 @@ type refreshRecord struct {
 	Expires  time.Time `json:"expires"` // aksid's clock
 	AuthTime int64     `json:"authTime"`
 	AMR      []string  `json:"amr"`
+	Issued   time.Time `json:"issued"` // aksid's clock; revocation compares it
 }
 
 // userClaims are an access token's claims for a signed-in user.
@@ -186,7 +187,7 @@ func refreshKey(token string) string {
 func (s *Service) newRefreshToken(ctx context.Context, r *grantRequest, us userSession) (string, error) {
 	token := "1." + s.opaque(32) + "." + s.opaque(48)
 	rec := refreshRecord{TenantID: r.tenant.ID, UserID: us.user.ObjectID, ClientID: us.client.App.AppID, Scope: us.scope,
-		Expires: s.aksid.Now().Add(refreshLifetime), AuthTime: us.authTime, AMR: us.amr}
+		Expires: s.aksid.Now().Add(refreshLifetime), AuthTime: us.authTime, AMR: us.amr, Issued: s.aksid.Now()}
 	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		return store.CreateJSON(tx, kindRefreshToken, refreshKey(token), rec)
 	})
