@@ -73,7 +73,7 @@ func (d *Directory) FederatedCredentials(ctx context.Context, appID string) ([]F
 // CreateFederatedCredential adds fc to the application; its name must be
 // new there and the application may hold at most 20.
 func (d *Directory) CreateFederatedCredential(ctx context.Context, appID string, fc FederatedCredential) (FederatedCredential, error) {
-	if len(fc.Audiences) == 0 {
+	if fc.Audiences == nil { // absent, not sent empty
 		fc.Audiences = []string{DefaultFederatedAudience}
 	}
 	if err := validateFederated(fc); err != nil {
