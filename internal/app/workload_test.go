@@ -43,7 +43,7 @@ func TestClusterIssuerSignsWorkloadIdentityTokens(t *testing.T) {
 		"properties":{"dnsPrefix":"wi","oidcIssuerProfile":{"enabled":true},"securityProfile":{"workloadIdentity":{"enabled":true}}}}`, 201)
 	props := m["properties"].(map[string]any)
 	issuer, _ := props["oidcIssuerProfile"].(map[string]any)["issuerURL"].(string)
-	if !regexp.MustCompile(`^https://westus2\.oic\.prod-aks\.azure\.com/` + tid + `/[0-9a-f-]{36}/$`).MatchString(issuer) ||
+	if !regexp.MustCompile(`^https://westus2\.oic\.prod-aks\.azure\.com/`+tid+`/[0-9a-f-]{36}/$`).MatchString(issuer) ||
 		props["securityProfile"].(map[string]any)["workloadIdentity"].(map[string]any)["enabled"] != true {
 		t.Fatalf("cluster %v", props)
 	}
