@@ -101,7 +101,8 @@ func (s *Service) checkFederated(ctx context.Context, app directory.Application,
 	} else if claims.IssuedAt != nil {
 		nbf = claims.IssuedAt.Time()
 	}
-	if wall.After(exp.Add(assertionSkew)) || wall.Before(nbf.Add(-assertionSkew)) {
+	issuedLate := claims.IssuedAt != nil && claims.IssuedAt.Time().After(wall.Add(assertionSkew))
+	if wall.After(exp.Add(assertionSkew)) || wall.Before(nbf.Add(-assertionSkew)) || issuedLate {
 		const f = "2006-01-02T15:04:05.0000000Z"
 		return errAssertionTime(wall.UTC().Format(f), nbf.UTC().Format(f), exp.UTC().Format(f))
 	}

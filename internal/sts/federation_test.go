@@ -62,6 +62,7 @@ type saToken struct {
 	iss, sub string
 	aud      []string
 	iat, exp time.Time
+	nbf      *time.Time // default: iat
 }
 
 func (o saToken) sign(t *testing.T) string {
@@ -71,8 +72,12 @@ func (o saToken) sign(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nbf := o.iat
+	if o.nbf != nil {
+		nbf = *o.nbf
+	}
 	c := jwt.Claims{Issuer: o.iss, Subject: o.sub, Audience: o.aud, IssuedAt: jwt.NewNumericDate(o.iat),
-		NotBefore: jwt.NewNumericDate(o.iat), Expiry: jwt.NewNumericDate(o.exp)}
+		NotBefore: jwt.NewNumericDate(nbf), Expiry: jwt.NewNumericDate(o.exp)}
 	s, err := jwt.Signed(signer).Claims(c).Serialize()
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +192,12 @@ func TestFederatedCredentials(t *testing.T) {
 	t.Run("expired", func(t *testing.T) {
 		o := good
 		o.iat, o.exp = now.Add(-2*time.Hour), now.Add(-time.Hour)
+		expectCode(t, e.app.AppID, o, 700024)
+	})
+	t.Run("issued in the future", func(t *testing.T) {
+		o := good
+		past := now.Add(-time.Minute)
+		o.iat, o.nbf, o.exp = now.Add(time.Hour), &past, now.Add(2*time.Hour)
 		expectCode(t, e.app.AppID, o, 700024)
 	})
 	t.Run("bad signature", func(t *testing.T) {
