@@ -24,7 +24,8 @@ import (
 // clients. az creates a cluster with the OIDC issuer (workload identity
 // turned on through az rest, which az 2.45 has no flag for), an identity
 // and its federated credential; `aksid cluster sa-token` stands in for the
-// kubelet's projected token; azidentity's WorkloadIdentityCredential and
+// kubelet's projected token, which Kubernetes' own authenticator accepts
+// from the cluster's issuer; azidentity's WorkloadIdentityCredential and
 // kubelogin (directly and through the proxy) exchange it for the
 // identity's token, which Kubernetes' authenticator accepts as the
 // identity's principal. Mismatches get Entra's codes over HTTP.
@@ -81,6 +82,29 @@ func TestWorkloadIdentityOnAKS(t *testing.T) {
 	}
 	if err := os.WriteFile(tokenFile, []byte(saToken), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	// The issuer is a proper OIDC issuer: Kubernetes' own authenticator,
+	// reading its discovery and keys through the proxy, accepts the token.
+	empty := ""
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	saAuthn, err := oidc.New(ctx, oidc.Options{
+		JWTAuthenticator: apiserver.JWTAuthenticator{
+			Issuer:        apiserver.Issuer{URL: issuer, Audiences: []string{"api://AzureADTokenExchange"}},
+			ClaimMappings: apiserver.ClaimMappings{Username: apiserver.PrefixedClaimOrExpression{Claim: "sub", Prefix: &empty}},
+		},
+		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); saAuthn.HealthCheck() != nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("service-account authenticator never initialised: %v", saAuthn.HealthCheck())
+		}
+	}
+	if resp, ok, err := saAuthn.AuthenticateToken(ctx, saToken); err != nil || !ok || resp.User.GetName() != subject {
+		t.Fatalf("kubernetes on the service-account token: %v %v %+v", ok, err, resp)
 	}
 	kube := newKubeAuthenticator(t, in)
 
