@@ -9,14 +9,20 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // newCertFile makes an RSA key and a self-signed certificate for a
 // service principal, as `az ad sp create-for-rbac --create-cert` does, and
-// writes both (PKCS#8 key first, which kubelogin requires) to a 0600 file.
-// The key never leaves this process: only the certificate goes to aksid.
-func newCertFile(name string, years int, path string) (certDER []byte, written string, err error) {
+// writes both to a 0600 file: PEM (PKCS#8 key first, which kubelogin
+// requires), or PKCS#12 when the name ends in .pfx, in the legacy
+// encryption (3DES, SHA-1 MAC) that kubelogin's and azidentity's decoder
+// reads. The key never leaves this process: only the certificate goes to
+// aksid.
+func newCertFile(name string, years int, path, pfxPassword string) (certDER []byte, written string, err error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, "", err
@@ -51,12 +57,26 @@ func newCertFile(name string, years int, path string) (certDER []byte, written s
 		return nil, "", err
 	}
 	defer f.Close()
+	abs, _ := filepath.Abs(f.Name())
+	if strings.HasSuffix(strings.ToLower(path), ".pfx") {
+		cert, err := x509.ParseCertificate(certDER)
+		if err != nil {
+			return nil, "", err
+		}
+		pfx, err := pkcs12.Legacy.Encode(key, cert, nil, pfxPassword)
+		if err != nil {
+			return nil, "", err
+		}
+		if _, err := f.Write(pfx); err != nil {
+			return nil, "", err
+		}
+		return certDER, abs, f.Close()
+	}
 	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}); err != nil {
 		return nil, "", err
 	}
 	if err := pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: certDER}); err != nil {
 		return nil, "", err
 	}
-	abs, _ := filepath.Abs(f.Name())
 	return certDER, abs, f.Close()
 }

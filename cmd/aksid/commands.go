@@ -83,7 +83,8 @@ func spCmd() *cobra.Command {
 	name := create.Flags().String("name", "", "display name (required)")
 	years := create.Flags().Int("years", 1, "credential lifetime in years on aksid's clock")
 	createCert := create.Flags().Bool("create-cert", false, "register a new self-signed certificate instead of a secret")
-	certFile := create.Flags().String("cert-file", "", "where --create-cert writes the key and certificate (default ~/aksid-sp-*.pem)")
+	certFile := create.Flags().String("cert-file", "", "where --create-cert writes the key and certificate (default ~/aksid-sp-*.pem; a name ending in .pfx gets PKCS#12)")
+	certPassword := create.Flags().String("cert-password", "", "password of a .pfx --cert-file (default none)")
 	dir := dataDirFlag(create)
 	_ = create.MarkFlagRequired("name")
 	create.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -91,7 +92,7 @@ func spCmd() *cobra.Command {
 		var written string
 		if *createCert {
 			var err error
-			if certDER, written, err = newCertFile(*name, max(*years, 1), *certFile); err != nil {
+			if certDER, written, err = newCertFile(*name, max(*years, 1), *certFile, *certPassword); err != nil {
 				return err
 			}
 		}

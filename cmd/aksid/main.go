@@ -27,6 +27,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), envCmd(), runCmd(), spCmd(), userCmd(), clockCmd(), clusterCmd(), trustCmd(), azCloudCmd(), versionCmd())
+	root.AddCommand(serveCmd(), envCmd(), runCmd(), spCmd(), userCmd(), clockCmd(), clusterCmd(), hostCmd(), kubeconfigCmd(), trustCmd(), azCloudCmd(), versionCmd())
 	return root
 }

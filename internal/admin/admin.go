@@ -28,6 +28,10 @@ type Ops[C, S any] interface {
 	CheckCluster(ctx context.Context, req cloudprovider.Request) ([]cloudprovider.Check, error)
 	AzureJSON(ctx context.Context, clusterID string) (map[string]any, error)
 	ServiceAccountToken(ctx context.Context, req SATokenRequest) (SAToken, error)
+	CreateHost(ctx context.Context, req HostRequest) (HostView, error)
+	Hosts(ctx context.Context) ([]HostView, error)
+	HostEnv(ctx context.Context, name string) (HostEnv, error)
+	DeleteHost(ctx context.Context, name string) error
 }
 
 // SATokenRequest asks for a cluster's projected service-account token.
@@ -43,6 +47,43 @@ type SATokenRequest struct {
 type SAToken struct {
 	Token  string `json:"token"`
 	Issuer string `json:"issuer"`
+}
+
+// HostRequest makes an emulated virtual machine host.
+type HostRequest struct {
+	Name           string   `json:"name"`
+	SystemAssigned bool     `json:"systemAssigned"`
+	Identities     []string `json:"identities"` // user-assigned identity resource IDs
+}
+
+// HostName names a host: a VM's name or "<group>/<cluster>".
+type HostName struct {
+	Name string `json:"name"`
+}
+
+// HostIdentity is one identity a host may act as.
+type HostIdentity struct {
+	ClientID    string `json:"clientId"`
+	PrincipalID string `json:"principalId"`
+	ResourceID  string `json:"resourceId"`
+}
+
+// HostView is a host as the CLI shows it.
+type HostView struct {
+	Name           string         `json:"name"`
+	Kind           string         `json:"kind"`
+	ResourceID     string         `json:"resourceId"`
+	SystemAssigned *HostIdentity  `json:"systemAssigned"`
+	UserAssigned   []HostIdentity `json:"userAssignedIdentities"`
+}
+
+// HostEnv is how a caller speaks for a host: the IMDS form through the
+// proxy with the host's credentials, or the App Service form.
+type HostEnv struct {
+	Name             string `json:"name"`
+	HTTPProxy        string `json:"httpProxy"`
+	IdentityEndpoint string `json:"identityEndpoint"`
+	IdentityHeader   string `json:"identityHeader"`
 }
 
 // ClusterRequest names a cluster by resource ID.
@@ -153,6 +194,36 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 		}
 		tok, err := ops.ServiceAccountToken(r.Context(), req)
 		respond(w, tok, err)
+	}))
+	mux.HandleFunc("POST /aksid/admin/hosts", guard(func(w http.ResponseWriter, r *http.Request) {
+		var req HostRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Name == "" {
+			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {name, systemAssigned, identities}")
+			return
+		}
+		h, err := ops.CreateHost(r.Context(), req)
+		respond(w, h, err)
+	}))
+	mux.HandleFunc("GET /aksid/admin/hosts", guard(func(w http.ResponseWriter, r *http.Request) {
+		list, err := ops.Hosts(r.Context())
+		respond(w, list, err)
+	}))
+	named := func(fn func(w http.ResponseWriter, r *http.Request, name string)) http.HandlerFunc {
+		return guard(func(w http.ResponseWriter, r *http.Request) {
+			var req HostName
+			if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Name == "" {
+				writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {name}")
+				return
+			}
+			fn(w, r, req.Name)
+		})
+	}
+	mux.HandleFunc("POST /aksid/admin/hosts/env", named(func(w http.ResponseWriter, r *http.Request, name string) {
+		env, err := ops.HostEnv(r.Context(), name)
+		respond(w, env, err)
+	}))
+	mux.HandleFunc("POST /aksid/admin/hosts/delete", named(func(w http.ResponseWriter, r *http.Request, name string) {
+		respond(w, map[string]bool{"deleted": true}, ops.DeleteHost(r.Context(), name))
 	}))
 }
 

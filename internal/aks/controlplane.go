@@ -99,3 +99,28 @@ func (s *Service) grantNodeGroup(ctx context.Context, sub, nodeRG, tenantID stri
 	}
 	return s.roles.GrantContributor(ctx, "/subscriptions/"+sub+"/resourceGroups/"+nodeRG, principal)
 }
+
+// NodeIdentities are the identities AKS assigns to a cluster's nodes: the
+// kubelet identity and each enabled add-on's. The control-plane identity
+// is not among them; a service-principal cluster's nodes have none.
+func (s *Service) NodeIdentities(ctx context.Context, id string) (string, []string, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	props := obj(r.Model, "properties")
+	var ids []string
+	profile, _ := props["identityProfile"].(map[string]any)
+	if kubelet, ok := profile["kubeletidentity"].(map[string]any); ok && str(kubelet["resourceId"]) != "" {
+		ids = append(ids, str(kubelet["resourceId"]))
+	}
+	addons, _ := props["addonProfiles"].(map[string]any)
+	for _, a := range addons {
+		addon, _ := a.(map[string]any)
+		ident, _ := addon["identity"].(map[string]any)
+		if addon["enabled"] == true && str(ident["resourceId"]) != "" {
+			ids = append(ids, str(ident["resourceId"]))
+		}
+	}
+	return r.TenantID, ids, nil
+}

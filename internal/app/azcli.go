@@ -105,7 +105,9 @@ func exportLines(lines [][2]string) string {
 }
 
 // ProxyEnv is `aksid env`: every client on the machine reaches aksid
-// through its proxy while believing it talks to Azure.
+// through its proxy while believing it talks to Azure. Its HTTP_PROXY
+// names no host, so managed-identity clients speak for the default host
+// (aksid-default-vm); `aksid host env NAME` makes a shell speak for another.
 func (dd DataDir) ProxyEnv() (string, error) {
 	kr, err := dd.ExistingKeyring()
 	if err != nil {

@@ -29,6 +29,8 @@ type Ops struct {
 	keys interface{ Rotate(context.Context) error }
 	// clusters is set on a running server only.
 	clusters *clusterOps
+	// hostOps is set on a running server only.
+	hostOps *hostOps
 }
 
 // ClockState describes aksid's clock.

@@ -21,6 +21,7 @@ import (
 	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/graph"
+	"github.com/aksid/aksid/internal/hosts"
 	"github.com/aksid/aksid/internal/imds"
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/login"
@@ -173,7 +174,14 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
-	router.HandleFace(server.FaceIMDS, imds.New(armFace.msi, svc, cfg.Log))
+	hostSvc := hosts.New(hosts.Deps{Store: st, Directory: dir, Identities: armFace.msi, Clusters: armFace.aks, Keys: kr, Random: rand.Reader})
+	if _, err := hostSvc.EnsureDefault(ctx, creds.TenantID, creds.SubscriptionID); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("default host: %w", err)
+	}
+	mi := imds.New(hostSvc, svc, cfg.Log)
+	router.HandleFace(server.FaceIMDS, mi)
+	router.Handle("msi", mi.AppService())
 
 	// Microsoft Graph face (/v1.0/…), on a mux of its own under the router.
 	graphMux := http.NewServeMux()
@@ -187,6 +195,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		ln.Close()
 		return nil, err
 	}
+	ops.hostOps = &hostOps{hosts: hostSvc, httpProxy: plainURL(plain), url: url}
 
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
@@ -270,6 +279,7 @@ func (r *Running) Banner(w io.Writer) {
   admin user:        %[7]s / %[8]s
   trust the CA:      SSL_CERT_FILE=%[9]s (Go)  REQUESTS_CA_BUNDLE=%[9]s (az)
   or run:            eval "$(aksid env --data-dir %[10]s)"
+  managed identity:  IMDS through HTTP_PROXY as the host aksid-default-vm; eval "$(aksid host env NAME)" for another
 `, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir))
 }
 

@@ -50,10 +50,9 @@ func (h *Handler) deviceCode(v sts.Version) http.HandlerFunc {
 	}
 }
 
-var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} – aksid</title>
-<style>
+// pageStyle is the sign-in pages' one stylesheet, inline: aksid's pages
+// load nothing from anywhere.
+const pageStyle = `<style>
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f2f2f2;margin:0}
 main{max-width:26rem;margin:4rem auto;background:#fff;padding:2rem 2.5rem;box-shadow:0 2px 6px rgba(0,0,0,.2)}
 h1{font-size:1.5rem;font-weight:600;margin:0 0 1rem}
@@ -64,7 +63,12 @@ button.secondary{background:#ccc;color:#000;margin-left:.5rem}
 button:focus,input:focus{outline:3px solid #ffb900}
 .error{color:#a80000;margin:.5rem 0}
 .brand{color:#555;font-size:.9rem;margin-bottom:1.5rem}
-</style></head><body><main>
+</style>`
+
+var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} – aksid</title>
+` + pageStyle + `</head><body><main>
 <div class="brand">aksid · local Entra ID</div>
 <h1>{{.Title}}</h1>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}

@@ -38,11 +38,12 @@ type KeySource interface {
 
 // Handler serves the login face.
 type Handler struct {
-	sts    TokenService
-	device DeviceFlow
-	keys   KeySource
-	origin func(*http.Request) Origin
-	log    *slog.Logger
+	sts     TokenService
+	device  DeviceFlow
+	browser BrowserFlow
+	keys    KeySource
+	origin  func(*http.Request) Origin
+	log     *slog.Logger
 }
 
 // New returns the login face; origin tells each request's base and issuers.
@@ -50,6 +51,9 @@ func New(s TokenService, keys KeySource, origin func(*http.Request) Origin, log 
 	h := &Handler{sts: s, keys: keys, origin: origin, log: orDefault(log)}
 	if d, ok := s.(DeviceFlow); ok {
 		h.device = d
+	}
+	if b, ok := s.(BrowserFlow); ok {
+		h.browser = b
 	}
 	return h
 }
@@ -73,6 +77,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.HandleFunc("/{tenant}/oauth2/devicecode", h.deviceCode(sts.V1))
 		mux.HandleFunc("/{tenant}/oauth2/v2.0/devicecode", h.deviceCode(sts.V2))
 		mux.HandleFunc("/devicelogin", h.deviceLogin)
+	}
+	if h.browser != nil {
+		mux.HandleFunc("/{tenant}/oauth2/authorize", h.authorize(sts.V1))
+		mux.HandleFunc("/{tenant}/oauth2/v2.0/authorize", h.authorize(sts.V2))
 	}
 }
 

@@ -63,7 +63,7 @@ func (p *Proxy) handle(next http.Handler) http.Handler {
 			p.connect(w, r)
 		case r.URL.IsAbs() || (r.URL.Host != "" && !strings.HasPrefix(r.RequestURI, "/")):
 			p.absolute(w, r, next)
-		case plainConn(r):
+		case plainConn(r) && r.URL.Path != appServicePath:
 			refuse(w, http.StatusBadRequest, "this port only answers proxy requests; use https://%s for aksid itself", r.Host)
 		default:
 			next.ServeHTTP(w, r)
@@ -145,6 +145,11 @@ func (p *Proxy) absolute(w http.ResponseWriter, r *http.Request, next http.Handl
 
 // imdsHost is the managed-identity endpoint, reached with HTTP_PROXY.
 const imdsHost = "169.254.169.254"
+
+// appServicePath is the App Service form of the managed-identity endpoint
+// (IDENTITY_ENDPOINT), served on the plain port as App Service serves it
+// on plain HTTP, and on the HTTPS listener.
+const appServicePath = "/msi/token"
 
 // prefixed replays bytes a reader buffered before the connection changed hands.
 type prefixed struct {

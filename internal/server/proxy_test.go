@@ -98,6 +98,8 @@ func TestPlainProxyAnswers(t *testing.T) {
 		{"GET https://management.azure.com/ HTTP/1.1\r\nHost: management.azure.com\r\n\r\n", 403},
 		{"GET http://169.254.169.254/metadata/identity/oauth2/token HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n", 404}, // no IMDS face routed here
 		{"GET /subscriptions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400},
+		{"GET /msi/token?api-version=2019-08-01 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200}, // App Service's IDENTITY_ENDPOINT is served here
+		{"GET /msi/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400},
 		{"GET / HTTP/1.1\r\nHost: x\r\nX: " + string(bytes.Repeat([]byte("a"), 70<<10)) + "\r\n\r\n", 431},
 		{"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 400}, // not a proxy request on the proxy port
 	}

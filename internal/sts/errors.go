@@ -202,3 +202,59 @@ func errExternalOIDC() *Error {
 func errFederatedSignature(reason, kid string) *Error {
 	return newErr("invalid_client", 50013, "Assertion failed signature validation. [Reason - %s, Kid of key used by client: '%s']", reason, kid)
 }
+
+// Browser sign-in (authorization code) answers.
+func errRedirectMismatch(uri, appID string) *Error {
+	return newErr("invalid_request", 50011, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.", uri, appID)
+}
+
+func errResponseType(t string) *Error {
+	return newErr("unsupported_response_type", 900131, "The response_type '%s' is not supported; this authorization endpoint issues authorization codes (response_type=code).", t)
+}
+
+func errResponseMode(m string) *Error {
+	return newErr("invalid_request", 900138, "The response_mode '%s' is not supported.", m)
+}
+
+func errChallengeMethod(m string) *Error {
+	return newErr("invalid_request", 501491, "Invalid size of Code_Challenge parameter or unsupported code_challenge_method '%s'.", m)
+}
+
+func errInteractionRequired() *Error {
+	return newErr("interaction_required", 50058, "A silent sign-in request was sent but no user is signed in.")
+}
+
+func errBadAuthCode() *Error {
+	return newErr("invalid_grant", 70000, "The provided value for the 'code' parameter is not valid.")
+}
+
+func errAuthCodeRedeemed() *Error {
+	return newErr("invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+}
+
+func errAuthCodeExpired() *Error {
+	return newErr("invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")
+}
+
+func errRedirectChanged() *Error {
+	return newErr("invalid_grant", 500112, "The reply address does not match the reply address provided when requesting the authorization code.")
+}
+
+func errVerifierMismatch() *Error {
+	return newErr("invalid_grant", 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.")
+}
+
+// ErrUserCanceled is the answer a client gets when the person cancels.
+func ErrUserCanceled() *Error {
+	return newErr("access_denied", 65004, "User declined to consent to access the app.")
+}
+
+// IsSignInRefusal tells whether a sign-in page should show e and let the
+// person try again, rather than end the flow.
+func IsSignInRefusal(e *Error) bool {
+	switch e.Code {
+	case 50126, 50034, 50057, 50053, 50076, 50074:
+		return true
+	}
+	return false
+}

@@ -118,6 +118,7 @@ func NewService(o Options) *Service {
 		"client_credentials": clientCredentials{s},
 		"password":           password{s},
 		"refresh_token":      refresh{s},
+		"authorization_code": authorizationCode{s},
 		// MSAL Go sends the short name, MSAL Python and the RFC the URN.
 		"device_code": deviceCodeGrant{s},
 		"urn:ietf:params:oauth:grant-type:device_code": deviceCodeGrant{s},
@@ -131,6 +132,8 @@ type grantRequest struct {
 	tenant   directory.Tenant
 	clientID string
 	resource string // the resource as asked for (v1 resource, v2 scope without /.default)
+
+	cnf *confirmation // the key a PoP token is bound to; nil for bearer
 }
 
 // Token answers a token request.
@@ -154,6 +157,12 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 	id, err := uuid.Parse(clientID)
 	if err != nil || id == uuid.Nil || len(clientID) != 36 {
 		return nil, errInvalidAppID(clientID)
+	}
+	// A malformed PoP request is refused before any grant runs, so no
+	// code or refresh token is spent on it.
+	cnf, err := popFrom(f)
+	if err != nil {
+		return nil, err
 	}
 	var tenant directory.Tenant
 	userFlow := grantType != "client_credentials"
@@ -184,7 +193,7 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 			return nil, err
 		}
 	}
-	gr := &grantRequest{TokenRequest: req, tenant: tenant, clientID: id.String()}
+	gr := &grantRequest{TokenRequest: req, tenant: tenant, clientID: id.String(), cnf: cnf}
 	return g.Issue(ctx, gr)
 }
 

@@ -32,6 +32,8 @@ type accessClaims struct {
 	Ver      string   `json:"ver"`
 	XmsCC    []string `json:"xms_cc,omitempty"`
 	XmsMirid string   `json:"xms_mirid,omitempty"`
+
+	Cnf *confirmation `json:"cnf,omitempty"` // proof-of-possession binding
 }
 
 // tokenExtras vary an app token: a fixed lifetime and the managed
@@ -66,7 +68,7 @@ func (s *Service) issue(r *grantRequest, client directory.Client, res directory.
 	if cae {
 		c.XmsCC = []string{"CP1"}
 	}
-	c.XmsMirid = x.mirid
+	c.XmsMirid, c.Cnf = x.mirid, r.cnf
 	if res.App.AccessTokenAcceptedVersion == 2 {
 		c.Ver, c.Aud, c.Iss = "2.0", res.App.AppID, r.Issuers.V2(tid)
 		c.Azp, c.AzpAcr = client.App.AppID, acr
@@ -84,7 +86,7 @@ func (s *Service) issue(r *grantRequest, client directory.Client, res directory.
 		return nil, err
 	}
 	return &TokenResponse{
-		Version: r.Version, TokenType: "Bearer", AccessToken: tok,
+		Version: r.Version, TokenType: r.cnf.tokenType(), AccessToken: tok,
 		ExpiresIn: lifetime, ExtExpiresIn: lifetime, ExpiresOn: c.Exp, NotBefore: c.Nbf, Resource: r.resource,
 	}, nil
 }

@@ -63,6 +63,7 @@ type userClaims struct {
 	Upn          string                    `json:"upn,omitempty"`
 	Uti          string                    `json:"uti"`
 	Ver          string                    `json:"ver"`
+	Cnf          *confirmation             `json:"cnf,omitempty"`
 }
 
 // userSession is a signed-in user about to get tokens.
@@ -91,7 +92,7 @@ func (s *Service) issueUserTokens(ctx context.Context, r *grantRequest, us userS
 	c := userClaims{
 		Iat: now.Add(-backdate).Unix(), Nbf: now.Add(-backdate).Unix(), Exp: now.Unix() + lifetime,
 		Acr: "1", Aio: s.opaque(48), Amr: us.amr, Idtyp: "user", Name: us.user.DisplayName, Oid: us.user.ObjectID,
-		Rh: "0." + s.opaque(54) + ".", Scp: "user_impersonation", Sub: sub, Tid: tid, Uti: s.opaque(16),
+		Rh: "0." + s.opaque(54) + ".", Scp: "user_impersonation", Sub: sub, Tid: tid, Uti: s.opaque(16), Cnf: r.cnf,
 	}
 	groups, err := s.dir.TransitiveGroups(ctx, tid, us.user.ObjectID)
 	if err != nil {
@@ -118,7 +119,7 @@ func (s *Service) issueUserTokens(ctx context.Context, r *grantRequest, us userS
 	if err != nil {
 		return nil, err
 	}
-	resp := &TokenResponse{Version: r.Version, TokenType: "Bearer", AccessToken: at, ExpiresIn: lifetime, ExtExpiresIn: lifetime,
+	resp := &TokenResponse{Version: r.Version, TokenType: r.cnf.tokenType(), AccessToken: at, ExpiresIn: lifetime, ExtExpiresIn: lifetime,
 		ExpiresOn: c.Exp, NotBefore: c.Nbf, Resource: r.resource, Scope: us.scope}
 	if r.Form.Get("client_info") == "1" {
 		ci, _ := json.Marshal(map[string]string{"uid": us.user.ObjectID, "utid": tid})

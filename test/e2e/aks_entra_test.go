@@ -69,6 +69,7 @@ func TestAzAKSEntraCluster(t *testing.T) {
 	if b, _ := os.ReadFile(dkc); !strings.Contains(string(b), "- --authority-host\n      - "+in.url+"/") || !strings.Contains(string(b), "--disable-instance-discovery") {
 		t.Fatalf("direct kubeconfig:\n%s", b)
 	}
+	convertAndSignIn(t, in, az, kc, dkc)
 }
 
 // TestAKSRefusals: Azure's codes for bad cluster requests, nothing half-made.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -14,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
 // browser starts headless Chromium (Debian's) for a test.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -30,23 +31,32 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true), chromedp.NoFirstRun,
 		// The test's own CA is not in Chromium's store; the page is the test's subject, not TLS.
 		chromedp.Flag("ignore-certificate-errors", true), chromedp.UserDataDir(t.TempDir()))
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })
 	return ctx
 }
 
-// TestDeviceCodeWithBrowser: kubelogin's devicecode mode prints aksid's
-// message; a person (headless Chromium, keyboard only) opens
-// /devicelogin, types the code, signs in and continues; kubelogin gets the
-// user's token. The page fetches nothing but itself.
+// TestDeviceCodeWithBrowser: kubelogin's devicecode mode (through the
+// proxy with AKS's own arguments, and directly) prints aksid's message; a
+// person (headless Chromium, keyboard only) opens /devicelogin, types the
+// code, signs in and continues; kubelogin gets the user's token, which
+// Kubernetes accepts. The page fetches nothing but itself.
 func TestDeviceCodeWithBrowser(t *testing.T) {
 	in := start(t, "")
-	tid := in.env["AZURE_TENANT_ID"]
 	creds := adminUser(t, in)
-	cmd := exec.Command(kubeloginPath(t), "get-token", "--login", "devicecode", "--server-id", aksServerApp, "--client-id", aksClientApp,
-		"--tenant-id", tid, "--authority-host", in.url+"/", "--disable-instance-discovery")
-	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "SSL_CERT_FILE=" + in.env["SSL_CERT_FILE"]}
+	for _, via := range []string{viaProxy, viaDirect} {
+		t.Run(via, func(t *testing.T) { deviceCodeWithBrowser(t, in, via, creds) })
+	}
+}
+
+func deviceCodeWithBrowser(t *testing.T, in *instance, via string, creds userCreds) {
+	base := in.url
+	if via == viaProxy {
+		base = "https://login.microsoftonline.com"
+	}
+	cmd := in.kubeloginCmd(t, via, "devicecode", nil, nil)
 	stderr, _ := cmd.StderrPipe()
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
@@ -61,7 +71,7 @@ func TestDeviceCodeWithBrowser(t *testing.T) {
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				codeCh <- m[2]
-				if m[1] != in.url+"/devicelogin" {
+				if m[1] != base+"/devicelogin" {
 					t.Errorf("verification URI %s", m[1])
 				}
 			}
@@ -76,7 +86,7 @@ func TestDeviceCodeWithBrowser(t *testing.T) {
 		t.Fatal("kubelogin printed no device code")
 	}
 
-	ctx := browser(t)
+	ctx := browserVia(t, in, via)
 	var mu sync.Mutex
 	var fetched []string
 	if err := chromedp.Listen(ctx, func(ev any) {
@@ -91,7 +101,7 @@ func TestDeviceCodeWithBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(in.url+"/devicelogin"),
+		chromedp.Navigate(base+"/devicelogin"),
 		chromedp.WaitVisible(chromedp.ID("otc")),
 		chromedp.SendKeys(chromedp.ID("otc"), code+"\n"), // keyboard only: Enter submits
 		chromedp.WaitVisible(chromedp.ID("username")),
@@ -109,7 +119,7 @@ func TestDeviceCodeWithBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shotPath := filepath.Join(os.TempDir(), "aksid-devicelogin.png")
+	shotPath := filepath.Join(os.TempDir(), "aksid-devicelogin-"+via+".png")
 	_ = os.WriteFile(shotPath, shot, 0o644)
 	t.Logf("screenshot: %s", shotPath)
 	if !strings.Contains(text, "You have signed in to Azure Kubernetes Service AAD Client on your device") {
@@ -123,19 +133,71 @@ func TestDeviceCodeWithBrowser(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("kubelogin did not finish")
 	}
-	var ec struct{ Status struct{ Token string } }
-	if err := json.Unmarshal([]byte(stdout.String()), &ec); err != nil {
-		t.Fatalf("kubelogin output %q: %v", stdout.String(), err)
-	}
-	c := claimsOf(t, ec.Status.Token)
-	if c["upn"] != creds.upn || c["aud"] != aksServerApp || c["idtyp"] != "user" {
+	tok := parseExecCredential(t, []byte(stdout.String()))
+	c := claimsOf(t, tok)
+	in.expectIssuer(t, via, c)
+	if c["upn"] != creds.upn || c["idtyp"] != "user" {
 		t.Fatalf("device-code token: %v", c)
 	}
+	kubeAuthnFor(t, in, via).expectUser(t, tok, c["oid"].(string))
 	mu.Lock()
 	defer mu.Unlock()
 	for _, u := range fetched {
-		if !strings.HasPrefix(u, in.url+"/") {
+		if !strings.HasPrefix(u, base+"/") {
 			t.Fatalf("the page fetched %s", u)
 		}
+	}
+}
+
+// TestDeviceCodeCredential: azidentity's DeviceCodeCredential (the az
+// CLI's public client, tenant organizations by default) shows aksid's
+// prompt; the person completes /devicelogin; the credential gets an ARM
+// token for the user.
+func TestDeviceCodeCredential(t *testing.T) {
+	in := start(t, "")
+	creds := adminUser(t, in)
+	prompts := make(chan azidentity.DeviceCodeMessage, 1)
+	cred, err := azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{ClientOptions: in.azOptions(),
+		DisableInstanceDiscovery: true, UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
+			prompts <- m
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		token string
+		err   error
+	}
+	got := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		tk, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}})
+		got <- result{tk.Token, err}
+	}()
+	var m azidentity.DeviceCodeMessage
+	select {
+	case m = <-prompts:
+	case r := <-got:
+		t.Fatalf("no prompt: %v", r.err)
+	}
+	if m.VerificationURL != in.url+"/devicelogin" || !strings.Contains(m.Message, m.UserCode) {
+		t.Fatalf("prompt %+v", m)
+	}
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(m.VerificationURL), chromedp.WaitVisible(chromedp.ID("otc")),
+		chromedp.SendKeys(chromedp.ID("otc"), m.UserCode+"\n"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), creds.upn), chromedp.SendKeys(chromedp.ID("password"), creds.password+"\n"),
+		chromedp.WaitVisible(chromedp.Search("//p[contains(., 'You have signed in')]"))); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	r := <-got
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if c := claimsOf(t, r.token); c["upn"] != creds.upn || c["aud"] != "https://management.core.windows.net/" {
+		t.Fatalf("claims %v", c)
 	}
 }

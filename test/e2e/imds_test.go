@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +14,10 @@ import (
 )
 
 // TestManagedIdentityThroughProxy: `az identity create` makes a
-// user-assigned identity; azidentity's ManagedIdentityCredential on its
-// defaults reaches the IMDS face through HTTP_PROXY and gets tokens for
-// it, which ARM honours under RBAC like any principal's.
+// user-assigned identity; once `aksid host create --identity` assigns it
+// to a VM, azidentity's ManagedIdentityCredential reaches the IMDS face
+// through HTTP_PROXY naming that VM and gets tokens for it, which ARM
+// honours under RBAC like any principal's; before, it gets none.
 func TestManagedIdentityThroughProxy(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
@@ -45,16 +43,20 @@ func TestManagedIdentityThroughProxy(t *testing.T) {
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]
 	assign(t, az, "/subscriptions/"+sub+"/resourceGroups/mi-rg", readerRole, ident.Properties.PrincipalID, "ServicePrincipal")
 
-	httpsProxy, _ := url.Parse(in.url)
-	httpProxy, _ := url.Parse(in.httpProxy(t))
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: in.pool}, ForceAttemptHTTP2: true,
-		Proxy: func(r *http.Request) (*url.URL, error) {
-			if r.URL.Scheme == "http" {
-				return httpProxy, nil // IMDS, as HTTP_PROXY sends it
-			}
-			return httpsProxy, nil
-		}}
-	opts := azcore.ClientOptions{Transport: &http.Client{Timeout: 30 * time.Second, Transport: tr}}
+	// The identity is assigned to no host yet: a caller speaking for the
+	// default host (HTTP_PROXY without credentials) cannot use it.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	scopes := policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}}
+	unassigned, _ := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{
+		ClientOptions: azcore.ClientOptions{Transport: in.hostTransport(t, in.httpProxy(t))}, ID: azidentity.ClientID(ident.Properties.ClientID)})
+	if _, err := unassigned.GetToken(ctx, scopes); err == nil || !strings.Contains(err.Error(), "Identity not found") {
+		t.Fatalf("an unassigned identity: %v", err)
+	}
+	// Assigned to an emulated VM, its callers get tokens for it.
+	hostCreate(t, in, "app-vm", "--identity", ident.ID)
+	hc := in.hostTransport(t, hostEnv(t, in, "app-vm")["HTTP_PROXY"])
+	opts := azcore.ClientOptions{Transport: hc}
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{
 		ClientOptions: opts, ID: azidentity.ClientID(ident.Properties.ClientID)})
 	if err != nil {
@@ -84,12 +86,10 @@ func TestManagedIdentityThroughProxy(t *testing.T) {
 	// Unknown identities, and a request without Metadata: true, get IMDS's answers.
 	unknown, _ := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{
 		ClientOptions: opts, ID: azidentity.ClientID("0b0b0b0b-2222-3333-4444-555555555555")})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := unknown.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}}); err == nil || !strings.Contains(err.Error(), "Identity not found") {
+	if _, err := unknown.GetToken(ctx, scopes); err == nil || !strings.Contains(err.Error(), "Identity not found") {
 		t.Fatalf("unknown identity: %v", err)
 	}
-	resp, err := (&http.Client{Transport: tr}).Get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/")
+	resp, err := hc.Get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/")
 	if err != nil {
 		t.Fatal(err)
 	}

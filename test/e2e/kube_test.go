@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -79,4 +80,36 @@ func (k *kubeAuthn) expectRejected(t *testing.T, token, why string) {
 	if err != nil && strings.Contains(err.Error(), "not initialized") {
 		t.Fatalf("authenticator not ready: %v", err)
 	}
+}
+
+// newAzureIssuerAuthenticator is Kubernetes' JWT authenticator for tokens
+// carrying Azure's own v1 issuer (https://sts.windows.net/<tid>/), as
+// proxy mode and the managed-identity endpoint issue them; it fetches
+// discovery through aksid's proxy.
+func newAzureIssuerAuthenticator(t *testing.T, in *instance) *kubeAuthn {
+	t.Helper()
+	empty := ""
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	a, err := oidc.New(ctx, oidc.Options{
+		JWTAuthenticator: apiserver.JWTAuthenticator{
+			Issuer: apiserver.Issuer{URL: "https://sts.windows.net/" + in.env["AZURE_TENANT_ID"] + "/", Audiences: []string{aksServerApp}},
+			ClaimMappings: apiserver.ClaimMappings{
+				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
+				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
+			},
+		},
+		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for a.HealthCheck() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("authenticator never initialised: %v", a.HealthCheck())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return &kubeAuthn{Token: a}
 }

@@ -67,8 +67,18 @@ func TestKubeloginSPNThroughProxy(t *testing.T) {
 	if d := time.Until(cred.Status.ExpirationTimestamp); d < 55*time.Minute {
 		t.Fatalf("expiration %v", cred.Status.ExpirationTimestamp)
 	}
+	newProxyKubeAuthenticator(t, in).expectUser(t, cred.Status.Token, c["oid"].(string))
+}
+
+// newProxyKubeAuthenticator is Kubernetes' JWT authenticator configured as
+// for a real AKS cluster: issuer https://sts.windows.net/<tid>/, discovery
+// and keys fetched through aksid's proxy.
+func newProxyKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
+	t.Helper()
+	tid := in.env["AZURE_TENANT_ID"]
 	empty := ""
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	a, err := oidc.New(ctx, oidc.Options{
 		JWTAuthenticator: apiserver.JWTAuthenticator{
 			Issuer: apiserver.Issuer{URL: "https://sts.windows.net/" + tid + "/", Audiences: []string{aksServerApp}},
@@ -89,5 +99,13 @@ func TestKubeloginSPNThroughProxy(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	(&kubeAuthn{Token: a}).expectUser(t, cred.Status.Token, c["oid"].(string))
+	return &kubeAuthn{Token: a}
+}
+
+// kubeAuthnFor is the authenticator for tokens that came in via.
+func kubeAuthnFor(t *testing.T, in *instance, via string) *kubeAuthn {
+	if via == viaProxy {
+		return newProxyKubeAuthenticator(t, in)
+	}
+	return newKubeAuthenticator(t, in)
 }
