@@ -207,33 +207,3 @@ func (in *instance) assertionToken(clientID, assertion string) (int, map[string]
 	}
 	return resp.StatusCode, m
 }
-
-// newProxyKubeAuthenticator is Kubernetes' authenticator for Azure's own
-// v1 issuer, its discovery read through aksid's proxy.
-func newProxyKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
-	t.Helper()
-	empty := ""
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	a, err := oidc.New(ctx, oidc.Options{
-		JWTAuthenticator: apiserver.JWTAuthenticator{
-			Issuer: apiserver.Issuer{URL: "https://sts.windows.net/" + in.env["AZURE_TENANT_ID"] + "/", Audiences: []string{aksServerApp}},
-			ClaimMappings: apiserver.ClaimMappings{
-				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
-				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
-			},
-		},
-		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.HealthCheck() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("authenticator never initialised: %v", a.HealthCheck())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &kubeAuthn{Token: a}
-}
