@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"strings"
+
 	"github.com/aksid/aksid/internal/directory"
 )
 
@@ -114,7 +116,7 @@ func (h *Handler) getFederated(c *call) error {
 	}
 	ref := c.r.PathValue("fic")
 	for _, fc := range app.FederatedCredentials {
-		if fc.ID == ref || fc.Name == ref {
+		if strings.EqualFold(fc.ID, ref) || strings.EqualFold(fc.Name, ref) {
 			m := federatedJSON(fc)
 			m["@odata.context"] = c.federatedContext(app) + "/$entity"
 			return c.ok(m)
