@@ -65,7 +65,34 @@ load balancer in the node resource group, updates the cluster's subnet (when it 
 		}
 		return printJSON(cmd, out)
 	}
-	c.AddCommand(check, azureJSON)
+	saToken := &cobra.Command{Use: "sa-token <resource-group>/<name>", Short: "Mint a service-account token signed by the cluster's OIDC issuer", Args: cobra.ExactArgs(1),
+		Long: `Prints the token the kubelet would project into a pod running as --service-account in --namespace
+(sub system:serviceaccount:<namespace>:<name>, iss the cluster's issuer URL), for workload identity:
+write it to the file AZURE_FEDERATED_TOKEN_FILE names. The cluster needs --enable-oidc-issuer.`}
+	ns := saToken.Flags().String("namespace", "default", "the pod's namespace")
+	sa := saToken.Flags().String("service-account", "", "the service account's name (required)")
+	auds := saToken.Flags().StringArray("audience", nil, "the token's audience (repeatable; default api://AzureADTokenExchange)")
+	dur := saToken.Flags().String("duration", "1h", "lifetime, 10m to 48h")
+	saDir := dataDirFlag(saToken)
+	_ = saToken.MarkFlagRequired("service-account")
+	saToken.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := app.ClusterID(args[0])
+		if err != nil {
+			return err
+		}
+		client, err := runningAdmin(*saDir)
+		if err != nil {
+			return err
+		}
+		var out admin.SAToken
+		req := admin.SATokenRequest{ClusterID: id, Namespace: *ns, ServiceAccount: *sa, Audiences: *auds, Duration: *dur}
+		if err := client.Do(cmd.Context(), "POST", "/aksid/admin/cluster/sa-token", req, &out); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), out.Token)
+		return nil
+	}
+	c.AddCommand(check, azureJSON, saToken)
 	return c
 }
 

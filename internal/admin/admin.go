@@ -27,10 +27,26 @@ type Ops[C, S any] interface {
 	RotateKeys(ctx context.Context) error
 	CheckCluster(ctx context.Context, req cloudprovider.Request) ([]cloudprovider.Check, error)
 	AzureJSON(ctx context.Context, clusterID string) (map[string]any, error)
+	ServiceAccountToken(ctx context.Context, req SATokenRequest) (SAToken, error)
 	CreateHost(ctx context.Context, req HostRequest) (HostView, error)
 	Hosts(ctx context.Context) ([]HostView, error)
 	HostEnv(ctx context.Context, name string) (HostEnv, error)
 	DeleteHost(ctx context.Context, name string) error
+}
+
+// SATokenRequest asks for a cluster's projected service-account token.
+type SATokenRequest struct {
+	ClusterID      string   `json:"clusterId"`
+	Namespace      string   `json:"namespace"`
+	ServiceAccount string   `json:"serviceAccount"`
+	Audiences      []string `json:"audiences,omitempty"`
+	Duration       string   `json:"duration,omitempty"` // e.g. 1h; default 1h
+}
+
+// SAToken is a minted service-account token.
+type SAToken struct {
+	Token  string `json:"token"`
+	Issuer string `json:"issuer"`
 }
 
 // HostRequest makes an emulated virtual machine host.
@@ -157,6 +173,15 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 		}
 		doc, err := ops.AzureJSON(r.Context(), req.ClusterID)
 		respond(w, doc, err)
+	}))
+	mux.HandleFunc("POST /aksid/admin/cluster/sa-token", guard(func(w http.ResponseWriter, r *http.Request) {
+		var req SATokenRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ClusterID == "" {
+			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {clusterId, namespace, serviceAccount, audiences, duration}")
+			return
+		}
+		tok, err := ops.ServiceAccountToken(r.Context(), req)
+		respond(w, tok, err)
 	}))
 	mux.HandleFunc("POST /aksid/admin/hosts", guard(func(w http.ResponseWriter, r *http.Request) {
 		var req HostRequest

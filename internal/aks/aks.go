@@ -51,12 +51,17 @@ type record struct {
 	SystemID        string `json:"systemIdentityClientId,omitempty"`
 	CAKey           []byte `json:"sealedCaKey"`
 	CACert          []byte `json:"caCert"`
+	// The cluster's OIDC issuer (workload identity): its GUID and sealed
+	// signing key, once enabled.
+	OIDCIssuerID string `json:"oidcIssuerId,omitempty"`
+	OIDCKey      []byte `json:"sealedOidcKey,omitempty"`
 }
 
 // Service creates, reads, changes and deletes clusters.
 type Service struct {
 	st     store.Store
 	clk    clock.Clock
+	wall   clock.Clock // service-account tokens' iat/exp, the clients' frame
 	dir    *directory.Directory
 	msi    *msi.Service
 	res    *resources.Service
@@ -77,11 +82,16 @@ type Deps struct {
 	SignIn     SignIn
 	Roles      Roles         // optional: no grants without it
 	Nodes      NodeResources // optional
+	Wall       clock.Clock   // optional: the wall clock
 }
 
 // New returns the service.
 func New(d Deps) *Service {
-	return &Service{st: d.Store, clk: d.Clock, dir: d.Directory, msi: d.Identities, res: d.Resources, seal: d.Sealer, signIn: d.SignIn,
+	wall := d.Wall
+	if wall == nil {
+		wall = clock.Wall{}
+	}
+	return &Service{st: d.Store, clk: d.Clock, wall: wall, dir: d.Directory, msi: d.Identities, res: d.Resources, seal: d.Sealer, signIn: d.SignIn,
 		roles: d.Roles, nodes: d.Nodes}
 }
 
@@ -118,6 +128,11 @@ func (s *Service) save(ctx context.Context, id string, r record) error {
 	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := store.PutJSON(tx, kindCluster, strings.ToLower(id), r); err != nil {
 			return err
+		}
+		if r.OIDCIssuerID != "" {
+			if err := tx.Put(kindOIDCIssuer, strings.ToLower(r.TenantID+"/"+r.OIDCIssuerID), []byte(id)); err != nil {
+				return err
+			}
 		}
 		loc, _ := r.Model["location"].(string)
 		tags, _ := r.Model["tags"].(map[string]any)

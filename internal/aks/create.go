@@ -80,6 +80,9 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 		return PutResult{}, err
 	}
 	s.defaults(id, req, location, props)
+	if err := s.applyOIDC(&r, location, props, props); err != nil {
+		return PutResult{}, err
+	}
 	nodeRG := str(props["nodeResourceGroup"])
 	if _, _, err := s.res.PutGroup(ctx, req.Sub, nodeRG, resources.GroupSpec{Location: location, ManagedBy: id}); err != nil {
 		return PutResult{}, err

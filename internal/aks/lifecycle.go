@@ -2,6 +2,7 @@ package aks
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/aksid/aksid/internal/msi"
@@ -29,6 +30,13 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 		if err := s.updateAddons(ctx, cur, props, addons); err != nil {
 			return PutResult{}, err
 		}
+	}
+	if sp, ok := newProps["securityProfile"].(map[string]any); ok {
+		props["securityProfile"] = sp
+	}
+	location, _ := cur.Model["location"].(string)
+	if err := s.applyOIDC(&cur, location, props, newProps); err != nil {
+		return PutResult{}, err
 	}
 	return PutResult{Model: cur.Model}, s.save(ctx, id, cur)
 }
@@ -102,6 +110,11 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.Delete(kindCluster, strings.ToLower(id)); err != nil {
 			return err
+		}
+		if r.OIDCIssuerID != "" {
+			if err := deleteIfPresent(tx, kindOIDCIssuer, strings.ToLower(r.TenantID+"/"+r.OIDCIssuerID)); err != nil {
+				return err
+			}
 		}
 		if err := deleteEvents(tx, id); err != nil {
 			return err
@@ -226,3 +239,10 @@ func (s *Service) AzureJSON(ctx context.Context, id string) (map[string]any, err
 }
 
 func unindex(tx store.Tx, id string) error { return resources.UnindexResource(tx, id) }
+
+func deleteIfPresent(tx store.Tx, kind, key string) error {
+	if err := tx.Delete(kind, key); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}

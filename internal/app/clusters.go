@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/aksid/aksid/internal/admin"
 	"github.com/aksid/aksid/internal/aks"
+	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/bootstrap"
+	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/cloudprovider"
 )
 
@@ -47,4 +51,32 @@ func (o *Ops) AzureJSON(ctx context.Context, clusterID string) (map[string]any, 
 		return nil, errNeedsServer
 	}
 	return o.clusters.aks.AzureJSON(ctx, clusterID)
+}
+
+// ServiceAccountToken mints a token as the cluster's kubelet would
+// project it into a pod (the cluster has no API server of its own yet).
+func (o *Ops) ServiceAccountToken(ctx context.Context, req admin.SATokenRequest) (admin.SAToken, error) {
+	if o.clusters == nil {
+		return admin.SAToken{}, errNeedsServer
+	}
+	var d time.Duration
+	if req.Duration != "" {
+		var err error
+		if d, err = clock.ParseDuration(req.Duration); err != nil {
+			return admin.SAToken{}, azerr.New(azerr.Invalid, "InvalidParameter", "duration: %s", err.Error())
+		}
+	}
+	tok, err := o.clusters.aks.ServiceAccountToken(ctx, aks.SATokenRequest{ClusterID: req.ClusterID, Namespace: req.Namespace,
+		ServiceAccount: req.ServiceAccount, Audiences: req.Audiences, Duration: d})
+	if err != nil {
+		return admin.SAToken{}, err
+	}
+	model, err := o.clusters.aks.Get(ctx, req.ClusterID)
+	if err != nil {
+		return admin.SAToken{}, err
+	}
+	props, _ := model["properties"].(map[string]any)
+	profile, _ := props["oidcIssuerProfile"].(map[string]any)
+	issuer, _ := profile["issuerURL"].(string)
+	return admin.SAToken{Token: tok, Issuer: issuer}, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/aksid/aksid/internal/imds"
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/oidcissuer"
 	"github.com/aksid/aksid/internal/pki"
 	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/server"
@@ -127,7 +128,8 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	if err := keys.Load(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	svc := sts.NewService(sts.Options{Directory: dir, Keys: keys, Store: st, Clock: vclock, Wall: wall, Random: rand.Reader})
+	fetcher := newIssuerFetcher(ca.Cert)
+	svc := sts.NewService(sts.Options{Directory: dir, Keys: keys, Store: st, Clock: vclock, Wall: wall, Random: rand.Reader, Fetcher: fetcher})
 
 	addr := cfg.Addr
 	if addr == "" {
@@ -166,6 +168,9 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	// The cloud provider reaches the faces through the router itself, as a
 	// node's would through the proxy, so RBAC decides its every request.
 	inProcess := &http.Client{Timeout: 30 * time.Second, Transport: server.InProcess{Handler: server.Middleware(router, cfg.Log)}}
+	// Cluster issuers are aksid's own: the token service reads them in process.
+	fetcher.inProcess = inProcess.Transport
+	router.HandleFace(server.FaceOIDC, oidcissuer.New(armFace.aks, server.TunnelHost, cfg.Log))
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))

@@ -42,6 +42,9 @@ func (h *Handler) dispatch(c *call) {
 		h.onSubscription(c, "resourceGroups", h.group)
 	case match(low, "subscriptions", "*", "resources"), match(low, "subscriptions", "*", "resourcegroups", "*", "resources"):
 		h.onSubscription(c, "resources", h.listResources)
+	case match(low, "subscriptions", "*", "resourcegroups", "*", "providers", "microsoft.managedidentity", "userassignedidentities", "*", "federatedidentitycredentials"),
+		match(low, "subscriptions", "*", "resourcegroups", "*", "providers", "microsoft.managedidentity", "userassignedidentities", "*", "federatedidentitycredentials", "*"):
+		h.federatedCredentials(c)
 	case match(low, "subscriptions", "*", "resourcegroups", "*", "providers", "microsoft.managedidentity", "userassignedidentities", "*"),
 		match(low, "subscriptions", "*", "resourcegroups", "*", "providers", "microsoft.managedidentity", "userassignedidentities"),
 		match(low, "subscriptions", "*", "providers", "microsoft.managedidentity", "userassignedidentities"):

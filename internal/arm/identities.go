@@ -14,6 +14,10 @@ type Identities interface {
 	Get(ctx context.Context, id string) (msi.Identity, error)
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, scope string) ([]msi.Identity, error)
+	PutFederated(ctx context.Context, identityID, name string, p msi.FederatedProperties) (msi.Federated, bool, error)
+	GetFederated(ctx context.Context, identityID, name string) (msi.Federated, error)
+	ListFederated(ctx context.Context, identityID string) ([]msi.Federated, error)
+	DeleteFederated(ctx context.Context, identityID, name string) error
 }
 
 const (

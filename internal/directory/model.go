@@ -52,8 +52,11 @@ type Application struct {
 	SupportsCAE         bool                 `json:"supportsCae,omitempty"`
 	PasswordCredentials []PasswordCredential `json:"passwordCredentials"`
 	KeyCredentials      []KeyCredential      `json:"keyCredentials"`
-	Created             time.Time            `json:"createdDateTime"`
-	Extra               Extra                `json:"extra,omitempty"`
+	// FederatedCredentials trust outside issuers' tokens (workload
+	// identity federation); a managed identity's live here too.
+	FederatedCredentials []FederatedCredential `json:"federatedIdentityCredentials,omitempty"`
+	Created              time.Time             `json:"createdDateTime"`
+	Extra                Extra                 `json:"extra,omitempty"`
 }
 
 // ServicePrincipal is an application's instance in one tenant; its object

@@ -43,6 +43,9 @@ type Directory interface {
 	AddCertificateTo(ctx context.Context, tenantID, objectType, objectID string, spec directory.KeyCredentialSpec, clientNow time.Time) (directory.KeyCredential, error)
 	RemoveCertificate(ctx context.Context, tenantID, objectType, objectID, keyID string) error
 	CheckKeyProof(ctx context.Context, tenantID, objectType, objectID string, p directory.KeyProof) error
+	CreateFederatedCredential(ctx context.Context, appID string, fc directory.FederatedCredential) (directory.FederatedCredential, error)
+	UpdateFederatedCredential(ctx context.Context, appID, ref string, change func(*directory.FederatedCredential)) (directory.FederatedCredential, error)
+	DeleteFederatedCredential(ctx context.Context, appID, ref string) error
 
 	CreateUser(ctx context.Context, tenantID string, spec directory.UserSpec) (directory.User, error)
 	Users(ctx context.Context, tenantID string) ([]directory.User, error)
@@ -123,6 +126,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	r("POST /v1.0/applications/{id}/removePassword", appWriters, h.removePassword(directory.TypeApplication))
 	r("POST /v1.0/applications/{id}/addKey", appWriters, h.addKey(directory.TypeApplication))
 	r("POST /v1.0/applications/{id}/removeKey", appWriters, h.removeKey(directory.TypeApplication))
+	r("GET /v1.0/applications/{id}/federatedIdentityCredentials", nil, h.listFederated)
+	r("POST /v1.0/applications/{id}/federatedIdentityCredentials", appWriters, h.createFederated)
+	r("GET /v1.0/applications/{id}/federatedIdentityCredentials/{fic}", nil, h.getFederated)
+	r("PATCH /v1.0/applications/{id}/federatedIdentityCredentials/{fic}", appWriters, h.updateFederated)
+	r("DELETE /v1.0/applications/{id}/federatedIdentityCredentials/{fic}", appWriters, h.deleteFederated)
 
 	r("GET /v1.0/servicePrincipals", nil, h.listServicePrincipals)
 	r("POST /v1.0/servicePrincipals", appWriters, h.createServicePrincipal)

@@ -244,6 +244,8 @@ func (h *Handler) organization(c *call) error {
 var (
 	byAppID = regexp.MustCompile(`^(applications|servicePrincipals)\(appId='((?:[^']|'')*)'\)$`)
 	byKey   = regexp.MustCompile(`^users\('((?:[^']|'')*)'\)$`)
+	// An application's federated credentials addressed by its appId.
+	byAppIDFederated = regexp.MustCompile(`^applications\(appId='((?:[^']|'')*)'\)/federatedIdentityCredentials(?:/([^/]+))?$`)
 )
 
 // fallback serves key-addressed entities and answers everything else
@@ -253,6 +255,9 @@ func (h *Handler) fallback(c *call) error {
 	seg, _, _ := strings.Cut(rest, "/")
 	if m := byAppID.FindStringSubmatch(rest); m != nil {
 		return h.byAppID(c, m[1], strings.ReplaceAll(m[2], "''", "'"))
+	}
+	if m := byAppIDFederated.FindStringSubmatch(rest); m != nil {
+		return h.federatedByAppID(c, strings.ReplaceAll(m[1], "''", "'"), m[2])
 	}
 	if m := byKey.FindStringSubmatch(rest); m != nil {
 		c.r.SetPathValue("id", strings.ReplaceAll(m[1], "''", "'"))
@@ -308,4 +313,27 @@ func (h *Handler) dispatch(c *call, writers []string, get, patch, del func(*call
 		return err
 	}
 	return fn(c)
+}
+
+// federatedByAppID serves applications(appId='…')/federatedIdentityCredentials[/{fic}].
+func (h *Handler) federatedByAppID(c *call, appID, fic string) error {
+	app, err := h.dir.Application(c.ctx(), appID)
+	if err != nil || app.TenantID != c.tenant || app.ManagedIdentity {
+		return notFound(appID)
+	}
+	c.r.SetPathValue("id", app.ObjectID)
+	if fic == "" {
+		switch c.r.Method {
+		case http.MethodGet:
+			return h.listFederated(c)
+		case http.MethodPost:
+			if err := h.authorize(c, appWriters); err != nil {
+				return err
+			}
+			return h.createFederated(c)
+		}
+		return &apiError{http.StatusMethodNotAllowed, codeBadRequest, "Specified HTTP method is not allowed for the request target."}
+	}
+	c.r.SetPathValue("fic", fic)
+	return h.dispatch(c, appWriters, h.getFederated, h.updateFederated, h.deleteFederated)
 }

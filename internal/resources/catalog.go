@@ -29,6 +29,8 @@ var (
 	authzVersions     = []string{"2022-05-01-preview", "2022-04-01", "2022-01-01-preview", "2020-10-01-preview", "2020-08-01-preview", "2020-04-01-preview", "2018-09-01-preview", "2018-07-01", "2018-01-01-preview", "2017-05-01", "2015-07-01"}
 	aksVersions       = []string{"2025-10-01", "2025-07-01", "2025-05-01", "2025-01-01", "2024-10-01", "2024-09-01", "2024-07-01", "2024-05-01", "2024-02-01", "2023-11-01", "2023-10-01", "2023-08-01", "2023-07-01", "2023-06-01", "2023-05-01", "2023-04-01", "2023-03-01", "2023-02-01", "2023-01-01", "2022-11-01", "2022-09-01", "2022-07-01", "2022-04-01", "2022-02-01", "2021-10-01", "2021-08-01", "2021-05-01", "2021-03-01", "2021-02-01", "2020-12-01", "2019-08-01"}
 	miVersions        = []string{"2024-11-30", "2023-01-31", "2022-01-31-preview", "2018-11-30", "2015-08-31-preview"}
+	// Federated credentials came with 2022-01-31-preview, which az 2.45 sends.
+	ficVersions = []string{"2025-01-31-preview", "2024-11-30", "2023-07-31-preview", "2023-01-31", "2022-01-31-preview"}
 	// Microsoft.Network: az 2.45's aaz commands send 2022-01-01, cloud-provider-azure 2022-07-01, armnetwork v4–v6 2023-05-01 to 2024-05-01.
 	networkVersions = []string{"2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01", "2023-11-01", "2023-09-01", "2023-06-01", "2023-05-01", "2023-04-01", "2023-02-01", "2022-11-01", "2022-09-01", "2022-07-01", "2022-05-01", "2022-01-01", "2021-08-01", "2021-05-01", "2021-02-01", "2020-11-01", "2020-07-01", "2020-06-01", "2020-05-01"}
 	// Microsoft.Compute/disks has versions of its own (…-02): az 2.45 sends 2022-07-02, armcompute v5/v6 2023-04-02 and 2023-10-02.
@@ -46,7 +48,8 @@ var catalog = []ProviderInfo{
 		{"roleAssignments", nil, authzVersions}, {"roleDefinitions", nil, authzVersions}, {"permissions", nil, authzVersions}}},
 	{Namespace: "Microsoft.Features", Free: true, Types: []ResourceType{{"features", nil, featureVersions}, {"providers", nil, featureVersions}}},
 	{Namespace: "Microsoft.ContainerService", Types: []ResourceType{{"managedClusters", commonLocations, aksVersions}, {"locations", nil, aksVersions}, {"locations/operations", nil, aksVersions}}},
-	{Namespace: "Microsoft.ManagedIdentity", Types: []ResourceType{{"userAssignedIdentities", commonLocations, miVersions}}},
+	{Namespace: "Microsoft.ManagedIdentity", Types: []ResourceType{{"userAssignedIdentities", commonLocations, miVersions},
+		{"userAssignedIdentities/federatedIdentityCredentials", nil, ficVersions}}},
 	{Namespace: "Microsoft.Compute", Types: []ResourceType{{"virtualMachines", commonLocations, genericVersions}, {"disks", commonLocations, diskVersions}, {"virtualMachineScaleSets", commonLocations, genericVersions}}},
 	{Namespace: "Microsoft.Network", Types: []ResourceType{{"virtualNetworks", commonLocations, networkVersions}, {"virtualNetworks/subnets", nil, networkVersions},
 		{"networkSecurityGroups", commonLocations, networkVersions}, {"publicIPAddresses", commonLocations, networkVersions}, {"loadBalancers", commonLocations, networkVersions}}},

@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/aksid/aksid/internal/login"
@@ -15,7 +16,12 @@ const (
 	FaceARM   = "arm"
 	FaceGraph = "graph"
 	FaceIMDS  = "imds"
+	// FaceOIDC answers AKS clusters' OIDC issuer hosts.
+	FaceOIDC = "oidc"
 )
+
+// oidcHost matches the regional hosts AKS publishes cluster issuers on.
+var oidcHost = regexp.MustCompile(`^[a-z0-9]{2,40}\.oic\.prod-aks\.azure\.com$`)
 
 // azureHosts are the public Azure names aksid impersonates in proxy mode;
 // every other host is refused (the egress guard).
@@ -31,7 +37,11 @@ var azureHosts = map[string]string{
 
 // AzureFace tells which face answers an impersonated host ("" if none).
 func AzureFace(host string) string {
-	return azureHosts[strings.ToLower(strings.TrimSuffix(host, "."))]
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if oidcHost.MatchString(host) {
+		return FaceOIDC
+	}
+	return azureHosts[host]
 }
 
 // Azure's own issuer bases, carried by tokens requested through the proxy.

@@ -65,6 +65,9 @@ func (s *Service) authenticate(ctx context.Context, r *grantRequest, c directory
 	if t := r.Form.Get("client_assertion_type"); t != jwtBearerAssertion {
 		return "", errAssertionType(t)
 	}
+	if isFederated(assertion, c.App.AppID) {
+		return acrCert, s.checkFederated(ctx, c.App, assertion)
+	}
 	return acrCert, s.checkAssertion(ctx, r, c.App, assertion)
 }
 

@@ -174,6 +174,35 @@ func errBadVerificationCode() *Error {
 	return newErr("bad_verification_code", 70019, "The provided value for the input parameter 'device_code' is not valid.")
 }
 
+// Workload identity federation. Entra names which of issuer, subject or
+// audience matched no federated credential; a client with none at all
+// gets the older, general record-not-found answer.
+const federationDoc = "Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+
+func errNoFederatedRecord(iss, sub, aud string) *Error {
+	return newErr("invalid_request", 70021, "No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation", iss, sub, aud)
+}
+
+func errFederatedIssuer(iss string) *Error {
+	return newErr("invalid_client", 700211, "No matching federated identity record found for presented assertion issuer '%s'. %s", iss, federationDoc)
+}
+
+func errFederatedAudience(aud string) *Error {
+	return newErr("invalid_client", 700212, "No matching federated identity record found for presented assertion audience '%s'. %s", aud, federationDoc)
+}
+
+func errFederatedSubject(sub string) *Error {
+	return newErr("invalid_client", 700213, "No matching federated identity record found for presented assertion subject '%s'. %s", sub, federationDoc)
+}
+
+func errExternalOIDC() *Error {
+	return newErr("invalid_client", 501661, "Request to External OIDC endpoint failed.")
+}
+
+func errFederatedSignature(reason, kid string) *Error {
+	return newErr("invalid_client", 50013, "Assertion failed signature validation. [Reason - %s, Kid of key used by client: '%s']", reason, kid)
+}
+
 // Browser sign-in (authorization code) answers.
 func errRedirectMismatch(uri, appID string) *Error {
 	return newErr("invalid_request", 50011, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.", uri, appID)

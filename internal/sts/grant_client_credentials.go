@@ -3,6 +3,7 @@ package sts
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/aksid/aksid/internal/directory"
 )
@@ -37,7 +38,22 @@ func (g clientCredentials) Issue(ctx context.Context, r *grantRequest) (*TokenRe
 		}
 		return nil, look.ResourceErr
 	}
+	if look.Client.SP.ServicePrincipalType == directory.ManagedIdentityType {
+		// Only a federated credential gets a managed identity this far:
+		// its token is the one the managed-identity endpoint would give.
+		return g.s.issue(r, look.Client, look.Resource, acr, tokenExtras{lifetime: managedIdentityLifetime, mirid: identityResourceID(look.Client.SP)})
+	}
 	return g.s.issueAppToken(r, look.Client, look.Resource, acr)
+}
+
+// identityResourceID is the ARM ID a managed identity's principal names.
+func identityResourceID(sp directory.ServicePrincipal) string {
+	for _, n := range sp.ServicePrincipalNames {
+		if strings.HasPrefix(n, "/subscriptions/") {
+			return n
+		}
+	}
+	return ""
 }
 
 // lookupName maps the resource to the application that answers for it.

@@ -99,6 +99,7 @@ type Service struct {
 	wall   clock.Clock // token iat/nbf/exp, the clients' frame
 	rand   io.Reader
 	grants map[string]Grant
+	fed    *federation
 }
 
 // Options configure the service.
@@ -109,11 +110,15 @@ type Options struct {
 	Clock     clock.Clock // aksid's clock
 	Wall      clock.Clock // the clients' clock
 	Random    io.Reader
+	// Fetcher reads outside issuers' discovery documents and keys for
+	// federated credentials; without it federated assertions fail.
+	Fetcher IssuerFetcher
 }
 
 // NewService builds the token service with its grants.
 func NewService(o Options) *Service {
-	s := &Service{dir: o.Directory, keys: o.Keys, st: o.Store, aksid: o.Clock, wall: o.Wall, rand: o.Random}
+	s := &Service{dir: o.Directory, keys: o.Keys, st: o.Store, aksid: o.Clock, wall: o.Wall, rand: o.Random,
+		fed: &federation{fetch: o.Fetcher, keys: map[string]issuerKeys{}}}
 	s.grants = map[string]Grant{
 		"client_credentials": clientCredentials{s},
 		"password":           password{s},
