@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func newKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
 			ClaimMappings: apiserver.ClaimMappings{
 				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
 				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
+				Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
 			},
 		},
 		CAContentProvider: caBytes(ca),
@@ -70,6 +72,23 @@ func (k *kubeAuthn) expectUser(t *testing.T, token, oid string) {
 	}
 }
 
+// expectGroups asserts the token authenticates with exactly these groups.
+func (k *kubeAuthn) expectGroups(t *testing.T, token string, want ...string) {
+	t.Helper()
+	resp, ok, err := k.AuthenticateToken(context.Background(), token)
+	if err != nil || !ok {
+		t.Fatalf("kubernetes rejected the token: ok=%v err=%v", ok, err)
+	}
+	got := slices.Clone(resp.User.GetGroups())
+	got = slices.DeleteFunc(got, func(g string) bool { return g == "system:authenticated" })
+	slices.Sort(got)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("kubernetes groups %v, want %v", got, want)
+	}
+}
+
 // expectRejected asserts the token does not authenticate.
 func (k *kubeAuthn) expectRejected(t *testing.T, token, why string) {
 	t.Helper()
@@ -97,6 +116,7 @@ func newAzureIssuerAuthenticator(t *testing.T, in *instance) *kubeAuthn {
 			ClaimMappings: apiserver.ClaimMappings{
 				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
 				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
+				Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
 			},
 		},
 		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,16 @@ func TestKubeloginModes(t *testing.T) {
 	pfx := filepath.Join(t.TempDir(), "spn.pfx")
 	certSP := in.createSP("kubelogin-cert", "--create-cert", "--cert-file", pfx, "--cert-password", "pfx-pass")
 	user := adminUser(t, in)
+	// The user is in a group nested in another: tokens carry both.
+	var outer, inner struct{ ID string }
+	if err := json.Unmarshal([]byte(aksidRun(t, "group", "create", "aks-admins", "--data-dir", in.dataDir)), &outer); err != nil || outer.ID == "" {
+		t.Fatalf("group create: %v", err)
+	}
+	if err := json.Unmarshal([]byte(aksidRun(t, "group", "create", "sre", "--data-dir", in.dataDir)), &inner); err != nil || inner.ID == "" {
+		t.Fatalf("group create: %v", err)
+	}
+	aksidRun(t, "group", "add-member", "aks-admins", "sre", "--data-dir", in.dataDir)
+	aksidRun(t, "group", "add-member", "sre", user.upn, "--data-dir", in.dataDir)
 	azs := map[string]*azCLI{viaProxy: newProxyAz(t, in), viaDirect: newAz(t, in)}
 
 	for _, via := range []string{viaProxy, viaDirect} {
@@ -59,6 +70,11 @@ func TestKubeloginModes(t *testing.T) {
 					t.Fatalf("token claims %v, want user %s", c, tc.upn)
 				}
 				kube.expectUser(t, tok, c["oid"].(string))
+				if tc.upn != "" {
+					kube.expectGroups(t, tok, outer.ID, inner.ID)
+				} else {
+					kube.expectGroups(t, tok)
+				}
 			})
 		}
 	}

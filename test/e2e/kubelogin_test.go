@@ -85,6 +85,7 @@ func newProxyKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
 			ClaimMappings: apiserver.ClaimMappings{
 				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
 				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
+				Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
 			},
 		},
 		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},
