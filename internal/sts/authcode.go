@@ -292,35 +292,8 @@ func (g authorizationCode) Issue(ctx context.Context, r *grantRequest) (*TokenRe
 	case !verifierMatches(rec.Challenge, rec.Method, r.Form.Get("code_verifier")):
 		return nil, errVerifierMismatch()
 	}
-	if r.tenant.ID == "" || r.tenant.ID != rec.TenantID {
-		if r.tenant, err = g.s.resolveTenant(ctx, rec.TenantID); err != nil {
-			return nil, err
-		}
-	}
-	if r.Form.Get("scope") == "" {
-		r.Form.Set("scope", rec.Scope)
-	}
-	if r.Form.Get("resource") == "" && rec.Resource != "" {
-		r.Form.Set("resource", rec.Resource)
-	}
-	d, err := delegatedFrom(r.TokenRequest)
-	if err != nil {
-		return nil, err
-	}
-	user, err := g.s.dir.User(ctx, rec.TenantID, rec.UserID)
-	if err != nil {
-		return nil, errUserNotFound(r.tenant.DisplayName)
-	}
-	if !user.AccountEnabled {
-		return nil, errUserDisabled()
-	}
-	r.resource = d.resource
-	look, err := g.s.userClient(ctx, r, d)
-	if err != nil {
-		return nil, err
-	}
-	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
-		amr: rec.AMR, authTime: rec.AuthTime, offline: true, openid: true, nonce: rec.Nonce})
+	return g.s.issueForSignIn(ctx, r, signedIn{tenantID: rec.TenantID, userID: rec.UserID, scope: rec.Scope, resource: rec.Resource,
+		amr: rec.AMR, authTime: rec.AuthTime, nonce: rec.Nonce})
 }
 
 // verifierMatches checks the PKCE verifier (RFC 7636) in constant time; a

@@ -276,37 +276,10 @@ func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResp
 	case rec.State == deviceBlocked:
 		return nil, errBlockedByCA()
 	}
-	if r.tenant.ID == "" || r.tenant.ID != rec.TenantID {
-		if r.tenant, err = g.s.resolveTenant(ctx, rec.TenantID); err != nil {
-			return nil, err
-		}
-	}
-	if r.Form.Get("scope") == "" && rec.Scope != "" {
-		r.Form.Set("scope", rec.Scope)
-	}
-	if r.Form.Get("resource") == "" && rec.Resource != "" {
-		r.Form.Set("resource", rec.Resource)
-	}
-	d, err := delegatedFrom(r.TokenRequest)
-	if err != nil {
-		return nil, err
-	}
-	user, err := g.s.dir.User(ctx, rec.TenantID, rec.UserID)
-	if err != nil {
-		return nil, errUserNotFound(r.tenant.DisplayName)
-	}
-	if !user.AccountEnabled {
-		return nil, errUserDisabled()
-	}
 	amr := rec.AMR
 	if len(amr) == 0 {
 		amr = []string{"pwd"}
 	}
-	r.resource = d.resource
-	look, err := g.s.userClient(ctx, r, d)
-	if err != nil {
-		return nil, err
-	}
-	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
-		amr: amr, authTime: g.s.wall.Now().Unix(), offline: true, openid: true})
+	return g.s.issueForSignIn(ctx, r, signedIn{tenantID: rec.TenantID, userID: rec.UserID, scope: rec.Scope, resource: rec.Resource,
+		amr: amr, authTime: g.s.wall.Now().Unix()})
 }

@@ -176,3 +176,49 @@ func (g refresh) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, er
 	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
 		amr: rec.AMR, authTime: rec.AuthTime, offline: true, openid: d.openid})
 }
+
+// signedIn is a sign-in a person completed on a page (device code,
+// browser) that a client now redeems.
+type signedIn struct {
+	tenantID, userID string
+	scope, resource  string // as the client first asked
+	amr              []string
+	authTime         int64
+	nonce            string
+}
+
+// issueForSignIn hands out the tokens of a completed page sign-in: the
+// user's tenant, the scopes asked for at the start unless the redeeming
+// request names its own, and refresh and ID tokens.
+func (s *Service) issueForSignIn(ctx context.Context, r *grantRequest, si signedIn) (*TokenResponse, error) {
+	var err error
+	if r.tenant.ID == "" || r.tenant.ID != si.tenantID {
+		if r.tenant, err = s.resolveTenant(ctx, si.tenantID); err != nil {
+			return nil, err
+		}
+	}
+	if r.Form.Get("scope") == "" && si.scope != "" {
+		r.Form.Set("scope", si.scope)
+	}
+	if r.Form.Get("resource") == "" && si.resource != "" {
+		r.Form.Set("resource", si.resource)
+	}
+	d, err := delegatedFrom(r.TokenRequest)
+	if err != nil {
+		return nil, err
+	}
+	user, err := s.dir.User(ctx, si.tenantID, si.userID)
+	if err != nil {
+		return nil, errUserNotFound(r.tenant.DisplayName)
+	}
+	if !user.AccountEnabled {
+		return nil, errUserDisabled()
+	}
+	r.resource = d.resource
+	look, err := s.userClient(ctx, r, d)
+	if err != nil {
+		return nil, err
+	}
+	return s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
+		amr: si.amr, authTime: si.authTime, offline: true, openid: true, nonce: si.nonce})
+}

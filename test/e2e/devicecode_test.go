@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,28 @@ func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Contex
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })
 	return ctx
+}
+
+// recordFetches notes every URL the browser requests from now on; the
+// returned function reads them.
+func recordFetches(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var fetched []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			fetched = append(fetched, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(fetched)
+	}
 }
 
 // TestDeviceCodeWithBrowser: kubelogin's devicecode mode (through the
@@ -87,17 +110,7 @@ func deviceCodeWithBrowser(t *testing.T, in *instance, via string, creds userCre
 	}
 
 	ctx := browserVia(t, in, via)
-	var mu sync.Mutex
-	var fetched []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			fetched = append(fetched, e.Request.URL)
-			mu.Unlock()
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	fetched := recordFetches(t, ctx)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	err := chromedp.Do(ctx,
@@ -140,9 +153,7 @@ func deviceCodeWithBrowser(t *testing.T, in *instance, via string, creds userCre
 		t.Fatalf("device-code token: %v", c)
 	}
 	kubeAuthnFor(t, in, via).expectUser(t, tok, c["oid"].(string))
-	mu.Lock()
-	defer mu.Unlock()
-	for _, u := range fetched {
+	for _, u := range fetched() {
 		if !strings.HasPrefix(u, base+"/") {
 			t.Fatalf("the page fetched %s", u)
 		}

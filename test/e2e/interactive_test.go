@@ -7,13 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -71,18 +69,9 @@ func browserVia(t *testing.T, in *instance, via string) context.Context {
 // waits until the browser has handed the answer to the client's loopback
 // server. It saves a screenshot and returns the page's visible text and
 // every URL the browser fetched.
-func signInOnPage(t *testing.T, ctx context.Context, authURL string, creds userCreds, shot string) (text string, fetched []string) {
+func signInOnPage(t *testing.T, ctx context.Context, authURL string, creds userCreds, shot string) (string, []string) {
 	t.Helper()
-	var mu sync.Mutex
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			fetched = append(fetched, e.Request.URL)
-			mu.Unlock()
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	fetched := recordFetches(t, ctx)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(authURL), chromedp.WaitVisible(chromedp.ID("username"))); err != nil {
@@ -116,9 +105,7 @@ func signInOnPage(t *testing.T, ctx context.Context, authURL string, creds userC
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return text, append([]string(nil), fetched...)
+	return text, fetched()
 }
 
 // TestKubeloginInteractive: kubelogin's interactive mode opens the

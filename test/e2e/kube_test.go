@@ -23,29 +23,50 @@ type caBytes []byte
 func (c caBytes) CurrentCABundleContent() []byte { return c }
 
 // newKubeAuthenticator configures Kubernetes' JWT authenticator as an API
-// server would for AKS: issuer = the v1 issuer of the tenant (discovery
-// fetched from aksid), audience = the AKS server application, username
-// and uid from oid.
+// server would for AKS: issuer = the v1 issuer of the tenant on aksid's
+// own URL (discovery fetched from aksid), audience = the AKS server
+// application, username and uid from oid, groups from groups.
 func newKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
 	t.Helper()
 	ca, err := os.ReadFile(in.env["SSL_CERT_FILE"])
 	if err != nil {
 		t.Fatal(err)
 	}
+	return kubeAuthenticator(t, in.url+"/"+in.env["AZURE_TENANT_ID"]+"/", oidc.Options{CAContentProvider: caBytes(ca)})
+}
+
+// newProxyKubeAuthenticator is the same for a real AKS cluster's issuer,
+// https://sts.windows.net/<tid>/, with discovery and keys fetched through
+// aksid's proxy: the tokens proxy mode and the managed-identity endpoint
+// issue.
+func newProxyKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
+	t.Helper()
+	return kubeAuthenticator(t, "https://sts.windows.net/"+in.env["AZURE_TENANT_ID"]+"/",
+		oidc.Options{Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)}})
+}
+
+// kubeAuthnFor is the authenticator for tokens that came in via.
+func kubeAuthnFor(t *testing.T, in *instance, via string) *kubeAuthn {
+	if via == viaProxy {
+		return newProxyKubeAuthenticator(t, in)
+	}
+	return newKubeAuthenticator(t, in)
+}
+
+func kubeAuthenticator(t *testing.T, issuer string, o oidc.Options) *kubeAuthn {
+	t.Helper()
 	empty := ""
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	a, err := oidc.New(ctx, oidc.Options{
-		JWTAuthenticator: apiserver.JWTAuthenticator{
-			Issuer: apiserver.Issuer{URL: in.url + "/" + in.env["AZURE_TENANT_ID"] + "/", Audiences: []string{aksServerApp}},
-			ClaimMappings: apiserver.ClaimMappings{
-				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
-				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
-				Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
-			},
+	o.JWTAuthenticator = apiserver.JWTAuthenticator{
+		Issuer: apiserver.Issuer{URL: issuer, Audiences: []string{aksServerApp}},
+		ClaimMappings: apiserver.ClaimMappings{
+			Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
+			UID:      apiserver.ClaimOrExpression{Claim: "oid"},
+			Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
 		},
-		CAContentProvider: caBytes(ca),
-	})
+	}
+	a, err := oidc.New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,37 +120,4 @@ func (k *kubeAuthn) expectRejected(t *testing.T, token, why string) {
 	if err != nil && strings.Contains(err.Error(), "not initialized") {
 		t.Fatalf("authenticator not ready: %v", err)
 	}
-}
-
-// newAzureIssuerAuthenticator is Kubernetes' JWT authenticator for tokens
-// carrying Azure's own v1 issuer (https://sts.windows.net/<tid>/), as
-// proxy mode and the managed-identity endpoint issue them; it fetches
-// discovery through aksid's proxy.
-func newAzureIssuerAuthenticator(t *testing.T, in *instance) *kubeAuthn {
-	t.Helper()
-	empty := ""
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	a, err := oidc.New(ctx, oidc.Options{
-		JWTAuthenticator: apiserver.JWTAuthenticator{
-			Issuer: apiserver.Issuer{URL: "https://sts.windows.net/" + in.env["AZURE_TENANT_ID"] + "/", Audiences: []string{aksServerApp}},
-			ClaimMappings: apiserver.ClaimMappings{
-				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
-				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
-				Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
-			},
-		},
-		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.HealthCheck() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("authenticator never initialised: %v", a.HealthCheck())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &kubeAuthn{Token: a}
 }

@@ -2,17 +2,12 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"k8s.io/apiserver/pkg/apis/apiserver"
-	"k8s.io/apiserver/plugin/pkg/authenticator/token/oidc"
 )
 
 // kubeloginPath finds kubelogin where `make test` installs it.
@@ -68,45 +63,4 @@ func TestKubeloginSPNThroughProxy(t *testing.T) {
 		t.Fatalf("expiration %v", cred.Status.ExpirationTimestamp)
 	}
 	newProxyKubeAuthenticator(t, in).expectUser(t, cred.Status.Token, c["oid"].(string))
-}
-
-// newProxyKubeAuthenticator is Kubernetes' JWT authenticator configured as
-// for a real AKS cluster: issuer https://sts.windows.net/<tid>/, discovery
-// and keys fetched through aksid's proxy.
-func newProxyKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
-	t.Helper()
-	tid := in.env["AZURE_TENANT_ID"]
-	empty := ""
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	a, err := oidc.New(ctx, oidc.Options{
-		JWTAuthenticator: apiserver.JWTAuthenticator{
-			Issuer: apiserver.Issuer{URL: "https://sts.windows.net/" + tid + "/", Audiences: []string{aksServerApp}},
-			ClaimMappings: apiserver.ClaimMappings{
-				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
-				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
-				Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
-			},
-		},
-		Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.HealthCheck() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("authenticator never initialised: %v", a.HealthCheck())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &kubeAuthn{Token: a}
-}
-
-// kubeAuthnFor is the authenticator for tokens that came in via.
-func kubeAuthnFor(t *testing.T, in *instance, via string) *kubeAuthn {
-	if via == viaProxy {
-		return newProxyKubeAuthenticator(t, in)
-	}
-	return newKubeAuthenticator(t, in)
 }

@@ -237,7 +237,7 @@ func TestManagedIdentityBoundToHosts(t *testing.T) {
 	deflt := list[0]
 	envA := hostEnv(t, in, "vm-a")
 	appA, appB := hostEnv(t, in, "vm-a", "--app-service"), hostEnv(t, in, "vm-b", "--app-service")
-	kube := newAzureIssuerAuthenticator(t, in)
+	kube := newProxyKubeAuthenticator(t, in)
 
 	// kubelogin through IMDS: the system-assigned identity by default, a
 	// user-assigned one with --client-id; another host's is not there.

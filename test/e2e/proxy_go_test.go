@@ -21,8 +21,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
-	"k8s.io/apiserver/pkg/apis/apiserver"
-	"k8s.io/apiserver/plugin/pkg/authenticator/token/oidc"
 )
 
 // proxyTransport sends everything through aksid as an https proxy, the
@@ -78,28 +76,7 @@ func TestGoClientsThroughProxy(t *testing.T) {
 	}
 
 	aks := getToken(t, def, aksServerApp+"/.default")
-	empty := ""
-	a, err := oidc.New(ctx, oidc.Options{
-		JWTAuthenticator: apiserver.JWTAuthenticator{
-			Issuer: apiserver.Issuer{URL: "https://sts.windows.net/" + tid + "/", Audiences: []string{aksServerApp}},
-			ClaimMappings: apiserver.ClaimMappings{
-				Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
-				UID:      apiserver.ClaimOrExpression{Claim: "oid"},
-			},
-		},
-		Client: hc,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.HealthCheck() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("authenticator never initialised: %v", a.HealthCheck())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	(&kubeAuthn{Token: a}).expectUser(t, aks.Token, claimsOf(t, aks.Token)["oid"].(string))
+	newProxyKubeAuthenticator(t, in).expectUser(t, aks.Token, claimsOf(t, aks.Token)["oid"].(string))
 }
 
 // TestProxyEgressGuard: only Azure's names are served; everything else is
