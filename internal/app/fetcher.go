@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aksid/aksid/internal/server"
@@ -27,18 +28,22 @@ const maxIssuerDocument = 1 << 20
 // callers probe the network.
 type issuerFetcher struct {
 	inProcess http.RoundTripper // set once the router exists
-	loopback  *http.Client
+	// loopback is made on first use: parsing the system roots costs a few
+	// megabytes that a server with no outside issuer should not carry.
+	loopback func() *http.Client
 }
 
 func newIssuerFetcher(ca *x509.Certificate) *issuerFetcher {
-	roots, err := x509.SystemCertPool() // a copy: adding to it is local
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
-	}
-	roots.AddCert(ca)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-		Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, ResponseHeaderTimeout: 10 * time.Second}
-	return &issuerFetcher{loopback: &http.Client{Transport: tr, Timeout: 15 * time.Second, CheckRedirect: noRedirects}}
+	return &issuerFetcher{loopback: sync.OnceValue(func() *http.Client {
+		roots, err := x509.SystemCertPool() // a copy: adding to it is local
+		if err != nil || roots == nil {
+			roots = x509.NewCertPool()
+		}
+		roots.AddCert(ca)
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+			Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, ResponseHeaderTimeout: 10 * time.Second}
+		return &http.Client{Transport: tr, Timeout: 15 * time.Second, CheckRedirect: noRedirects}
+	})}
 }
 
 func noRedirects(*http.Request, []*http.Request) error {
@@ -51,13 +56,15 @@ func (f *issuerFetcher) Fetch(ctx context.Context, raw string) ([]byte, error) {
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
 		return nil, fmt.Errorf("issuer URL %q is not an https URL", raw)
 	}
-	client := f.loopback
+	var client *http.Client
 	host := strings.ToLower(u.Hostname())
 	switch {
 	case server.AzureFace(host) != "" && f.inProcess != nil:
 		client = &http.Client{Transport: f.inProcess, Timeout: 15 * time.Second, CheckRedirect: noRedirects}
 	case !isLoopbackHost(host):
 		return nil, fmt.Errorf("issuer host %s is not reachable from offline aksid", host)
+	default:
+		client = f.loopback()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
