@@ -241,7 +241,7 @@ func TestGroupOverageWithGraph(t *testing.T) {
 	if _, has := c["groups"]; has || names["groups"] != "src1" || endpoint != in.url+"/v1.0/users/"+u.ID+"/getMemberObjects" {
 		t.Fatalf("overage claims: groups=%v _claim_names=%v _claim_sources=%v", c["groups"], names, sources)
 	}
-	newKubeAuthenticator(t, in).expectUser(t, tok, u.ID)
+	newKubeUserAuthenticator(t, in).expectUser(t, tok, u.ID)
 
 	// The user follows the endpoint with a Graph token of their own.
 	userGraph := getToken(t, cred, "https://graph.microsoft.com/.default").Token

@@ -35,6 +35,20 @@ func newKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
 	return kubeAuthenticator(t, in.url+"/"+in.env["AZURE_TENANT_ID"]+"/", oidc.Options{CAContentProvider: caBytes(ca)})
 }
 
+// newKubeUserAuthenticator maps only username and uid. Past 200 groups a
+// token names its groups through Graph (_claim_sources); Kubernetes'
+// authenticator cannot follow that (it expects a JWT from a GET), so a
+// cluster that maps groups refuses such tokens, and AKS resolves them in
+// its webhook instead.
+func newKubeUserAuthenticator(t *testing.T, in *instance) *kubeAuthn {
+	t.Helper()
+	ca, err := os.ReadFile(in.env["SSL_CERT_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kubeAuthenticatorMapping(t, in.url+"/"+in.env["AZURE_TENANT_ID"]+"/", oidc.Options{CAContentProvider: caBytes(ca)}, false)
+}
+
 // newProxyKubeAuthenticator is the same for a real AKS cluster's issuer,
 // https://sts.windows.net/<tid>/, with discovery and keys fetched through
 // aksid's proxy: the tokens proxy mode and the managed-identity endpoint
@@ -55,15 +69,24 @@ func kubeAuthnFor(t *testing.T, in *instance, via string) *kubeAuthn {
 
 func kubeAuthenticator(t *testing.T, issuer string, o oidc.Options) *kubeAuthn {
 	t.Helper()
+	return kubeAuthenticatorMapping(t, issuer, o, true)
+}
+
+func kubeAuthenticatorMapping(t *testing.T, issuer string, o oidc.Options, mapGroups bool) *kubeAuthn {
+	t.Helper()
 	empty := ""
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	var groups apiserver.PrefixedClaimOrExpression
+	if mapGroups {
+		groups = apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty}
+	}
 	o.JWTAuthenticator = apiserver.JWTAuthenticator{
 		Issuer: apiserver.Issuer{URL: issuer, Audiences: []string{aksServerApp}},
 		ClaimMappings: apiserver.ClaimMappings{
 			Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
 			UID:      apiserver.ClaimOrExpression{Claim: "oid"},
-			Groups:   apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty},
+			Groups:   groups,
 		},
 	}
 	a, err := oidc.New(ctx, o)
