@@ -32,7 +32,7 @@ func kubeconfigCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		out, n, err := kubecfg.AddAuthority(in, strings.TrimSuffix(info.URL, "/")+"/")
+		rw, err := kubecfg.AddAuthority(in, strings.TrimSuffix(info.URL, "/")+"/")
 		if err != nil {
 			return err
 		}
@@ -41,13 +41,13 @@ func kubeconfigCmd() *cobra.Command {
 			return err
 		}
 		tmp := path + ".aksid-tmp"
-		if err := os.WriteFile(tmp, out, st.Mode().Perm()); err != nil {
+		if err := os.WriteFile(tmp, rw.Config, st.Mode().Perm()); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, path); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: %d kubelogin user(s) now sign in at %s/\n", path, n, strings.TrimSuffix(info.URL, "/"))
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: %d kubelogin user(s) now sign in at %s/\n", path, rw.Users, strings.TrimSuffix(info.URL, "/"))
 		return nil
 	}
 	kc.AddCommand(direct)

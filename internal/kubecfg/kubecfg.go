@@ -15,15 +15,14 @@ var noAuthority = []string{"msi", "azurecli"}
 // AddAuthority gives every kubelogin exec user in a kubeconfig the
 // arguments for reaching aksid directly: --authority-host (which must end
 // in "/") and --disable-instance-discovery. `kubelogin convert-kubeconfig`
-// drops both, so this runs after it. It returns the new file and how many
-// users it changed; other content is kept.
-func AddAuthority(in []byte, authorityHost string) ([]byte, int, error) {
+// drops both, so this runs after it. Other content is kept.
+func AddAuthority(in []byte, authorityHost string) (Rewrite, error) {
 	if authorityHost == "" || authorityHost[len(authorityHost)-1] != '/' {
-		return nil, 0, fmt.Errorf("kubecfg: authority host %q must end in /", authorityHost)
+		return Rewrite{}, fmt.Errorf("kubecfg: authority host %q must end in /", authorityHost)
 	}
 	var doc map[string]any
 	if err := yaml.Unmarshal(in, &doc); err != nil {
-		return nil, 0, fmt.Errorf("kubecfg: %w", err)
+		return Rewrite{}, fmt.Errorf("kubecfg: %w", err)
 	}
 	users, _ := doc["users"].([]any)
 	changed := 0
@@ -37,7 +36,7 @@ func AddAuthority(in []byte, authorityHost string) ([]byte, int, error) {
 		for _, a := range raw {
 			s, ok := a.(string)
 			if !ok {
-				return nil, 0, fmt.Errorf("kubecfg: a kubelogin argument is not a string: %v", a)
+				return Rewrite{}, fmt.Errorf("kubecfg: a kubelogin argument is not a string: %v", a)
 			}
 			args = append(args, s)
 		}
@@ -53,7 +52,13 @@ func AddAuthority(in []byte, authorityHost string) ([]byte, int, error) {
 		changed++
 	}
 	b, err := yaml.Marshal(doc)
-	return b, changed, err
+	return Rewrite{Config: b, Users: changed}, err
+}
+
+// Rewrite is a rewritten kubeconfig and how many users changed.
+type Rewrite struct {
+	Config []byte
+	Users  int
 }
 
 // withAuthority drops earlier authority arguments and appends aksid's.

@@ -31,10 +31,11 @@ users:
 `
 
 func TestAddAuthority(t *testing.T) {
-	out, n, err := AddAuthority([]byte(converted), "https://127.0.0.1:8443/")
-	if err != nil || n != 1 {
-		t.Fatalf("changed %d: %v", n, err)
+	rw, err := AddAuthority([]byte(converted), "https://127.0.0.1:8443/")
+	if err != nil || rw.Users != 1 {
+		t.Fatalf("changed %d: %v", rw.Users, err)
 	}
+	out := rw.Config
 	var doc struct {
 		Users []struct {
 			Name string
@@ -65,14 +66,14 @@ func TestAddAuthority(t *testing.T) {
 		t.Fatalf("other content lost:\n%s", out)
 	}
 	// Running it twice changes nothing more.
-	again, _, err := AddAuthority(out, "https://127.0.0.1:8443/")
-	if err != nil || string(again) != string(out) {
-		t.Fatalf("not idempotent:\n%s", again)
+	again, err := AddAuthority(out, "https://127.0.0.1:8443/")
+	if err != nil || string(again.Config) != string(out) {
+		t.Fatalf("not idempotent:\n%s", again.Config)
 	}
-	if _, _, err := AddAuthority([]byte(converted), "https://127.0.0.1:8443"); err == nil {
+	if _, err := AddAuthority([]byte(converted), "https://127.0.0.1:8443"); err == nil {
 		t.Fatal("an authority host without the trailing slash kubelogin requires was taken")
 	}
-	if _, _, err := AddAuthority([]byte("users: ["), "https://h/"); err == nil {
+	if _, err := AddAuthority([]byte("users: ["), "https://h/"); err == nil {
 		t.Fatal("broken YAML was taken")
 	}
 }

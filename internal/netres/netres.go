@@ -323,7 +323,8 @@ func Links(props map[string]any) []Link {
 func resolve(tx store.Tx, from, ref string) error {
 	missing := azerr.New(azerr.Invalid, "InvalidResourceReference",
 		"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.", ref, from)
-	vnet, subnet, isSubnet := splitSubnetID(ref)
+	sr, isSubnet := splitSubnetID(ref)
+	vnet, subnet := sr.vnetID, sr.name
 	if !isSubnet {
 		vnet = ref
 	}

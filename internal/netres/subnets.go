@@ -44,14 +44,16 @@ func subnetFrom(v any) Subnet {
 	return sn
 }
 
-// splitSubnetID splits …/virtualNetworks/{v}/subnets/{s} into the
-// network's ID and the subnet's name.
-func splitSubnetID(id string) (vnetID, name string, ok bool) {
+// subnetRef is a subnet ID split into its network's ID and its name.
+type subnetRef struct{ vnetID, name string }
+
+// splitSubnetID splits …/virtualNetworks/{v}/subnets/{s}.
+func splitSubnetID(id string) (subnetRef, bool) {
 	i := strings.LastIndex(strings.ToLower(id), "/subnets/")
 	if i < 0 || !strings.Contains(strings.ToLower(id[:i]), "/providers/microsoft.network/virtualnetworks/") {
-		return "", "", false
+		return subnetRef{}, false
 	}
-	return id[:i], id[i+len("/subnets/"):], true
+	return subnetRef{id[:i], id[i+len("/subnets/"):]}, true
 }
 
 // findSubnet returns the index of the named subnet in the network, or -1.

@@ -67,7 +67,7 @@ func InsertAssignment(tx store.Tx, a Assignment) error {
 	if err != nil {
 		return err
 	}
-	if idScope, _, err := parseAssignmentID(a.ID); err != nil || !idScope.Equal(scope) {
+	if ref, err := parseAssignmentID(a.ID); err != nil || !ref.scope.Equal(scope) {
 		return &armid.MalformedError{ID: a.ID, Reason: "not a role assignment ID at scope " + a.Scope}
 	}
 	guid, err := roleGUID(a.RoleDefinitionID)
@@ -166,17 +166,23 @@ func (s *Service) indexed(roleGUID, principal, scopeKey, name string) bool {
 	return false
 }
 
+// assignmentRef is a role assignment ID's scope and name.
+type assignmentRef struct {
+	scope armid.ID
+	name  string
+}
+
 // parseAssignmentID splits {scope}/providers/Microsoft.Authorization/roleAssignments/{name}.
-func parseAssignmentID(id string) (armid.ID, string, error) {
+func parseAssignmentID(id string) (assignmentRef, error) {
 	parsed, err := armid.Parse(id)
 	if err != nil {
-		return armid.ID{}, "", err
+		return assignmentRef{}, err
 	}
 	name, ok := parseGUID(parsed.Name())
 	if !strings.EqualFold(parsed.ResourceType(), "Microsoft.Authorization/roleAssignments") || !ok {
-		return armid.ID{}, "", &armid.MalformedError{ID: id, Reason: "not a role assignment ID"}
+		return assignmentRef{}, &armid.MalformedError{ID: id, Reason: "not a role assignment ID"}
 	}
-	return parsed.Parent(), name, nil
+	return assignmentRef{parsed.Parent(), name}, nil
 }
 
 func notFound(name string) *Error {
@@ -185,10 +191,11 @@ func notFound(name string) *Error {
 
 // getAssignment reads the assignment id names, checking its scope too.
 func getAssignment(tx store.Tx, id string) (Assignment, error) {
-	scope, name, err := parseAssignmentID(id)
+	ref, err := parseAssignmentID(id)
 	if err != nil {
 		return Assignment{}, err
 	}
+	scope, name := ref.scope, ref.name
 	var a Assignment
 	err = store.GetJSON(tx, KindAssignment, name, &a)
 	if errors.Is(err, store.ErrNotFound) {

@@ -100,16 +100,19 @@ var knownFeatures = map[string][]string{
 	"Microsoft.Authorization": {"ABACPreview"},
 }
 
-// Feature returns the canonical name of a known feature.
-func featureName(ns, name string) (string, string, bool) {
+// featureRef is a known feature's canonical namespace and name.
+type featureRef struct{ ns, name string }
+
+// featureName returns the canonical names of a known feature.
+func featureName(ns, name string) (featureRef, bool) {
 	p, ok := Provider(ns)
 	if !ok {
-		return "", "", false
+		return featureRef{}, false
 	}
 	for _, f := range knownFeatures[p.Namespace] {
 		if strings.EqualFold(f, name) {
-			return p.Namespace, f, true
+			return featureRef{p.Namespace, f}, true
 		}
 	}
-	return p.Namespace, "", false
+	return featureRef{}, false
 }

@@ -139,7 +139,8 @@ func errFeature(ns, name string) error {
 
 // GetFeature shows one feature.
 func (s *Service) GetFeature(ctx context.Context, sub, ns, name string) (FeatureView, error) {
-	cns, cname, ok := featureName(ns, name)
+	f, ok := featureName(ns, name)
+	cns, cname := f.ns, f.name
 	if !ok {
 		return FeatureView{}, errFeature(ns, name)
 	}
@@ -188,7 +189,8 @@ func (s *Service) ListFeatures(ctx context.Context, sub, ns string) ([]FeatureVi
 // RegisterFeature starts (or, with register false, undoes) a feature
 // registration; it reads Registering until the delay has passed.
 func (s *Service) RegisterFeature(ctx context.Context, sub, ns, name string, register bool) (FeatureView, error) {
-	cns, cname, ok := featureName(ns, name)
+	f, ok := featureName(ns, name)
+	cns, cname := f.ns, f.name
 	if !ok {
 		return FeatureView{}, errFeature(ns, name)
 	}

@@ -106,10 +106,11 @@ type DevicePrompt struct {
 
 // LookupUserCode finds a pending device sign-in by the code a person typed.
 func (s *Service) LookupUserCode(ctx context.Context, userCode string) (DevicePrompt, error) {
-	rec, _, err := s.deviceByUserCode(ctx, userCode)
+	pd, err := s.deviceByUserCode(ctx, userCode)
 	if err != nil {
 		return DevicePrompt{}, err
 	}
+	rec := pd.rec
 	app, err := s.dir.Application(ctx, rec.ClientID)
 	if err != nil {
 		return DevicePrompt{}, err
@@ -125,7 +126,13 @@ func normalizeUserCode(c string) string {
 	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(c)))
 }
 
-func (s *Service) deviceByUserCode(ctx context.Context, userCode string) (deviceRecord, string, error) {
+// pendingDevice is a pending device sign-in and its record's key.
+type pendingDevice struct {
+	rec deviceRecord
+	key string
+}
+
+func (s *Service) deviceByUserCode(ctx context.Context, userCode string) (pendingDevice, error) {
 	var rec deviceRecord
 	var key string
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -137,9 +144,9 @@ func (s *Service) deviceByUserCode(ctx context.Context, userCode string) (device
 		return store.GetJSON(tx, kindDeviceCode, key, &rec)
 	})
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (rec.State != devicePending || s.aksid.Now().After(rec.Expires))) {
-		return rec, "", ErrUnknownUserCode
+		return pendingDevice{rec: rec}, ErrUnknownUserCode
 	}
-	return rec, key, err
+	return pendingDevice{rec, key}, err
 }
 
 // ApproveDeviceCode signs the person in with name and password and lets
@@ -154,10 +161,11 @@ func (s *Service) DeclineDeviceCode(ctx context.Context, userCode, username, pas
 }
 
 func (s *Service) completeDeviceCode(ctx context.Context, userCode, username, password, outcome string) error {
-	rec, key, err := s.deviceByUserCode(ctx, userCode)
+	pd, err := s.deviceByUserCode(ctx, userCode)
 	if err != nil {
 		return err
 	}
+	rec, key := pd.rec, pd.key
 	tenantID := ""
 	if t, err := s.ResolveTenant(ctx, rec.TenantSeg); err == nil {
 		tenantID = t.ID
@@ -197,10 +205,11 @@ func (e *SecondFactorRequired) Error() string { return "sts: second factor requi
 // ApproveDeviceCodeSecondFactor completes an MFA user's device sign-in
 // with the verification code, for the browser that gave the password.
 func (s *Service) ApproveDeviceCodeSecondFactor(ctx context.Context, userCode, flow, code string) error {
-	rec, key, err := s.deviceByUserCode(ctx, userCode)
+	pd, err := s.deviceByUserCode(ctx, userCode)
 	if err != nil {
 		return err
 	}
+	rec, key := pd.rec, pd.key
 	if rec.PendingUser == "" || subtle.ConstantTimeCompare([]byte(deviceKey(flow)), []byte(rec.FlowHash)) != 1 {
 		return ErrUnknownUserCode
 	}
