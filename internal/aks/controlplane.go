@@ -103,10 +103,10 @@ func (s *Service) grantNodeGroup(ctx context.Context, sub, nodeRG, tenantID stri
 // NodeIdentities are the identities AKS assigns to a cluster's nodes: the
 // kubelet identity and each enabled add-on's. The control-plane identity
 // is not among them; a service-principal cluster's nodes have none.
-func (s *Service) NodeIdentities(ctx context.Context, id string) (string, []string, error) {
+func (s *Service) NodeIdentities(ctx context.Context, id string) (Nodes, error) {
 	r, err := s.load(ctx, id)
 	if err != nil {
-		return "", nil, err
+		return Nodes{}, err
 	}
 	props := obj(r.Model, "properties")
 	var ids []string
@@ -122,5 +122,12 @@ func (s *Service) NodeIdentities(ctx context.Context, id string) (string, []stri
 			ids = append(ids, str(ident["resourceId"]))
 		}
 	}
-	return r.TenantID, ids, nil
+	return Nodes{TenantID: r.TenantID, IdentityIDs: ids}, nil
+}
+
+// Nodes are a cluster's tenant and the resource IDs of its nodes'
+// identities.
+type Nodes struct {
+	TenantID    string
+	IdentityIDs []string
 }

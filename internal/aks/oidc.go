@@ -69,26 +69,32 @@ func (s *Service) applyOIDC(r *record, location string, props, asked map[string]
 	return nil
 }
 
+// issuerKey is a cluster issuer's signing key and its key ID.
+type issuerKey struct {
+	key *rsa.PrivateKey
+	kid string
+}
+
 // oidcKey opens the cluster's issuer key.
-func (s *Service) oidcKey(r record) (*rsa.PrivateKey, string, error) {
+func (s *Service) oidcKey(r record) (issuerKey, error) {
 	der, err := s.seal.Open(oidcKeyLabel, r.OIDCKey)
 	if err != nil {
-		return nil, "", err
+		return issuerKey{}, err
 	}
 	k, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		return nil, "", err
+		return issuerKey{}, err
 	}
 	key, ok := k.(*rsa.PrivateKey)
 	if !ok {
-		return nil, "", errors.New("aks: OIDC issuer key is not RSA")
+		return issuerKey{}, errors.New("aks: OIDC issuer key is not RSA")
 	}
 	// The key ID is the public key's JWK thumbprint, as Kubernetes names its keys.
 	tp, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, "", err
+		return issuerKey{}, err
 	}
-	return key, base64.RawURLEncoding.EncodeToString(tp), nil
+	return issuerKey{key, base64.RawURLEncoding.EncodeToString(tp)}, nil
 }
 
 // OIDCIssuer is what a cluster's issuer publishes.
@@ -115,10 +121,11 @@ func (s *Service) Issuer(ctx context.Context, tenantID, issuerID string) (OIDCIs
 	if err != nil || r.OIDCIssuerID == "" || !strings.EqualFold(r.OIDCIssuerID, issuerID) {
 		return OIDCIssuer{}, azerr.New(azerr.NotFound, "NotFound", "No OIDC issuer %s/%s.", tenantID, issuerID)
 	}
-	key, kid, err := s.oidcKey(r)
+	ik, err := s.oidcKey(r)
 	if err != nil {
 		return OIDCIssuer{}, err
 	}
+	key, kid := ik.key, ik.kid
 	return OIDCIssuer{Issuer: issuerOf(r),
 		Keys: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"}}}}, nil
 }
@@ -166,10 +173,11 @@ func (s *Service) ServiceAccountToken(ctx context.Context, req SATokenRequest) (
 	if r.OIDCIssuerID == "" {
 		return "", invalid("OIDCIssuerNotEnabled", "The cluster has no OIDC issuer: update it with --enable-oidc-issuer first.")
 	}
-	key, kid, err := s.oidcKey(r)
+	ik, err := s.oidcKey(r)
 	if err != nil {
 		return "", err
 	}
+	key, kid := ik.key, ik.kid
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, nil)
 	if err != nil {
 		return "", err

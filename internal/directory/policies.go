@@ -101,16 +101,16 @@ func (d *Directory) DeletePolicy(ctx context.Context, tenantID, id string) error
 }
 
 // PolicyBlocking returns the first policy of tenantID whose control
-// applies to the user, if any.
-func (d *Directory) PolicyBlocking(ctx context.Context, tenantID, userID, control string) (Policy, bool, error) {
+// applies to the user, or nil.
+func (d *Directory) PolicyBlocking(ctx context.Context, tenantID, userID, control string) (*Policy, error) {
 	ps, err := d.Policies(ctx, tenantID)
 	if err != nil {
-		return Policy{}, false, err
+		return nil, err
 	}
 	for _, p := range ps {
 		if p.Control == control && p.Applies(userID) {
-			return p, true, nil
+			return &p, nil
 		}
 	}
-	return Policy{}, false, nil
+	return nil, nil
 }

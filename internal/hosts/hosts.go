@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/msi"
@@ -69,7 +70,7 @@ type Deriver interface{ Derive(label string) []byte }
 // Clusters tells which identities a cluster's nodes carry (the kubelet
 // identity and the add-ons' — never the control plane's).
 type Clusters interface {
-	NodeIdentities(ctx context.Context, clusterID string) (tenantID string, ids []string, err error)
+	NodeIdentities(ctx context.Context, clusterID string) (aks.Nodes, error)
 }
 
 // Service keeps hosts.
@@ -171,10 +172,11 @@ func (s *Service) EnsureDefault(ctx context.Context, tenantID, subscriptionID st
 // EnsureCluster makes (once) the host that stands for every node of a
 // cluster, named "<group>/<cluster>"; its identities follow the cluster.
 func (s *Service) EnsureCluster(ctx context.Context, name, clusterID string) (Host, error) {
-	tenantID, _, err := s.clusters.NodeIdentities(ctx, clusterID)
+	nodes, err := s.clusters.NodeIdentities(ctx, clusterID)
 	if err != nil {
 		return Host{}, err
 	}
+	tenantID := nodes.TenantID
 	if h, err := s.Get(ctx, name); err == nil && strings.EqualFold(h.ResourceID, clusterID) {
 		return h, nil
 	}
@@ -314,7 +316,8 @@ func (s *Service) Identities(ctx context.Context, h Host) ([]Identity, error) {
 	}
 	rids := h.UserAssigned
 	if h.Kind == KindCluster {
-		_, ids, err := s.clusters.NodeIdentities(ctx, h.ResourceID)
+		nodes, err := s.clusters.NodeIdentities(ctx, h.ResourceID)
+		ids := nodes.IdentityIDs
 		if e, ok := azerr.As(err); ok && e.Kind == azerr.NotFound {
 			return out, nil // the cluster is gone, and its nodes with it
 		}

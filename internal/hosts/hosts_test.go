@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
@@ -24,12 +25,12 @@ const (
 // clusters is a cluster with fixed node identities, or none.
 type clusters map[string][]string
 
-func (c clusters) NodeIdentities(_ context.Context, id string) (string, []string, error) {
+func (c clusters) NodeIdentities(_ context.Context, id string) (aks.Nodes, error) {
 	ids, ok := c[strings.ToLower(id)]
 	if !ok {
-		return "", nil, azerr.New(azerr.NotFound, "ResourceNotFound", "no cluster %s", id)
+		return aks.Nodes{}, azerr.New(azerr.NotFound, "ResourceNotFound", "no cluster %s", id)
 	}
-	return tid, ids, nil
+	return aks.Nodes{TenantID: tid, IdentityIDs: ids}, nil
 }
 
 func newService(t *testing.T, cl clusters) (*Service, *msi.Service, *directory.Directory, store.Store) {

@@ -131,10 +131,11 @@ func (v *Verifier) Verify(shr string) (Result, error) {
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unsafe); err != nil {
 		return Result{}, ErrMalformed
 	}
-	pub, thumb, err := publicKey(unsafe.Cnf.JWK)
+	pk, err := publicKey(unsafe.Cnf.JWK)
 	if err != nil {
 		return Result{}, err
 	}
+	pub, thumb := pk.pub, pk.thumb
 	if subtle.ConstantTimeCompare([]byte(thumb), []byte(h.KeyID)) != 1 {
 		return Result{}, ErrThumbprint
 	}
@@ -165,20 +166,26 @@ func (v *Verifier) Verify(shr string) (Result, error) {
 
 // publicKey reads cnf.jwk: an RSA public key (private members are
 // refused) of at least 2048 bits, and its thumbprint.
-func publicKey(raw json.RawMessage) (*rsa.PublicKey, string, error) {
+func publicKey(raw json.RawMessage) (popKey, error) {
 	var k jose.JSONWebKey
 	if len(raw) == 0 || k.UnmarshalJSON(raw) != nil || !k.IsPublic() {
-		return nil, "", ErrKey
+		return popKey{}, ErrKey
 	}
 	pub, ok := k.Key.(*rsa.PublicKey)
 	if !ok || pub.N.BitLen() < minKeyBits {
-		return nil, "", ErrKey
+		return popKey{}, ErrKey
 	}
 	sum, err := k.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, "", ErrKey
+		return popKey{}, ErrKey
 	}
-	return pub, base64.RawURLEncoding.EncodeToString(sum), nil
+	return popKey{pub, base64.RawURLEncoding.EncodeToString(sum)}, nil
+}
+
+// popKey is the request's key and its RFC 7638 thumbprint.
+type popKey struct {
+	pub   *rsa.PublicKey
+	thumb string
 }
 
 // boundTo checks that the access token's cnf.kid names the thumbprint.
@@ -201,16 +208,22 @@ func boundTo(at, thumb string) error {
 	return nil
 }
 
+// Authenticated is a verified request's caller and what it carried.
+type Authenticated struct {
+	Principal authn.Principal
+	Result
+}
+
 // Authenticate verifies shr and then validates its access token fully
 // (signature, issuer, audience, lifetime) with val.
-func (v *Verifier) Authenticate(ctx context.Context, shr string, val *authn.Validator, a authn.Accept) (authn.Principal, Result, error) {
+func (v *Verifier) Authenticate(ctx context.Context, shr string, val *authn.Validator, a authn.Accept) (Authenticated, error) {
 	r, err := v.Verify(shr)
 	if err != nil {
-		return authn.Principal{}, Result{}, err
+		return Authenticated{}, err
 	}
 	p, err := val.Validate(ctx, r.AccessToken, a)
 	if err != nil {
-		return authn.Principal{}, Result{}, err
+		return Authenticated{}, err
 	}
-	return p, r, nil
+	return Authenticated{Principal: p, Result: r}, nil
 }

@@ -256,18 +256,19 @@ func TestAuthenticateValidatesTheInnerToken(t *testing.T) {
 	accept := authn.Accept{Audiences: []string{"6256c85f-0aad-4d50-b960-e6e9b21efe35"}, IssuerBases: []string{"https://sts.windows.net"}}
 	v := verifier(t, Options{})
 	ctx := context.Background()
-	p, r, err := v.Authenticate(ctx, newSHR(t, boundToken(t), now, host).String(), val, accept)
+	got, err := v.Authenticate(ctx, newSHR(t, boundToken(t), now, host).String(), val, accept)
+	p, r := got.Principal, got.Result
 	if err != nil || p.ObjectID != "oid-1" || p.AppID != "app-1" || r.Thumbprint == "" {
 		t.Fatalf("principal %+v result %+v: %v", p, r, err)
 	}
 	_, kid := jwkOf(keys()["client"])
 	cnf := map[string]string{"kid": kid}
 	expired := accessToken(t, cnf, func(c map[string]any) { c["exp"] = now.Add(-time.Hour).Unix() })
-	if _, _, err := v.Authenticate(ctx, newSHR(t, expired, now, host).String(), val, accept); !errors.Is(err, authn.ErrExpired) {
+	if _, err := v.Authenticate(ctx, newSHR(t, expired, now, host).String(), val, accept); !errors.Is(err, authn.ErrExpired) {
 		t.Fatalf("expired inner token: %v", err)
 	}
 	otherAud := accessToken(t, cnf, func(c map[string]any) { c["aud"] = "https://management.azure.com/" })
-	if _, _, err := v.Authenticate(ctx, newSHR(t, otherAud, now, host).String(), val, accept); !errors.Is(err, authn.ErrAudience) {
+	if _, err := v.Authenticate(ctx, newSHR(t, otherAud, now, host).String(), val, accept); !errors.Is(err, authn.ErrAudience) {
 		t.Fatalf("inner token for another audience: %v", err)
 	}
 	// An inner token the attacker minted (bound to their key, signed by
@@ -278,10 +279,10 @@ func TestAuthenticateValidatesTheInnerToken(t *testing.T) {
 			"exp": now.Add(time.Hour).Unix(), "cnf": cnf}).Serialize()
 		return tok
 	}()
-	if _, _, err := v.Authenticate(ctx, newSHR(t, forged, now, host).String(), val, accept); !errors.Is(err, authn.ErrInvalid) {
+	if _, err := v.Authenticate(ctx, newSHR(t, forged, now, host).String(), val, accept); !errors.Is(err, authn.ErrInvalid) {
 		t.Fatalf("forged inner token: %v", err)
 	}
-	if _, _, err := v.Authenticate(ctx, newSHR(t, boundToken(t), now, "elsewhere").String(), val, accept); !errors.Is(err, ErrHost) {
+	if _, err := v.Authenticate(ctx, newSHR(t, boundToken(t), now, "elsewhere").String(), val, accept); !errors.Is(err, ErrHost) {
 		t.Fatalf("wrong host: %v", err)
 	}
 }

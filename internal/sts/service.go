@@ -81,7 +81,7 @@ type DirectoryReader interface {
 	UserLockout(ctx context.Context, tenantID, userID string) (directory.Lockout, error)
 	UpdateLockout(ctx context.Context, tenantID, userID string, fn func(*directory.Lockout)) (directory.Lockout, error)
 	ClearLockout(ctx context.Context, tenantID, userID string) error
-	PolicyBlocking(ctx context.Context, tenantID, userID, control string) (directory.Policy, bool, error)
+	PolicyBlocking(ctx context.Context, tenantID, userID, control string) (*directory.Policy, error)
 }
 
 // Grant runs one grant_type on an authenticated request.

@@ -121,11 +121,11 @@ func (s *Service) failed(ctx context.Context, user directory.User) error {
 // blockedByPolicy tells whether a conditional-access policy with control
 // covers the user; Entra evaluates it after the first factor.
 func (s *Service) blockedByPolicy(ctx context.Context, user directory.User, control string) error {
-	_, blocked, err := s.dir.PolicyBlocking(ctx, user.TenantID, user.ObjectID, control)
+	p, err := s.dir.PolicyBlocking(ctx, user.TenantID, user.ObjectID, control)
 	if err != nil {
 		return err
 	}
-	if blocked {
+	if p != nil {
 		return errBlockedByCA()
 	}
 	return nil
