@@ -84,7 +84,7 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 		return PutResult{}, err
 	}
 	nodeRG := str(props["nodeResourceGroup"])
-	if _, _, err := s.res.PutGroup(ctx, req.Sub, nodeRG, resources.GroupSpec{Location: location, ManagedBy: id}); err != nil {
+	if _, err := s.res.PutGroup(ctx, req.Sub, nodeRG, resources.GroupSpec{Location: location, ManagedBy: id}); err != nil {
 		return PutResult{}, err
 	}
 	undo = append(undo, func() { s.deleteNodeGroup(context.WithoutCancel(ctx), req.Sub, nodeRG) })
@@ -226,7 +226,8 @@ func (s *Service) createIdentities(ctx context.Context, req PutRequest, id, node
 	}
 	req.Body["identity"] = identity
 	props["servicePrincipalProfile"] = map[string]any{"clientId": "msi"}
-	kubelet, _, err := s.msi.Put(ctx, req.TenantID, req.Sub, nodeRG, req.Name+"-agentpool", msi.Spec{Location: location})
+	up, err := s.msi.Put(ctx, req.TenantID, req.Sub, nodeRG, req.Name+"-agentpool", msi.Spec{Location: location})
+	kubelet := up.Value
 	if err != nil {
 		return err
 	}
@@ -237,7 +238,8 @@ func (s *Service) createIdentities(ctx context.Context, req PutRequest, id, node
 		if !ok || addon["enabled"] != true {
 			continue
 		}
-		ai, _, err := s.msi.Put(ctx, req.TenantID, req.Sub, nodeRG, strings.ToLower(name)+"-"+req.Name, msi.Spec{Location: location})
+		up, err := s.msi.Put(ctx, req.TenantID, req.Sub, nodeRG, strings.ToLower(name)+"-"+req.Name, msi.Spec{Location: location})
+		ai := up.Value
 		if err != nil {
 			return err
 		}

@@ -72,7 +72,8 @@ func (s *Service) updateAddons(ctx context.Context, cur record, props, addons ma
 		switch {
 		case on && !wasOn:
 			if cur.SealedSecret == nil {
-				ai, _, err := s.msi.Put(ctx, cur.TenantID, sub, nodeRG, strings.ToLower(addon)+"-"+name, msi.Spec{Location: location})
+				up, err := s.msi.Put(ctx, cur.TenantID, sub, nodeRG, strings.ToLower(addon)+"-"+name, msi.Spec{Location: location})
+				ai := up.Value
 				if err != nil {
 					return err
 				}

@@ -67,7 +67,8 @@ func (h *Handler) federatedCredentials(c *call) {
 			h.fail(c, azerr.New(azerr.Invalid, "BadRequest", "The request body must contain 'properties' with 'issuer', 'subject' and 'audiences'."))
 			return
 		}
-		f, created, err := h.msi.PutFederated(ctx, identityID, name, *body.Properties)
+		up, err := h.msi.PutFederated(ctx, identityID, name, *body.Properties)
+		f, created := up.Value, up.Created
 		if err != nil {
 			h.fail(c, err)
 			return

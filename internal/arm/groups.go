@@ -140,7 +140,8 @@ func (h *Handler) group(c *call, sub string) {
 			writeError(c.w, azerr.New(azerr.Invalid, "LocationRequired", "The location property is required for this definition."))
 			return
 		}
-		g, created, err := h.res.PutGroup(ctx, sub, name, resources.GroupSpec{Location: body.Location, Tags: body.Tags, ManagedBy: body.ManagedBy})
+		up, err := h.res.PutGroup(ctx, sub, name, resources.GroupSpec{Location: body.Location, Tags: body.Tags, ManagedBy: body.ManagedBy})
+		g, created := up.Value, up.Created
 		if err != nil {
 			h.fail(c, err)
 			return

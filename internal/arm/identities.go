@@ -6,15 +6,16 @@ import (
 
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/msi"
+	"github.com/aksid/aksid/internal/resources"
 )
 
 // Identities is the Microsoft.ManagedIdentity resource provider.
 type Identities interface {
-	Put(ctx context.Context, tenantID, sub, group, name string, spec msi.Spec) (msi.Identity, bool, error)
+	Put(ctx context.Context, tenantID, sub, group, name string, spec msi.Spec) (resources.Upsert[msi.Identity], error)
 	Get(ctx context.Context, id string) (msi.Identity, error)
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, scope string) ([]msi.Identity, error)
-	PutFederated(ctx context.Context, identityID, name string, p msi.FederatedProperties) (msi.Federated, bool, error)
+	PutFederated(ctx context.Context, identityID, name string, p msi.FederatedProperties) (resources.Upsert[msi.Federated], error)
 	GetFederated(ctx context.Context, identityID, name string) (msi.Federated, error)
 	ListFederated(ctx context.Context, identityID string) ([]msi.Federated, error)
 	DeleteFederated(ctx context.Context, identityID, name string) error
@@ -98,7 +99,8 @@ func (h *Handler) identities(c *call) {
 			h.fail(c, err)
 			return
 		}
-		ident, created, err := h.msi.Put(ctx, c.p.TenantID, s, group, name, msi.Spec{Location: body.Location, Tags: body.Tags})
+		up, err := h.msi.Put(ctx, c.p.TenantID, s, group, name, msi.Spec{Location: body.Location, Tags: body.Tags})
+		ident, created := up.Value, up.Created
 		if err != nil {
 			h.fail(c, err)
 			return

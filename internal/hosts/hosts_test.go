@@ -55,11 +55,11 @@ func newService(t *testing.T, cl clusters) (*Service, *msi.Service, *directory.D
 
 func uami(t *testing.T, ids *msi.Service, name string) msi.Identity {
 	t.Helper()
-	i, _, err := ids.Put(context.Background(), tid, sub, "rg", name, msi.Spec{Location: "westus2"})
+	up, err := ids.Put(context.Background(), tid, sub, "rg", name, msi.Spec{Location: "westus2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return i
+	return up.Value
 }
 
 // TestHostsServeOnlyTheirIdentities: IMDS's selection rules on each host

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/resources"
 )
 
 // FederatedType is the ARM type of an identity's federated credentials.
@@ -64,15 +65,14 @@ func directoryRefusal(err error) error {
 	return err
 }
 
-// PutFederated creates or replaces the credential name on the identity;
-// the bool tells whether it was created.
-func (s *Service) PutFederated(ctx context.Context, identityID, name string, p FederatedProperties) (Federated, bool, error) {
+// PutFederated creates or replaces the credential name on the identity.
+func (s *Service) PutFederated(ctx context.Context, identityID, name string, p FederatedProperties) (resources.Upsert[Federated], error) {
 	ident, err := s.parent(ctx, identityID)
 	if err != nil {
-		return Federated{}, false, err
+		return resources.Upsert[Federated]{}, err
 	}
 	if !validFederatedName.MatchString(name) {
-		return Federated{}, false, azerr.New(azerr.Invalid, "InvalidResourceName",
+		return resources.Upsert[Federated]{}, azerr.New(azerr.Invalid, "InvalidResourceName",
 			"Resource name '%s' is invalid. The name must be 3 to 120 characters long, start with a letter or number, and contain only letters, numbers, hyphens and underscores.", name)
 	}
 	fc := directory.FederatedCredential{Name: name, Issuer: p.Issuer, Subject: p.Subject, Audiences: p.Audiences}
@@ -81,10 +81,10 @@ func (s *Service) PutFederated(ctx context.Context, identityID, name string, p F
 	}
 	created, err := s.dir.UpsertFederatedCredential(ctx, ident.Properties.ClientID, fc)
 	if err != nil {
-		return Federated{}, false, directoryRefusal(err)
+		return resources.Upsert[Federated]{}, directoryRefusal(err)
 	}
 	got, err := s.GetFederated(ctx, identityID, name)
-	return got, created, err
+	return resources.Upsert[Federated]{Value: got, Created: created}, err
 }
 
 // GetFederated reads one credential.

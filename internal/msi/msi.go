@@ -53,38 +53,37 @@ type Spec struct {
 	Tags     map[string]string
 }
 
-// Put creates the identity (with its principal) or updates its tags; the
-// bool tells whether it was created.
-func (s *Service) Put(ctx context.Context, tenantID, sub, group, name string, spec Spec) (Identity, bool, error) {
+// Put creates the identity (with its principal) or updates its tags.
+func (s *Service) Put(ctx context.Context, tenantID, sub, group, name string, spec Spec) (resources.Upsert[Identity], error) {
 	if !validName.MatchString(name) {
-		return Identity{}, false, azerr.New(azerr.Invalid, "InvalidResourceName",
+		return resources.Upsert[Identity]{}, azerr.New(azerr.Invalid, "InvalidResourceName",
 			"Resource name '%s' is invalid. The name can contain only letters, numbers, underscores and hyphens, 3 to 128 characters, starting with a letter or number.", name)
 	}
 	loc, err := resources.NormalizeLocation(spec.Location)
 	if err != nil {
-		return Identity{}, false, azerr.New(azerr.Invalid, "LocationNotAvailableForResourceType",
+		return resources.Upsert[Identity]{}, azerr.New(azerr.Invalid, "LocationNotAvailableForResourceType",
 			"The provided location '%s' is not available for resource type '%s'.", spec.Location, ResourceType)
 	}
 	id := "/subscriptions/" + sub + "/resourcegroups/" + group + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + name
 	if cur, err := s.Get(ctx, id); err == nil {
 		if !strings.EqualFold(cur.Location, loc) {
-			return Identity{}, false, azerr.New(azerr.Invalid, "InvalidResourceLocation",
+			return resources.Upsert[Identity]{}, azerr.New(azerr.Invalid, "InvalidResourceLocation",
 				"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'.", name, cur.Location, group, loc)
 		}
 		cur.Tags = nonNil(spec.Tags)
-		return cur, false, s.save(ctx, cur)
+		return resources.Upsert[Identity]{Value: cur}, s.save(ctx, cur)
 	}
 	sp, err := s.dir.CreateManagedIdentity(ctx, tenantID, name, id)
 	if err != nil {
-		return Identity{}, false, err
+		return resources.Upsert[Identity]{}, err
 	}
 	ident := Identity{ID: id, Name: name, Type: ResourceType, Location: loc, Tags: nonNil(spec.Tags),
 		Properties: Properties{TenantID: tenantID, PrincipalID: sp.ObjectID, ClientID: sp.AppID}}
 	if err := s.save(ctx, ident); err != nil {
 		_ = s.dir.DeleteManagedIdentity(ctx, tenantID, sp.AppID) // undo the directory side
-		return Identity{}, false, err
+		return resources.Upsert[Identity]{}, err
 	}
-	return ident, true, nil
+	return resources.Upsert[Identity]{Value: ident, Created: true}, nil
 }
 
 func nonNil(t map[string]string) map[string]string {

@@ -95,16 +95,23 @@ type GroupSpec struct {
 	ManagedBy string
 }
 
+// Upsert is a create-or-update's result: the resource, and whether this
+// call created it (ARM answers 201 then, 200 otherwise).
+type Upsert[T any] struct {
+	Value   T
+	Created bool
+}
+
 // PutGroup creates a group or updates its tags; the location of an
 // existing group cannot change. It tells whether the group was created.
-func (s *Service) PutGroup(ctx context.Context, sub, name string, spec GroupSpec) (Group, bool, error) {
+func (s *Service) PutGroup(ctx context.Context, sub, name string, spec GroupSpec) (Upsert[Group], error) {
 	if !groupName.MatchString(name) || strings.HasSuffix(name, ".") {
-		return Group{}, false, azerr.New(azerr.Invalid, "InvalidResourceGroup",
+		return Upsert[Group]{}, azerr.New(azerr.Invalid, "InvalidResourceGroup",
 			"The provided resource group name '%s' has these invalid characters: the name must be 1-90 characters of letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.", name)
 	}
 	loc, err := NormalizeLocation(spec.Location)
 	if err != nil {
-		return Group{}, false, azerr.New(azerr.Invalid, "LocationNotAvailableForResourceGroup",
+		return Upsert[Group]{}, azerr.New(azerr.Invalid, "LocationNotAvailableForResourceGroup",
 			"The provided location '%s' is not available for resource group. List of available regions is '%s'.", spec.Location, strings.Join(Locations(), ","))
 	}
 	var g Group
@@ -130,7 +137,7 @@ func (s *Service) PutGroup(ctx context.Context, sub, name string, spec GroupSpec
 		g.ManagedBy = spec.ManagedBy
 		return store.PutJSON(tx, kindGroup, groupKey(sub, name), g)
 	})
-	return g, created, err
+	return Upsert[Group]{g, created}, err
 }
 
 func errGroupNotFound(name string) error {

@@ -39,20 +39,21 @@ func code(err error) string {
 func TestResourceGroups(t *testing.T) {
 	s, _, st := newService(t)
 	ctx := context.Background()
-	g, created, err := s.PutGroup(ctx, "sub1", "myResourceGroup", GroupSpec{Location: "West US 2", Tags: map[string]string{"env": "ci"}})
+	up, err := s.PutGroup(ctx, "sub1", "myResourceGroup", GroupSpec{Location: "West US 2", Tags: map[string]string{"env": "ci"}})
+	g, created := up.Value, up.Created
 	if err != nil || !created || g.Location != "westus2" || g.ID != "/subscriptions/sub1/resourceGroups/myResourceGroup" || g.Properties.ProvisioningState != "Succeeded" {
 		t.Fatalf("create: %+v %v %v", g, created, err)
 	}
-	if _, created, err := s.PutGroup(ctx, "sub1", "MYRESOURCEGROUP", GroupSpec{Location: "westus2"}); err != nil || created {
+	if again, err := s.PutGroup(ctx, "sub1", "MYRESOURCEGROUP", GroupSpec{Location: "westus2"}); err != nil || again.Created {
 		t.Fatalf("idempotent put: %v %v", created, err)
 	}
-	if _, _, err := s.PutGroup(ctx, "sub1", "myResourceGroup", GroupSpec{Location: "eastus"}); code(err) != "InvalidResourceGroupLocation" {
+	if _, err := s.PutGroup(ctx, "sub1", "myResourceGroup", GroupSpec{Location: "eastus"}); code(err) != "InvalidResourceGroupLocation" {
 		t.Fatalf("moved location: %v", err)
 	}
-	if _, _, err := s.PutGroup(ctx, "sub1", "bad/name", GroupSpec{Location: "eastus"}); code(err) != "InvalidResourceGroup" {
+	if _, err := s.PutGroup(ctx, "sub1", "bad/name", GroupSpec{Location: "eastus"}); code(err) != "InvalidResourceGroup" {
 		t.Fatalf("bad name: %v", err)
 	}
-	if _, _, err := s.PutGroup(ctx, "sub1", "x", GroupSpec{Location: "mars"}); code(err) != "LocationNotAvailableForResourceGroup" {
+	if _, err := s.PutGroup(ctx, "sub1", "x", GroupSpec{Location: "mars"}); code(err) != "LocationNotAvailableForResourceGroup" {
 		t.Fatalf("bad location: %v", err)
 	}
 	if g, err := s.PatchGroup(ctx, "sub1", "myresourcegroup", map[string]string{"owner": "me"}); err != nil || g.Tags["owner"] != "me" || g.Name != "myResourceGroup" {
