@@ -99,11 +99,11 @@ write it to the file AZURE_FEDERATED_TOKEN_FILE names. The cluster needs --enabl
 // runningAdmin reaches the server running on dir; cluster commands act
 // through its faces, so there is no offline fallback.
 func runningAdmin(dir string) (*app.AdminClient, error) {
-	client, ok, err := app.DataDir(dir).Admin()
+	client, err := app.DataDir(dir).Admin()
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if client == nil {
 		return nil, fmt.Errorf("no aksid is running on %s: start `aksid serve` first", dir)
 	}
 	return client, nil

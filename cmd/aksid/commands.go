@@ -213,22 +213,22 @@ func versionCmd() *cobra.Command {
 
 // withOps runs online against a running server, else offline on the store.
 func withOps(ctx context.Context, dd app.DataDir, online func(*app.AdminClient) error, offline func(*app.Ops) error) error {
-	c, ok, err := dd.Admin()
+	c, err := dd.Admin()
 	if err != nil {
 		return err
 	}
-	if ok {
+	if c != nil {
 		return online(c)
 	}
 	if info, ok := dd.RunningServer(); ok && info.InMemory {
 		return fmt.Errorf("aksid runs in memory; it must be reachable for this command")
 	}
-	o, st, err := dd.OfflineOps(ctx)
+	o, err := dd.OfflineOps(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	return offline(o)
+	defer o.Close()
+	return offline(o.Ops)
 }
 
 func printJSON(cmd *cobra.Command, v any) error {

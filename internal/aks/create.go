@@ -75,10 +75,11 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if err := s.sealAADSecret(&r, props); err != nil {
 		return PutResult{}, err
 	}
-	r.CACert, r.CAKey, err = s.newCA(req.Name)
+	ca, err := s.newCA(req.Name)
 	if err != nil {
 		return PutResult{}, err
 	}
+	r.CACert, r.CAKey = ca.certDER, ca.sealedKey
 	s.defaults(id, req, location, props)
 	if err := s.applyOIDC(&r, location, props, props); err != nil {
 		return PutResult{}, err

@@ -23,12 +23,18 @@ const (
 	aksClientApp = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 )
 
+// clusterCA is a cluster's certificate authority: the certificate DER and
+// its key, sealed.
+type clusterCA struct {
+	certDER, sealedKey []byte
+}
+
 // newCA makes the cluster's own certificate authority (valid 30 years, as
-// AKS's), returning the certificate DER and the sealed key.
-func (s *Service) newCA(name string) ([]byte, []byte, error) {
+// AKS's).
+func (s *Service) newCA(name string) (clusterCA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return clusterCA{}, err
 	}
 	now := s.clk.Now()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "ca", Organization: []string{name}},
@@ -36,33 +42,38 @@ func (s *Service) newCA(name string) ([]byte, []byte, error) {
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, err
+		return clusterCA{}, err
 	}
 	kd, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		return nil, nil, err
+		return clusterCA{}, err
 	}
 	sealed, err := s.seal.Seal(caKeyLabel, kd)
-	return der, sealed, err
+	return clusterCA{der, sealed}, err
+}
+
+// clientCredential is a client certificate and its key, PEM-encoded.
+type clientCredential struct {
+	certPEM, keyPEM []byte
 }
 
 // clientCert issues a client certificate from the cluster's CA.
-func (s *Service) clientCert(r record, cn string) (certPEM, keyPEM []byte, err error) {
+func (s *Service) clientCert(r record, cn string) (clientCredential, error) {
 	kd, err := s.seal.Open(caKeyLabel, r.CAKey)
 	if err != nil {
-		return nil, nil, err
+		return clientCredential{}, err
 	}
 	caKey, err := x509.ParseECPrivateKey(kd)
 	if err != nil {
-		return nil, nil, err
+		return clientCredential{}, err
 	}
 	ca, err := x509.ParseCertificate(r.CACert)
 	if err != nil {
-		return nil, nil, err
+		return clientCredential{}, err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return clientCredential{}, err
 	}
 	now := s.clk.Now()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: cn, Organization: []string{"system:masters"}},
@@ -70,13 +81,13 @@ func (s *Service) clientCert(r record, cn string) (certPEM, keyPEM []byte, err e
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return nil, nil, err
+		return clientCredential{}, err
 	}
 	kdr, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		return nil, nil, err
+		return clientCredential{}, err
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kdr}), nil
+	return clientCredential{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kdr})}, nil
 }
 
 // KubeconfigOptions shape the user kubeconfig of an Entra cluster.
@@ -120,10 +131,11 @@ func (s *Service) AdminKubeconfig(ctx context.Context, id string) ([]byte, error
 }
 
 func (s *Service) certKubeconfig(r record, user, cn string) ([]byte, error) {
-	cert, key, err := s.clientCert(r, cn)
+	cc, err := s.clientCert(r, cn)
 	if err != nil {
 		return nil, err
 	}
+	cert, key := cc.certPEM, cc.keyPEM
 	b64 := base64.StdEncoding.EncodeToString
 	return kubeconfig(r, user, fmt.Sprintf("    client-certificate-data: %s\n    client-key-data: %s\n", b64(cert), b64(key))), nil
 }

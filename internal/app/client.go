@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"crypto/rand"
+
 	"github.com/aksid/aksid/internal/bootstrap"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
-	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/sqlite"
 )
 
@@ -28,24 +28,25 @@ type AdminClient struct {
 	http  *http.Client
 }
 
-// Admin returns a client for the server running on dd, if any.
-func (dd DataDir) Admin() (*AdminClient, bool, error) {
+// Admin returns a client for the server running on dd, or nil when none
+// runs.
+func (dd DataDir) Admin() (*AdminClient, error) {
 	info, ok := dd.RunningServer()
 	if !ok {
-		return nil, false, nil
+		return nil, nil
 	}
 	kr, err := dd.ExistingKeyring()
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	pem, err := os.ReadFile(dd.Path("ca.pem"))
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	return &AdminClient{url: info.URL, token: adminToken(kr), http: hc}, true, nil
+	return &AdminClient{url: info.URL, token: adminToken(kr), http: hc}, nil
 }
 
 // Do sends one admin request and decodes the JSON answer into out.
@@ -85,30 +86,39 @@ func (c *AdminClient) Do(ctx context.Context, method, path string, in, out any) 
 	return json.Unmarshal(b, out)
 }
 
+// OfflineOps are the admin operations on the data directory's own store,
+// for when no server runs; Close closes the store.
+type OfflineOps struct {
+	*Ops
+}
+
+// Close closes the store the operations opened.
+func (o OfflineOps) Close() error { return o.st.Close() }
+
 // OfflineOps opens the data directory's store for the admin commands when
-// no server runs; close the returned store when done.
-func (dd DataDir) OfflineOps(ctx context.Context) (*Ops, store.Store, error) {
+// no server runs; close it when done.
+func (dd DataDir) OfflineOps(ctx context.Context) (OfflineOps, error) {
 	kr, err := dd.ExistingKeyring()
 	if err != nil {
-		return nil, nil, err
+		return OfflineOps{}, err
 	}
 	st, err := sqlite.Open(ctx, dd.Path(fileDB))
 	if err != nil {
-		return nil, nil, err
+		return OfflineOps{}, err
 	}
 	offset, err := loadClockOffset(ctx, st)
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return OfflineOps{}, err
 	}
 	wall := clock.Wall{}
 	vclock := clock.NewVirtual(wall, offset)
 	dir := directory.New(st, vclock, rand.Reader)
 	if _, err := bootstrap.Ensure(ctx, st, dir, vclock, kr); err != nil {
 		st.Close()
-		return nil, nil, err
+		return OfflineOps{}, err
 	}
-	return &Ops{st: st, dir: dir, clk: vclock, wall: wall}, st, nil
+	return OfflineOps{&Ops{st: st, dir: dir, clk: vclock, wall: wall}}, nil
 }
 
 func shellQuote(s string) string {
