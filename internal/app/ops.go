@@ -133,7 +133,8 @@ func (o *Ops) CreateSP(ctx context.Context, name string, years int, certDER []by
 			return CreatedSP{}, fmt.Errorf("%w: certificate key must be RSA, as Entra requires", directory.ErrInvalidArgument)
 		}
 	}
-	app, _, err := o.dir.CreateApplication(ctx, bootstrap.TenantID, directory.ApplicationSpec{DisplayName: name})
+	reg, err := o.dir.CreateApplication(ctx, bootstrap.TenantID, directory.ApplicationSpec{DisplayName: name})
+	app := reg.App
 	if err != nil {
 		return CreatedSP{}, err
 	}
@@ -144,11 +145,12 @@ func (o *Ops) CreateSP(ctx context.Context, name string, years int, certDER []by
 		return CreatedSP{AppID: app.AppID, DisplayName: app.DisplayName, Tenant: bootstrap.TenantID}, nil
 	}
 	start := o.clk.Now().UTC()
-	_, secret, err := o.dir.AddPassword(ctx, app.AppID, directory.PasswordSpec{DisplayName: "rbac",
+	np, err := o.dir.AddPassword(ctx, app.AppID, directory.PasswordSpec{DisplayName: "rbac",
 		Start: start, End: start.AddDate(years, 0, 0)})
 	if err != nil {
 		return CreatedSP{}, err
 	}
+	secret := np.Secret
 	return CreatedSP{AppID: app.AppID, DisplayName: app.DisplayName, Password: &secret, Tenant: bootstrap.TenantID}, nil
 }
 

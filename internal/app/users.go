@@ -44,9 +44,11 @@ func (o *Ops) CreateUser(ctx context.Context, req admin.UserRequest) (admin.Crea
 		return admin.CreatedUser{}, err
 	}
 	if req.RequireMFA {
-		if u, out.VerificationCode, err = o.dir.SetRequireMFA(ctx, bootstrap.TenantID, u.ObjectID, true); err != nil {
+		enrolled, err := o.dir.RequireMFA(ctx, bootstrap.TenantID, u.ObjectID)
+		if err != nil {
 			return admin.CreatedUser{}, err
 		}
+		u, out.VerificationCode = enrolled.User, enrolled.Code
 	}
 	out.UserView, err = o.userView(ctx, u)
 	return out, err
@@ -98,7 +100,13 @@ func (o *Ops) ChangeUser(ctx context.Context, req admin.UserChange) (admin.UserC
 	case "unlock":
 		err = o.dir.ClearLockout(ctx, bootstrap.TenantID, u.ObjectID)
 	case "mfa":
-		u, out.VerificationCode, err = o.dir.SetRequireMFA(ctx, bootstrap.TenantID, u.ObjectID, req.RequireMFA)
+		if req.RequireMFA {
+			var enrolled directory.MFAEnrollment
+			enrolled, err = o.dir.RequireMFA(ctx, bootstrap.TenantID, u.ObjectID)
+			u, out.VerificationCode = enrolled.User, enrolled.Code
+		} else {
+			u, err = o.dir.WaiveMFA(ctx, bootstrap.TenantID, u.ObjectID)
+		}
 	default:
 		return out, invalidf("action must be enable, disable, unlock or mfa")
 	}

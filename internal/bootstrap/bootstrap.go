@@ -85,7 +85,9 @@ func Ensure(ctx context.Context, st store.Store, dir *directory.Directory, clk c
 	}
 	sp, err := dir.ServicePrincipal(ctx, TenantID, AdminAppID)
 	if errors.Is(err, directory.ErrPrincipalNotFound) {
-		_, sp, err = dir.CreateApplication(ctx, TenantID, directory.ApplicationSpec{AppID: AdminAppID, DisplayName: AdminAppName})
+		var reg directory.Registration
+		reg, err = dir.CreateApplication(ctx, TenantID, directory.ApplicationSpec{AppID: AdminAppID, DisplayName: AdminAppName})
+		sp = reg.SP
 	}
 	if err != nil {
 		return creds, err

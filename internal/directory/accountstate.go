@@ -57,31 +57,46 @@ func (d *Directory) ClearLockout(ctx context.Context, tenantID, userID string) e
 	})
 }
 
-// SetRequireMFA turns the MFA requirement on or off for a user. Turning
-// it on issues a new verification code (the user's second factor),
-// returned once; only its argon2id hash is kept.
-func (d *Directory) SetRequireMFA(ctx context.Context, tenantID, idOrUPN string, require bool) (User, string, error) {
-	var code, hash string
-	if require {
-		var err error
-		if code, err = d.verificationCode(); err != nil {
-			return User{}, "", err
-		}
-		if hash, err = d.hashPassword(code); err != nil {
-			return User{}, "", err
-		}
+// MFAEnrollment is a user who now needs a second factor, and the
+// verification code, shown only this once.
+type MFAEnrollment struct {
+	User User
+	Code string
+}
+
+// RequireMFA makes the user sign in with a second factor and issues a new
+// verification code; only its argon2id hash is kept.
+func (d *Directory) RequireMFA(ctx context.Context, tenantID, idOrUPN string) (MFAEnrollment, error) {
+	code, err := d.verificationCode()
+	if err != nil {
+		return MFAEnrollment{}, err
 	}
+	hash, err := d.hashPassword(code)
+	if err != nil {
+		return MFAEnrollment{}, err
+	}
+	u, err := d.setMFA(ctx, tenantID, idOrUPN, hash)
+	return MFAEnrollment{User: u, Code: code}, err
+}
+
+// WaiveMFA lets the user sign in with a password alone again.
+func (d *Directory) WaiveMFA(ctx context.Context, tenantID, idOrUPN string) (User, error) {
+	return d.setMFA(ctx, tenantID, idOrUPN, "")
+}
+
+// setMFA stores the second factor's hash; none means no MFA.
+func (d *Directory) setMFA(ctx context.Context, tenantID, idOrUPN, hash string) (User, error) {
 	var out User
 	err := d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		u, err := userByIDOrUPN(tx, tenantID, idOrUPN)
 		if err != nil {
 			return err
 		}
-		u.RequireMFA, u.MFACodeHash = require, hash
+		u.RequireMFA, u.MFACodeHash = hash != "", hash
 		out = u
 		return store.PutJSON(tx, kindUser, tenantID+"/"+u.ObjectID, u)
 	})
-	return out, code, err
+	return out, err
 }
 
 // verificationCode is eight digits, typed by a person; guessing is bounded

@@ -66,20 +66,27 @@ type PasswordSpec struct {
 
 // AddPassword adds a client secret to application appID and returns the
 // credential and the secret, which is shown only this once.
-func (d *Directory) AddPassword(ctx context.Context, appID string, spec PasswordSpec) (PasswordCredential, string, error) {
+func (d *Directory) AddPassword(ctx context.Context, appID string, spec PasswordSpec) (NewPassword, error) {
 	secret, err := d.NewSecret()
 	if err != nil {
-		return PasswordCredential{}, "", err
+		return NewPassword{}, err
 	}
 	cred, err := d.newPassword(spec, secret)
 	if err != nil {
-		return PasswordCredential{}, "", err
+		return NewPassword{}, err
 	}
 	err = d.updateApp(ctx, appID, func(app *Application) error {
 		app.PasswordCredentials = append(app.PasswordCredentials, cred)
 		return nil
 	})
-	return cred, secret, err
+	return NewPassword{Credential: cred, Secret: secret}, err
+}
+
+// NewPassword is a client secret just added: its credential record and
+// the secret itself, which is shown only this once.
+type NewPassword struct {
+	Credential PasswordCredential
+	Secret     string
 }
 
 // addPasswordValue stores a credential for a secret chosen by the caller

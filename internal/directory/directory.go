@@ -104,14 +104,21 @@ type ApplicationSpec struct {
 
 // CreateApplication registers an application in tenantID together with its
 // service principal there, as `az ad sp create-for-rbac` does.
-func (d *Directory) CreateApplication(ctx context.Context, tenantID string, spec ApplicationSpec) (Application, ServicePrincipal, error) {
+func (d *Directory) CreateApplication(ctx context.Context, tenantID string, spec ApplicationSpec) (Registration, error) {
 	var sp ServicePrincipal
 	app, err := d.registerApplication(ctx, tenantID, spec, func(tx store.Tx, app Application) error {
 		var err error
 		sp, err = d.addServicePrincipal(tx, tenantID, app, app.Created)
 		return err
 	})
-	return app, sp, err
+	return Registration{App: app, SP: sp}, err
+}
+
+// Registration is an application and its service principal in the
+// tenant that registered it.
+type Registration struct {
+	App Application
+	SP  ServicePrincipal
 }
 
 // RegisterApplication registers an application without a service

@@ -35,14 +35,16 @@ var entraSecret = regexp.MustCompile(`^[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{34}$
 func TestSecretsAreShownOnceAndStoredOnlyAsHashes(t *testing.T) {
 	d, st, clk := newDir(t)
 	ctx := context.Background()
-	app, sp, err := d.CreateApplication(ctx, "11111111-2222-3333-4444-555555555555", ApplicationSpec{DisplayName: "x"})
+	reg, err := d.CreateApplication(ctx, "11111111-2222-3333-4444-555555555555", ApplicationSpec{DisplayName: "x"})
+	app, sp := reg.App, reg.SP
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sp.AppID != app.AppID || sp.ObjectID == app.ObjectID || sp.ServicePrincipalType != "Application" {
 		t.Fatalf("sp %+v", sp)
 	}
-	cred, secret, err := d.AddPassword(ctx, app.AppID, PasswordSpec{DisplayName: "ci"})
+	np, err := d.AddPassword(ctx, app.AppID, PasswordSpec{DisplayName: "ci"})
+	cred, secret := np.Credential, np.Secret
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestSecretsAreShownOnceAndStoredOnlyAsHashes(t *testing.T) {
 	if _, err := CheckSecret(stored, secret, clk.Now().AddDate(1, 0, 1)); !errors.Is(err, ErrSecretExpired) {
 		t.Fatalf("expired secret: %v", err)
 	}
-	if _, _, err := d.AddPassword(ctx, "00000000-0000-0000-0000-00000000abcd", PasswordSpec{}); !errors.Is(err, ErrApplicationNotFound) {
+	if _, err := d.AddPassword(ctx, "00000000-0000-0000-0000-00000000abcd", PasswordSpec{}); !errors.Is(err, ErrApplicationNotFound) {
 		t.Fatalf("unknown app: %v", err)
 	}
 }
@@ -120,7 +122,7 @@ func TestTenantAndResourceLookup(t *testing.T) {
 	if !errors.Is(l.ResourceErr, ErrApplicationNotFound) {
 		t.Fatalf("unknown resource: %v", l.ResourceErr)
 	}
-	if _, _, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "dup", IdentifierURIs: []string{"https://graph.microsoft.com/"}}); !errors.Is(err, ErrInvalidArgument) {
+	if _, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "dup", IdentifierURIs: []string{"https://graph.microsoft.com/"}}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("duplicate identifier URI: %v", err)
 	}
 }
@@ -137,7 +139,8 @@ func TestCachedReadsFollowWrites(t *testing.T) {
 		t.Fatal("resource exists too early")
 	}
 	// A write through this directory is seen at once.
-	api, _, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "later", IdentifierURIs: []string{"api://later"}})
+	reg, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "later", IdentifierURIs: []string{"api://later"}})
+	api := reg.App
 	if err != nil {
 		t.Fatal(err)
 	}

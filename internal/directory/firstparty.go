@@ -38,7 +38,7 @@ func (d *Directory) EnsureFirstParty(ctx context.Context, tenantID string) error
 	}
 	for _, spec := range FirstPartyApps() {
 		if _, err := d.Application(ctx, spec.AppID); errors.Is(err, ErrApplicationNotFound) {
-			if _, _, err := d.CreateApplication(ctx, MicrosoftServicesTenantID, spec); err != nil {
+			if _, err := d.CreateApplication(ctx, MicrosoftServicesTenantID, spec); err != nil {
 				return err
 			}
 		} else if err != nil {

@@ -117,7 +117,8 @@ func TestApplicationLifecycleKeepsIndexesConsistent(t *testing.T) {
 func TestPasswordsOnApplicationsAndPrincipals(t *testing.T) {
 	d, _, clk := newDir(t)
 	ctx := context.Background()
-	app, sp, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "x"})
+	reg, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "x"})
+	app, sp := reg.App, reg.SP
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,8 @@ func TestGroupsNestAndTransitiveMembershipEndsOnCycles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sp, _ := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "svc"})
+	reg, _ := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "svc"})
+	sp := reg.SP
 	mk := func(name string) Group {
 		g, err := d.CreateGroup(ctx, tid, GroupSpec{DisplayName: name, MailNickname: name, SecurityEnabled: true})
 		if err != nil {
@@ -316,7 +318,8 @@ func TestGroupsNestAndTransitiveMembershipEndsOnCycles(t *testing.T) {
 func TestDirectoryRolesAndObjectsByID(t *testing.T) {
 	d, _, _ := newDir(t)
 	ctx := context.Background()
-	app, sp, _ := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "admin"})
+	reg, _ := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "admin"})
+	app, sp := reg.App, reg.SP
 	for i := 0; i < 2; i++ {
 		if err := d.EnsureDirectoryRoleMember(ctx, tid, GlobalAdministratorRole, sp.ObjectID); err != nil {
 			t.Fatal(err)

@@ -73,11 +73,13 @@ func newEnv(t *testing.T) *testEnv {
 	if err := dir.EnsureFirstParty(ctx, testTenant); err != nil {
 		t.Fatal(err)
 	}
-	app, sp, err := dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "ci-deployer"})
+	reg, err := dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "ci-deployer"})
+	app, sp := reg.App, reg.SP
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := dir.AddPassword(ctx, app.AppID, directory.PasswordSpec{DisplayName: "rbac"})
+	np, err := dir.AddPassword(ctx, app.AppID, directory.PasswordSpec{DisplayName: "rbac"})
+	secret := np.Secret
 	if err != nil {
 		t.Fatal(err)
 	}

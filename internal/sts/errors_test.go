@@ -12,7 +12,8 @@ import (
 func TestRefusalsCarryEntraCodes(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	_, pub, _ := e.dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "public", PublicClient: true})
+	reg, _ := e.dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "public", PublicClient: true})
+	pub := reg.SP
 	scope := directory.AKSServerApp + "/.default"
 	with := func(f url.Values, kv ...string) url.Values {
 		g := url.Values{}

@@ -108,7 +108,8 @@ func TestFederatedCredentials(t *testing.T) {
 		Subject: "system:serviceaccount:apps:api", Audiences: []string{directory.DefaultFederatedAudience}}); err != nil {
 		t.Fatal(err)
 	}
-	bare, _, err := e.dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "no-fic"})
+	reg, err := e.dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "no-fic"})
+	bare := reg.App
 	if err != nil {
 		t.Fatal(err)
 	}

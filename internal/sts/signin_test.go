@@ -118,7 +118,8 @@ func TestMFAUserRefusedOnROPCAndVerifiedOnDevicePage(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	u := e.user("mia")
-	u, code, err := e.dir.SetRequireMFA(ctx, testTenant, u.ObjectID, true)
+	enrolled, err := e.dir.RequireMFA(ctx, testTenant, u.ObjectID)
+	u, code := enrolled.User, enrolled.Code
 	if err != nil || len(code) != 8 || u.MFACodeHash == "" || u.MFACodeHash == code {
 		t.Fatalf("verification code %q hash %q: %v", code, u.MFACodeHash, err)
 	}
@@ -252,7 +253,8 @@ func TestBrowserSignInSharesLockoutAndAsksSecondFactor(t *testing.T) {
 	}
 
 	// An MFA user gives the code after the password; the token says so.
-	u, vcode, err := e.dir.SetRequireMFA(ctx, testTenant, u.ObjectID, true)
+	enrolled, err := e.dir.RequireMFA(ctx, testTenant, u.ObjectID)
+	u, vcode := enrolled.User, enrolled.Code
 	if err != nil {
 		t.Fatal(err)
 	}

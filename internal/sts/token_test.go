@@ -64,11 +64,12 @@ func TestV1EndpointAKSServerAudienceIsResourceAsSent(t *testing.T) {
 func TestResourceAcceptingV2GetsV2TokenFromV1Endpoint(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	api, _, err := e.dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "api",
+	reg, err := e.dir.CreateApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "api",
 		IdentifierURIs: []string{"api://orders"}, AccessTokenAcceptedVersion: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := reg.App
 	resp, err := e.svc.Token(ctx, e.request(V1, testTenant, e.secretForm("api://orders", V1)))
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,8 @@ func TestSecretExpiresOnAksidClockNotWall(t *testing.T) {
 	}
 	// A secret made after the move lives a year of aksid's time, and its
 	// token is still in the clients' (wall) frame.
-	_, fresh, err := e.dir.AddPassword(ctx, e.app.AppID, directory.PasswordSpec{})
+	np, err := e.dir.AddPassword(ctx, e.app.AppID, directory.PasswordSpec{})
+	fresh := np.Secret
 	if err != nil {
 		t.Fatal(err)
 	}
