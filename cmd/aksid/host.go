@@ -63,7 +63,11 @@ names a node of that cluster: the kubelet and add-on identities.`, Args: cobra.E
 		if out.HTTPProxy == "" && !*appService {
 			return fmt.Errorf("aksid runs without its plain-HTTP proxy port (--http-proxy-addr off): use --app-service")
 		}
-		fmt.Fprint(cmd.OutOrStdout(), app.HostEnvLines(out, *appService))
+		lines := app.IMDSEnvLines(out)
+		if *appService {
+			lines = app.AppServiceEnvLines(out)
+		}
+		fmt.Fprint(cmd.OutOrStdout(), lines)
 		return nil
 	}
 

@@ -107,13 +107,14 @@ func (h *hostOps) view(ctx context.Context, host hosts.Host) (admin.HostView, er
 	return v, nil
 }
 
-// HostEnvLines are `aksid host env`'s shell lines: by default the IMDS
-// form (HTTP_PROXY with the host's credentials; App Service variables
-// unset so clients pick IMDS), or with appService the App Service form.
-func HostEnvLines(env admin.HostEnv, appService bool) string {
-	if appService {
-		return exportLines([][2]string{{"AKSID_HOST", env.Name}, {"IDENTITY_ENDPOINT", env.IdentityEndpoint}, {"IDENTITY_HEADER", env.IdentityHeader}})
-	}
+// AppServiceEnvLines are `aksid host env --app-service`'s shell lines.
+func AppServiceEnvLines(env admin.HostEnv) string {
+	return exportLines([][2]string{{"AKSID_HOST", env.Name}, {"IDENTITY_ENDPOINT", env.IdentityEndpoint}, {"IDENTITY_HEADER", env.IdentityHeader}})
+}
+
+// IMDSEnvLines are `aksid host env`'s shell lines: HTTP_PROXY with the
+// host's credentials, App Service variables unset so clients pick IMDS.
+func IMDSEnvLines(env admin.HostEnv) string {
 	return "unset IDENTITY_ENDPOINT IDENTITY_HEADER MSI_ENDPOINT MSI_SECRET\n" +
 		exportLines([][2]string{{"AKSID_HOST", env.Name}, {"HTTP_PROXY", env.HTTPProxy}})
 }

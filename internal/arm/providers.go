@@ -2,6 +2,8 @@ package arm
 
 import (
 	"net/http"
+
+	"github.com/aksid/aksid/internal/resources"
 )
 
 const (
@@ -60,7 +62,7 @@ func (h *Handler) providers(c *call) {
 		if !h.allow(c, c.segs[3]+"/"+low[4]+"/action", scope) {
 			return
 		}
-		v, err := h.res.RegisterProvider(ctx, s, c.segs[3], low[4] == "register")
+		v, err := h.res.RegisterProvider(ctx, s, c.segs[3], resources.Change(low[4]))
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -106,13 +108,13 @@ func (h *Handler) onFeatures(c *call) {
 		if !h.allow(c, actFeatureReg, scope) {
 			return
 		}
-		v, err := h.res.RegisterFeature(ctx, s, c.segs[5], c.segs[7], true)
+		v, err := h.res.RegisterFeature(ctx, s, c.segs[5], c.segs[7], resources.Register)
 		h.render(c, v, err)
 	case match(low, "subscriptions", "*", "providers", "microsoft.features", "providers", "*", "features", "*", "unregister") && c.r.Method == http.MethodPost:
 		if !h.allow(c, actFeatureUnreg, scope) {
 			return
 		}
-		v, err := h.res.RegisterFeature(ctx, s, c.segs[5], c.segs[7], false)
+		v, err := h.res.RegisterFeature(ctx, s, c.segs[5], c.segs[7], resources.Unregister)
 		h.render(c, v, err)
 	default:
 		writeError(c.w, notFoundPath(c))

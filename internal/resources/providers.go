@@ -71,8 +71,18 @@ func (s *Service) ListProviders(ctx context.Context, sub string) ([]ProviderView
 	return out, err
 }
 
-// RegisterProvider registers (or, with register false, unregisters) a namespace.
-func (s *Service) RegisterProvider(ctx context.Context, sub, ns string, register bool) (ProviderView, error) {
+// Change says whether a registration is made or undone.
+type Change string
+
+// Registration changes.
+const (
+	Register   Change = "register"
+	Unregister Change = "unregister"
+)
+
+// RegisterProvider registers (or unregisters) a namespace.
+func (s *Service) RegisterProvider(ctx context.Context, sub, ns string, change Change) (ProviderView, error) {
+	register := change == Register
 	p, ok := Provider(ns)
 	if !ok {
 		return ProviderView{}, errNamespace(ns)
@@ -186,9 +196,10 @@ func (s *Service) ListFeatures(ctx context.Context, sub, ns string) ([]FeatureVi
 	return out, nil
 }
 
-// RegisterFeature starts (or, with register false, undoes) a feature
-// registration; it reads Registering until the delay has passed.
-func (s *Service) RegisterFeature(ctx context.Context, sub, ns, name string, register bool) (FeatureView, error) {
+// RegisterFeature starts (or undoes) a feature registration; it reads
+// Registering until the delay has passed.
+func (s *Service) RegisterFeature(ctx context.Context, sub, ns, name string, change Change) (FeatureView, error) {
+	register := change == Register
 	f, ok := featureName(ns, name)
 	cns, cname := f.ns, f.name
 	if !ok {

@@ -92,7 +92,7 @@ func TestResourceGroups(t *testing.T) {
 func TestFeatureRegistersAfterDelayOnAksidClock(t *testing.T) {
 	s, clk, _ := newService(t)
 	ctx := context.Background()
-	v, err := s.RegisterFeature(ctx, "sub1", "microsoft.containerservice", "msipreview", true)
+	v, err := s.RegisterFeature(ctx, "sub1", "microsoft.containerservice", "msipreview", Register)
 	if err != nil || v.Name != "Microsoft.ContainerService/MSIPreview" || v.Properties.State != "Registering" {
 		t.Fatalf("register: %+v %v", v, err)
 	}
@@ -104,7 +104,7 @@ func TestFeatureRegistersAfterDelayOnAksidClock(t *testing.T) {
 	if v, _ := s.GetFeature(ctx, "sub1", "Microsoft.ContainerService", "MSIPreview"); v.Properties.State != "Registered" {
 		t.Fatalf("after the delay: %s", v.Properties.State)
 	}
-	if v, _ := s.RegisterFeature(ctx, "sub1", "Microsoft.ContainerService", "MSIPreview", true); v.Properties.State != "Registered" {
+	if v, _ := s.RegisterFeature(ctx, "sub1", "Microsoft.ContainerService", "MSIPreview", Register); v.Properties.State != "Registered" {
 		t.Fatalf("registering again restarted it: %s", v.Properties.State)
 	}
 	list, err := s.ListFeatures(ctx, "sub1", "")
@@ -125,13 +125,13 @@ func TestProviders(t *testing.T) {
 	if v, _ := s.GetProvider(ctx, "sub1", "Microsoft.Resources"); v.RegistrationState != "Registered" {
 		t.Fatal("Microsoft.Resources must be registered everywhere")
 	}
-	if v, err := s.RegisterProvider(ctx, "sub1", "Microsoft.ContainerService", true); err != nil || v.RegistrationState != "Registered" {
+	if v, err := s.RegisterProvider(ctx, "sub1", "Microsoft.ContainerService", Register); err != nil || v.RegistrationState != "Registered" {
 		t.Fatalf("register: %+v %v", v, err)
 	}
 	if ok, _ := s.ProviderRegistered(ctx, "sub1", "MICROSOFT.CONTAINERSERVICE"); !ok {
 		t.Fatal("not registered")
 	}
-	if _, err := s.RegisterProvider(ctx, "sub1", "Microsoft.Nope", true); code(err) != "InvalidResourceNamespace" {
+	if _, err := s.RegisterProvider(ctx, "sub1", "Microsoft.Nope", Register); code(err) != "InvalidResourceNamespace" {
 		t.Fatalf("unknown namespace: %v", err)
 	}
 }
