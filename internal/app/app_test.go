@@ -168,6 +168,16 @@ func TestDiscoveryDocuments(t *testing.T) {
 	if common["issuer"] != s.URL+"/{tenantid}/" {
 		t.Fatalf("common %v", common)
 	}
+	// Azure's issuers with endpoints on aksid's own URL, for an API server
+	// that verifies proxy-mode tokens without going through the proxy.
+	az1 := get("/" + tid + "/azure/.well-known/openid-configuration")
+	if az1["issuer"] != "https://sts.windows.net/"+tid+"/" || az1["jwks_uri"] != s.URL+"/"+tid+"/discovery/keys" {
+		t.Fatalf("azure v1 %v", az1)
+	}
+	az2 := get("/aksid.local/azure/v2.0/.well-known/openid-configuration")
+	if az2["issuer"] != "https://login.microsoftonline.com/"+tid+"/v2.0" || az2["jwks_uri"] != s.URL+"/"+tid+"/discovery/v2.0/keys" {
+		t.Fatalf("azure v2 %v", az2)
+	}
 	for _, p := range []string{"/" + tid + "/discovery/keys", "/" + tid + "/discovery/v2.0/keys", "/common/discovery/keys"} {
 		keys, _ := get(p)["keys"].([]any)
 		if len(keys) < 2 {

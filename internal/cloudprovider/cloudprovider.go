@@ -147,7 +147,7 @@ func (s *Service) token(ctx context.Context, cp aks.ControlPlane) (string, error
 	if cp.Managed {
 		resp, err = s.tokens.ManagedIdentityToken(ctx, sts.ManagedIdentityRequest{TenantID: cp.TenantID, ClientID: cp.ClientID,
 			ResourceID: cp.ResourceID, Resource: armResource,
-			Issuers: sts.Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}})
+			Issuers: sts.AzureIssuers()})
 	} else {
 		resp, err = s.tokens.SignIn(ctx, cp.TenantID, cp.ClientID, cp.Secret, armResource)
 	}

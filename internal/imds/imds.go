@@ -194,7 +194,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, host hosts.Host,
 	}
 	tok, err := h.tokens.ManagedIdentityToken(r.Context(), sts.ManagedIdentityRequest{TenantID: ident.TenantID,
 		ClientID: ident.ClientID, ResourceID: ident.ResourceID, Resource: resource,
-		Issuers: sts.Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}})
+		Issuers: sts.AzureIssuers()})
 	var se *sts.Error
 	if errors.As(err, &se) {
 		fail(w, http.StatusBadRequest, se.OAuth, "AADSTS"+strconv.Itoa(se.Code)+": "+se.Description)

@@ -3,6 +3,8 @@ package login
 import (
 	"net/http"
 	"strings"
+
+	"github.com/aksid/aksid/internal/sts"
 )
 
 // discoveryDoc is an OpenID provider configuration as Entra publishes it.
@@ -31,13 +33,33 @@ type discoveryDoc struct {
 	RbacURL                           string   `json:"rbac_url"`
 }
 
-func (h *Handler) discoveryV1(w http.ResponseWriter, r *http.Request) { h.discovery(w, r, false) }
-func (h *Handler) discoveryV2(w http.ResponseWriter, r *http.Request) { h.discovery(w, r, true) }
+// discoveryKind is which configuration document is asked for.
+type discoveryKind struct {
+	v2 bool
+	// azure: Azure's own issuers, with endpoints on the host asked. A
+	// Kubernetes API server verifying tokens that clients got through the
+	// proxy (iss https://sts.windows.net/{tid}/) names this document as its
+	// discoveryURL and reaches aksid directly.
+	azure bool
+}
+
+func (h *Handler) discoveryV1(w http.ResponseWriter, r *http.Request) {
+	h.discovery(w, r, discoveryKind{})
+}
+func (h *Handler) discoveryV2(w http.ResponseWriter, r *http.Request) {
+	h.discovery(w, r, discoveryKind{v2: true})
+}
+func (h *Handler) azureDiscoveryV1(w http.ResponseWriter, r *http.Request) {
+	h.discovery(w, r, discoveryKind{azure: true})
+}
+func (h *Handler) azureDiscoveryV2(w http.ResponseWriter, r *http.Request) {
+	h.discovery(w, r, discoveryKind{v2: true, azure: true})
+}
 
 // discovery serves the v1 or v2 configuration of a tenant. A named
 // tenant's endpoints carry its GUID; common and organizations keep the
 // segment and a {tenantid} issuer template, as Entra does.
-func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, v2 bool) {
+func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, kind discoveryKind) {
 	segment := r.PathValue("tenant")
 	t, err := h.sts.ResolveTenant(r.Context(), segment)
 	if err != nil {
@@ -45,6 +67,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, v2 bool) {
 		return
 	}
 	o := h.origin(r)
+	if kind.azure {
+		o.Issuers = sts.AzureIssuers()
+	}
 	tid, path := "{tenantid}", strings.ToLower(segment)
 	var region *string
 	if t.ID != "" {
@@ -66,7 +91,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, v2 bool) {
 		MsgraphHost:                       "graph.microsoft.com",
 		RbacURL:                           "https://pas.windows.net",
 	}
-	if v2 {
+	if kind.v2 {
 		doc.TokenEndpoint = base + "/oauth2/v2.0/token"
 		doc.JWKSURI = base + "/discovery/v2.0/keys"
 		doc.ResponseTypesSupported = []string{"code", "id_token", "code id_token", "id_token token"}

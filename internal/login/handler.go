@@ -65,6 +65,8 @@ var _ DeviceFlow = (*sts.Service)(nil)
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", h.discoveryV1)
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", h.discoveryV2)
+	mux.HandleFunc("GET /{tenant}/azure/.well-known/openid-configuration", h.azureDiscoveryV1)
+	mux.HandleFunc("GET /{tenant}/azure/v2.0/.well-known/openid-configuration", h.azureDiscoveryV2)
 	mux.HandleFunc("GET /{tenant}/discovery/keys", h.jwks)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", h.jwks)
 	mux.HandleFunc("GET /common/discovery/instance", h.instanceDiscovery)

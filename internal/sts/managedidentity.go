@@ -50,5 +50,5 @@ func (s *Service) SignIn(ctx context.Context, tenantID, clientID, secret, resour
 	form := map[string][]string{"grant_type": {"client_credentials"}, "client_id": {clientID},
 		"client_secret": {secret}, "resource": {resource}}
 	return s.Token(ctx, &TokenRequest{Tenant: tenantID, Version: V1, Form: form,
-		Issuers: Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}})
+		Issuers: AzureIssuers()})
 }

@@ -30,6 +30,13 @@ type Issuers struct {
 	V2Base string // e.g. https://login.microsoftonline.com
 }
 
+// AzureIssuers are Azure public cloud's issuer bases, which tokens carry
+// when clients reach aksid as Azure (the proxy, the managed-identity
+// endpoint).
+func AzureIssuers() Issuers {
+	return Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}
+}
+
 // V1 is the v1 issuer of tenant tid.
 func (i Issuers) V1(tid string) string { return i.V1Base + "/" + tid + "/" }
 

@@ -59,6 +59,23 @@ func newProxyKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
 		oidc.Options{Client: &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)}})
 }
 
+// newAzureIssuerKubeAuthenticator accepts the same tokens as
+// newProxyKubeAuthenticator without a proxy: issuer
+// https://sts.windows.net/<tid>/, discovery from aksid's own URL
+// (/<tid>/azure/.well-known/openid-configuration), as a cluster's API
+// server on this machine would be configured.
+func newAzureIssuerKubeAuthenticator(t *testing.T, in *instance) *kubeAuthn {
+	t.Helper()
+	ca, err := os.ReadFile(in.env["SSL_CERT_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid := in.env["AZURE_TENANT_ID"]
+	o := oidc.Options{CAContentProvider: caBytes(ca)}
+	o.JWTAuthenticator.Issuer.DiscoveryURL = in.url + "/" + tid + "/azure/.well-known/openid-configuration"
+	return kubeAuthenticator(t, "https://sts.windows.net/"+tid+"/", o)
+}
+
 // kubeAuthnFor is the authenticator for tokens that came in via.
 func kubeAuthnFor(t *testing.T, in *instance, via string) *kubeAuthn {
 	if via == viaProxy {
@@ -82,7 +99,7 @@ func kubeAuthenticatorMapping(t *testing.T, issuer string, o oidc.Options, mapGr
 		groups = apiserver.PrefixedClaimOrExpression{Claim: "groups", Prefix: &empty}
 	}
 	o.JWTAuthenticator = apiserver.JWTAuthenticator{
-		Issuer: apiserver.Issuer{URL: issuer, Audiences: []string{aksServerApp}},
+		Issuer: apiserver.Issuer{URL: issuer, Audiences: []string{aksServerApp}, DiscoveryURL: o.JWTAuthenticator.Issuer.DiscoveryURL},
 		ClaimMappings: apiserver.ClaimMappings{
 			Username: apiserver.PrefixedClaimOrExpression{Claim: "oid", Prefix: &empty},
 			UID:      apiserver.ClaimOrExpression{Claim: "oid"},

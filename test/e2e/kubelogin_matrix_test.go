@@ -31,6 +31,9 @@ func TestKubeloginModes(t *testing.T) {
 	aksidRun(t, "group", "add-member", "sre", user.upn, "--data-dir", in.dataDir)
 	azs := map[string]*azCLI{viaProxy: newProxyAz(t, in), viaDirect: newAz(t, in)}
 
+	// Proxy-mode tokens also pass an authenticator that reads Azure's
+	// issuer from aksid directly, as a local API server would.
+	azureIssuer := newAzureIssuerKubeAuthenticator(t, in)
 	for _, via := range []string{viaProxy, viaDirect} {
 		kube := kubeAuthnFor(t, in, via)
 		az := azs[via]
@@ -70,6 +73,11 @@ func TestKubeloginModes(t *testing.T) {
 					t.Fatalf("token claims %v, want user %s", c, tc.upn)
 				}
 				kube.expectUser(t, tok, c["oid"].(string))
+				if via == viaProxy {
+					azureIssuer.expectUser(t, tok, c["oid"].(string))
+				} else {
+					azureIssuer.expectRejected(t, tok, "carries aksid's own issuer")
+				}
 				if tc.upn != "" {
 					kube.expectGroups(t, tok, outer.ID, inner.ID)
 				} else {
