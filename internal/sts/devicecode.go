@@ -19,6 +19,9 @@ const (
 	kindUserCode   = "sts_user_code"   // user code → device key
 	deviceLifetime = 15 * time.Minute  // aksid's clock
 	deviceInterval = 5
+	// minPollGap is lenient: MSAL Go's back-off starts at 50 ms and Entra
+	// tolerates it; only faster polling than this is told to slow down.
+	minPollGap = time.Second
 	userCodeChars  = "BCDFGHJKLMNPQRSTVWXZ23456789" // no vowels: no words, no 0/O, 1/I
 )
 
@@ -47,6 +50,9 @@ type deviceRecord struct {
 	// the page holds the flow token, the record its hash.
 	PendingUser string `json:"pendingUser,omitempty"`
 	FlowHash    string `json:"flowHash,omitempty"`
+	// LastPoll (wall clock) paces the device: polls closer than
+	// minPollGap get slow_down instead of authorization_pending.
+	LastPoll time.Time `json:"lastPoll,omitzero"`
 }
 
 // DeviceCode is the answer to a device authorization request.
@@ -256,9 +262,16 @@ func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResp
 	}
 	var rec deviceRecord
 	key := deviceKey(code)
+	var tooFast bool
 	err := g.s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := store.GetJSON(tx, kindDeviceCode, key, &rec); err != nil {
 			return err
+		}
+		if rec.State == devicePending && strings.EqualFold(rec.ClientID, r.clientID) {
+			now := g.s.wall.Now()
+			tooFast = !rec.LastPoll.IsZero() && now.Sub(rec.LastPoll) < minPollGap
+			rec.LastPoll = now
+			return store.PutJSON(tx, kindDeviceCode, key, rec)
 		}
 		if rec.State == deviceApproved {
 			// Tokens are handed out once: the code is spent.
@@ -278,6 +291,8 @@ func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResp
 		return nil, errBadVerificationCode()
 	case g.s.aksid.Now().After(rec.Expires):
 		return nil, errDeviceExpired()
+	case rec.State == devicePending && tooFast:
+		return nil, errSlowDown()
 	case rec.State == devicePending:
 		return nil, errAuthorizationPending()
 	case rec.State == deviceDeclined:

@@ -86,3 +86,48 @@ func TestDeviceCodeFlow(t *testing.T) {
 		t.Fatalf("unknown device code: %v", err)
 	}
 }
+
+// TestDeviceCodeSlowDown: a device polling again within a second is told
+// slow_down (and keeps waiting); at the pace of the interval it is told
+// authorization_pending; approval still goes through at once.
+func TestDeviceCodeSlowDown(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	user, err := e.dir.EnsureUser(ctx, testTenant, directory.UserSpec{UserPrincipalName: "pace@" + testDomain, DisplayName: "Pace", Password: "correct horse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := directory.AKSServerApp + "/.default offline_access openid profile"
+	dc, err := e.svc.StartDeviceCode(ctx, testTenant, url.Values{"client_id": {directory.AKSClientApp}, "scope": {scope}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll := func() (*TokenResponse, string) {
+		resp, err := e.svc.Token(ctx, e.request(V2, testTenant, url.Values{"grant_type": {"device_code"}, "client_id": {directory.AKSClientApp},
+			"device_code": {dc.DeviceCode}, "scope": {scope}}))
+		var se *Error
+		if errors.As(err, &se) {
+			return nil, se.OAuth
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, ""
+	}
+	if _, got := poll(); got != "authorization_pending" {
+		t.Fatalf("first poll: %s", got)
+	}
+	if _, got := poll(); got != "slow_down" {
+		t.Fatalf("second poll at once: %s", got)
+	}
+	e.wall.Add(5 * time.Second)
+	if _, got := poll(); got != "authorization_pending" {
+		t.Fatalf("poll after the interval: %s", got)
+	}
+	if err := e.svc.ApproveDeviceCode(ctx, dc.UserCode, user.UserPrincipalName, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, got := poll(); resp == nil || got != "" {
+		t.Fatalf("a fast poll after approval: %s", got)
+	}
+}

@@ -162,6 +162,11 @@ func errAuthorizationPending() *Error {
 	return newErr("authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 }
 
+// errSlowDown keeps the device polling, less often (RFC 8628 §3.5).
+func errSlowDown() *Error {
+	return newErr("slow_down", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling, waiting the interval between requests.")
+}
+
 func errDeviceExpired() *Error {
 	return newErr("expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.")
 }
