@@ -21,8 +21,8 @@ const (
 	deviceInterval = 5
 	// minPollGap is lenient: MSAL Go's back-off starts at 50 ms and Entra
 	// tolerates it; only faster polling than this is told to slow down.
-	minPollGap = time.Second
-	userCodeChars  = "BCDFGHJKLMNPQRSTVWXZ23456789" // no vowels: no words, no 0/O, 1/I
+	minPollGap    = time.Second
+	userCodeChars = "BCDFGHJKLMNPQRSTVWXZ23456789" // no vowels: no words, no 0/O, 1/I
 )
 
 // Device-code states.
