@@ -84,9 +84,13 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusForbidden, "refusing to connect to %s: aksid is offline and only stands in for Azure's public endpoints", r.Host)
 		return
 	}
+	if r.ProtoMajor == 2 {
+		p.connectStream(w, r, host)
+		return
+	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
-		refuse(w, http.StatusMethodNotAllowed, "CONNECT needs HTTP/1.1")
+		refuse(w, http.StatusMethodNotAllowed, "CONNECT needs HTTP/1.1 or HTTP/2")
 		return
 	}
 	conn, brw, err := hj.Hijack()

@@ -40,6 +40,7 @@ func (selfSigned) Leaf(hosts []string, now time.Time) (tls.Certificate, error) {
 var (
 	plainOnce sync.Once
 	plainAddr string
+	tlsAddr   string
 )
 
 // plainProxy starts one server with a plain-HTTP proxy port for the
@@ -51,7 +52,9 @@ func plainProxy(t testing.TB) string {
 			t.Fatal(err)
 		}
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-		s := NewServer(NewRouter(h), cert, selfSigned{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		router := NewRouter(h)
+		router.HandleFace(FaceLogin, h) // what tunnels to login.microsoftonline.com reach
+		s := NewServer(router, cert, selfSigned{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +65,7 @@ func plainProxy(t testing.TB) string {
 		}
 		go s.ServePlain(ln)
 		go func() { _ = s.Serve(tlsLn) }()
-		plainAddr = ln.Addr().String()
+		plainAddr, tlsAddr = ln.Addr().String(), tlsLn.Addr().String()
 	})
 	return plainAddr
 }

@@ -59,10 +59,10 @@ func browserVia(t *testing.T, in *instance, via string) context.Context {
 	if via != viaProxy {
 		return browser(t)
 	}
-	// The plain proxy port: Chromium speaks HTTP/2 to an https proxy, and a
-	// CONNECT over HTTP/2 cannot be hijacked into a tunnel.
-	px := parseEnvKeys(t, aksidRun(t, "env", "--data-dir", in.dataDir), "HTTP_PROXY")
-	return browser(t, chromedp.ProxyServer(px["HTTP_PROXY"]))
+	// HTTPS_PROXY as `aksid env` prints it: Chromium speaks HTTP/2 to an
+	// https proxy and sends CONNECT on a stream.
+	px := parseEnvKeys(t, aksidRun(t, "env", "--data-dir", in.dataDir), "HTTPS_PROXY")
+	return browser(t, chromedp.ProxyServer(px["HTTPS_PROXY"]))
 }
 
 // signInOnPage completes aksid's sign-in page from the keyboard alone and
