@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // pipeConn joins a CONNECT stream's two halves into a connection.
@@ -33,22 +31,18 @@ func (p pipeConn) SetWriteDeadline(time.Time) error { return nil }
 // are refused on the stream.
 func TestConnectOverHTTP2(t *testing.T) {
 	plainProxy(t)
-	dial := func() *http2.ClientConn {
-		conn, err := tls.Dial("tcp", tlsAddr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	dial := func() *http.ClientConn {
+		var protocols http.Protocols
+		protocols.SetHTTP2(true)
+		tr := &http.Transport{Protocols: &protocols, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+		cc, err := tr.NewClientConn(t.Context(), "https", tlsAddr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { conn.Close() })
-		if conn.ConnectionState().NegotiatedProtocol != "h2" {
-			t.Fatalf("negotiated %q", conn.ConnectionState().NegotiatedProtocol)
-		}
-		cc, err := (&http2.Transport{}).NewClientConn(conn)
-		if err != nil {
-			t.Fatal(err)
-		}
+		t.Cleanup(func() { cc.Close() })
 		return cc
 	}
-	connect := func(cc *http2.ClientConn, target string) (*http.Response, *io.PipeWriter) {
+	connect := func(cc *http.ClientConn, target string) (*http.Response, *io.PipeWriter) {
 		pr, pw := io.Pipe()
 		req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Host: target}, Host: target, Header: http.Header{}, Body: pr}
 		resp, err := cc.RoundTrip(req)
@@ -60,8 +54,8 @@ func TestConnectOverHTTP2(t *testing.T) {
 
 	cc := dial()
 	resp, pw := connect(cc, "login.microsoftonline.com:443")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("CONNECT: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 {
+		t.Fatalf("CONNECT: %d over %s", resp.StatusCode, resp.Proto)
 	}
 	inner := tls.Client(pipeConn{r: resp.Body, w: pw}, &tls.Config{ServerName: "login.microsoftonline.com", InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
 	if err := inner.Handshake(); err != nil {
