@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -210,17 +209,7 @@ func TestInteractiveSignInWithMFAUnderDeviceCodeBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		token string
-		err   error
-	}
-	got := make(chan result, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		tk, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}})
-		got <- result{tk.Token, err}
-	}()
+	got := tokenLater(cred, armScope)
 	authURL := opened()
 	bctx := browser(t)
 	if err := chromedp.Do(bctx); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/chromedp/chromedp"
@@ -189,6 +190,25 @@ func TestKubeloginInteractive(t *testing.T) {
 	}
 }
 
+// tokenResult is a token a credential got in the background.
+type tokenResult struct {
+	token string
+	err   error
+}
+
+// tokenLater asks cred for a token without waiting: interactive
+// credentials return only after a person acted in the browser.
+func tokenLater(cred azcore.TokenCredential, scope string) <-chan tokenResult {
+	got := make(chan tokenResult, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		tk, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+		got <- tokenResult{tk.Token, err}
+	}()
+	return got
+}
+
 // TestInteractiveBrowserCredential: azidentity's InteractiveBrowserCredential
 // (the az CLI's public client by default) signs a person in through the
 // same page and gets an ARM token.
@@ -202,17 +222,7 @@ func TestInteractiveBrowserCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		token string
-		err   error
-	}
-	got := make(chan result, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		tk, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}})
-		got <- result{tk.Token, err}
-	}()
+	got := tokenLater(cred, armScope)
 	authURL := opened()
 	if !strings.Contains(authURL, "login_hint=") || !strings.Contains(authURL, "client_id=04b07795-8ddb-461a-bbee-02f9e1bf7b46") {
 		t.Fatalf("opened %s", authURL)
