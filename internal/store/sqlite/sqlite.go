@@ -77,7 +77,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // without SQLite's busy handler, when other processes open it at the same
 // moment; that case is retried here until busyTimeout.
 func openWriter(ctx context.Context, base string) (*sql.DB, error) {
-	deadline := time.Now().Add(busyTimeout)
+	wall := clock.Wall{} // a lock wait, not a domain time
+	deadline := wall.Now().Add(busyTimeout)
 	for {
 		w, err := openDB(base, url.Values{
 			"_pragma": {busyPragma(), "journal_mode(WAL)"},
@@ -91,7 +92,7 @@ func openWriter(ctx context.Context, base string) (*sql.DB, error) {
 			return w, nil
 		}
 		w.Close()
-		if !isBusy(err) || time.Now().After(deadline) {
+		if !isBusy(err) || wall.Now().After(deadline) {
 			return nil, err
 		}
 		select {
