@@ -144,74 +144,29 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 		}
 		respond(w, st, err)
 	}))
-	mux.HandleFunc("POST /aksid/admin/sp", guard(func(w http.ResponseWriter, r *http.Request) {
-		var req SPRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {name, years}")
-			return
-		}
-		sp, err := ops.CreateSP(r.Context(), req.Name, req.Years, req.CertificateDER)
-		respond(w, sp, err)
+	mux.HandleFunc("POST /aksid/admin/sp", action(guard, "{name, years}", nil, func(ctx context.Context, req SPRequest) (S, error) {
+		return ops.CreateSP(ctx, req.Name, req.Years, req.CertificateDER)
 	}))
 	mux.HandleFunc("POST /aksid/admin/keys/rotate", guard(func(w http.ResponseWriter, r *http.Request) {
 		respond(w, map[string]bool{"rotated": true}, ops.RotateKeys(r.Context()))
 	}))
-	mux.HandleFunc("POST /aksid/admin/cluster/check", guard(func(w http.ResponseWriter, r *http.Request) {
-		var req cloudprovider.Request
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ClusterID == "" {
-			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {clusterId, disks, registries}")
-			return
-		}
-		checks, err := ops.CheckCluster(r.Context(), req)
-		respond(w, checks, err)
+	mux.HandleFunc("POST /aksid/admin/cluster/check", action(guard, "{clusterId, disks, registries}",
+		func(req cloudprovider.Request) bool { return req.ClusterID != "" }, ops.CheckCluster))
+	mux.HandleFunc("POST /aksid/admin/cluster/azure-json", action(guard, "{clusterId}",
+		func(req ClusterRequest) bool { return req.ClusterID != "" }, func(ctx context.Context, req ClusterRequest) (map[string]any, error) {
+			return ops.AzureJSON(ctx, req.ClusterID)
+		}))
+	mux.HandleFunc("POST /aksid/admin/cluster/sa-token", action(guard, "{clusterId, namespace, serviceAccount, audiences, duration}",
+		func(req SATokenRequest) bool { return req.ClusterID != "" }, ops.ServiceAccountToken))
+	mux.HandleFunc("POST /aksid/admin/hosts", action(guard, "{name, systemAssigned, identities}",
+		func(req HostRequest) bool { return req.Name != "" }, ops.CreateHost))
+	mux.HandleFunc("GET /aksid/admin/hosts", query(guard, ops.Hosts))
+	named := func(req HostName) bool { return req.Name != "" }
+	mux.HandleFunc("POST /aksid/admin/hosts/env", action(guard, "{name}", named, func(ctx context.Context, req HostName) (HostEnv, error) {
+		return ops.HostEnv(ctx, req.Name)
 	}))
-	mux.HandleFunc("POST /aksid/admin/cluster/azure-json", guard(func(w http.ResponseWriter, r *http.Request) {
-		var req ClusterRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ClusterID == "" {
-			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {clusterId}")
-			return
-		}
-		doc, err := ops.AzureJSON(r.Context(), req.ClusterID)
-		respond(w, doc, err)
-	}))
-	mux.HandleFunc("POST /aksid/admin/cluster/sa-token", guard(func(w http.ResponseWriter, r *http.Request) {
-		var req SATokenRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ClusterID == "" {
-			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {clusterId, namespace, serviceAccount, audiences, duration}")
-			return
-		}
-		tok, err := ops.ServiceAccountToken(r.Context(), req)
-		respond(w, tok, err)
-	}))
-	mux.HandleFunc("POST /aksid/admin/hosts", guard(func(w http.ResponseWriter, r *http.Request) {
-		var req HostRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Name == "" {
-			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {name, systemAssigned, identities}")
-			return
-		}
-		h, err := ops.CreateHost(r.Context(), req)
-		respond(w, h, err)
-	}))
-	mux.HandleFunc("GET /aksid/admin/hosts", guard(func(w http.ResponseWriter, r *http.Request) {
-		list, err := ops.Hosts(r.Context())
-		respond(w, list, err)
-	}))
-	named := func(fn func(w http.ResponseWriter, r *http.Request, name string)) http.HandlerFunc {
-		return guard(func(w http.ResponseWriter, r *http.Request) {
-			var req HostName
-			if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Name == "" {
-				writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {name}")
-				return
-			}
-			fn(w, r, req.Name)
-		})
-	}
-	mux.HandleFunc("POST /aksid/admin/hosts/env", named(func(w http.ResponseWriter, r *http.Request, name string) {
-		env, err := ops.HostEnv(r.Context(), name)
-		respond(w, env, err)
-	}))
-	mux.HandleFunc("POST /aksid/admin/hosts/delete", named(func(w http.ResponseWriter, r *http.Request, name string) {
-		respond(w, map[string]bool{"deleted": true}, ops.DeleteHost(r.Context(), name))
+	mux.HandleFunc("POST /aksid/admin/hosts/delete", action(guard, "{name}", named, func(ctx context.Context, req HostName) (map[string]bool, error) {
+		return deleted(ops.DeleteHost(ctx, req.Name))
 	}))
 }
 

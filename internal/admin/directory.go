@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -103,81 +102,23 @@ type NameRequest struct {
 // RegisterDirectory adds the user, group and policy routes, guarded as
 // the others.
 func RegisterDirectory(mux *http.ServeMux, ops DirectoryOps, token string) {
-	guard := guarded(token)
-	post := func(path string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
-		mux.HandleFunc("POST "+path, guard(func(w http.ResponseWriter, r *http.Request) {
-			var raw json.RawMessage
-			if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
-				writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON")
-				return
-			}
-			h(w, r, raw)
-		}))
-	}
-	decode := func(w http.ResponseWriter, b []byte, v any) bool {
-		if err := json.Unmarshal(b, v); err != nil {
-			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body does not match the request's shape")
-			return false
-		}
-		return true
-	}
-	post("/aksid/admin/users", func(w http.ResponseWriter, r *http.Request, b []byte) {
-		var req UserRequest
-		if decode(w, b, &req) {
-			u, err := ops.CreateUser(r.Context(), req)
-			respond(w, u, err)
-		}
-	})
-	mux.HandleFunc("GET /aksid/admin/users", guard(func(w http.ResponseWriter, r *http.Request) {
-		us, err := ops.Users(r.Context())
-		respond(w, us, err)
+	g := guarded(token)
+	mux.HandleFunc("POST /aksid/admin/users", action(g, "{userPrincipalName, displayName, password, requireMfa}", nil, ops.CreateUser))
+	mux.HandleFunc("GET /aksid/admin/users", query(g, ops.Users))
+	mux.HandleFunc("POST /aksid/admin/users/change", action(g, "{userPrincipalName, action, requireMfa}", nil, ops.ChangeUser))
+	mux.HandleFunc("POST /aksid/admin/users/delete", action(g, "{name}", nil, func(ctx context.Context, req NameRequest) (map[string]bool, error) {
+		return deleted(ops.DeleteUser(ctx, req.Name))
 	}))
-	post("/aksid/admin/users/change", func(w http.ResponseWriter, r *http.Request, b []byte) {
-		var req UserChange
-		if decode(w, b, &req) {
-			u, err := ops.ChangeUser(r.Context(), req)
-			respond(w, u, err)
-		}
-	})
-	post("/aksid/admin/users/delete", func(w http.ResponseWriter, r *http.Request, b []byte) {
-		var req NameRequest
-		if decode(w, b, &req) {
-			respond(w, map[string]bool{"deleted": true}, ops.DeleteUser(r.Context(), req.Name))
-		}
-	})
-	post("/aksid/admin/groups", func(w http.ResponseWriter, r *http.Request, b []byte) {
-		var req NameRequest
-		if decode(w, b, &req) {
-			g, err := ops.CreateGroup(r.Context(), req.Name)
-			respond(w, g, err)
-		}
-	})
-	mux.HandleFunc("GET /aksid/admin/groups", guard(func(w http.ResponseWriter, r *http.Request) {
-		gs, err := ops.Groups(r.Context())
-		respond(w, gs, err)
+	mux.HandleFunc("POST /aksid/admin/groups", action(g, "{name}", nil, func(ctx context.Context, req NameRequest) (GroupView, error) {
+		return ops.CreateGroup(ctx, req.Name)
 	}))
-	post("/aksid/admin/groups/members", func(w http.ResponseWriter, r *http.Request, b []byte) {
-		var req MemberRequest
-		if decode(w, b, &req) {
-			g, err := ops.AddMember(r.Context(), req.Group, req.Member)
-			respond(w, g, err)
-		}
-	})
-	post("/aksid/admin/policies", func(w http.ResponseWriter, r *http.Request, b []byte) {
-		var req PolicyRequest
-		if decode(w, b, &req) {
-			p, err := ops.CreatePolicy(r.Context(), req)
-			respond(w, p, err)
-		}
-	})
-	mux.HandleFunc("GET /aksid/admin/policies", guard(func(w http.ResponseWriter, r *http.Request) {
-		ps, err := ops.Policies(r.Context())
-		respond(w, ps, err)
+	mux.HandleFunc("GET /aksid/admin/groups", query(g, ops.Groups))
+	mux.HandleFunc("POST /aksid/admin/groups/members", action(g, "{group, member}", nil, func(ctx context.Context, req MemberRequest) (GroupView, error) {
+		return ops.AddMember(ctx, req.Group, req.Member)
 	}))
-	post("/aksid/admin/policies/delete", func(w http.ResponseWriter, r *http.Request, b []byte) {
-		var req NameRequest
-		if decode(w, b, &req) {
-			respond(w, map[string]bool{"deleted": true}, ops.DeletePolicy(r.Context(), req.Name))
-		}
-	})
+	mux.HandleFunc("POST /aksid/admin/policies", action(g, "{control, allUsers, users}", nil, ops.CreatePolicy))
+	mux.HandleFunc("GET /aksid/admin/policies", query(g, ops.Policies))
+	mux.HandleFunc("POST /aksid/admin/policies/delete", action(g, "{name}", nil, func(ctx context.Context, req NameRequest) (map[string]bool, error) {
+		return deleted(ops.DeletePolicy(ctx, req.Name))
+	}))
 }
