@@ -239,17 +239,6 @@ func (s *Service) issueAuthCode(ctx context.Context, a AuthorizeRequest, user di
 	return code, err
 }
 
-// signInUser checks a person's name and password on a sign-in page, for
-// the tenant the request named (or the user's own for common/organizations),
-// with the smart lockout every password check shares.
-func (s *Service) signInUser(ctx context.Context, tenantSeg, username, password string) (directory.User, error) {
-	tenantID := ""
-	if t, err := s.ResolveTenant(ctx, tenantSeg); err == nil {
-		tenantID = t.ID
-	}
-	return s.VerifyUserPassword(ctx, tenantID, username, password)
-}
-
 // authorizationCode redeems a code (once) with the PKCE verifier.
 type authorizationCode struct{ s *Service }
 

@@ -172,11 +172,7 @@ func (s *Service) completeDeviceCode(ctx context.Context, userCode, username, pa
 		return err
 	}
 	rec, key := pd.rec, pd.key
-	tenantID := ""
-	if t, err := s.ResolveTenant(ctx, rec.TenantSeg); err == nil {
-		tenantID = t.ID
-	}
-	user, err := s.VerifyUserPassword(ctx, tenantID, username, password)
+	user, err := s.signInUser(ctx, rec.TenantSeg, username, password)
 	if err != nil {
 		return err
 	}

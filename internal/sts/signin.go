@@ -61,6 +61,17 @@ func (s *Service) VerifyUserPassword(ctx context.Context, tenantID, upn, passwor
 	return user, nil
 }
 
+// signInUser checks a person's name and password on a sign-in page (device login, browser), for
+// the tenant the request named (or the user's own for common/organizations),
+// with the smart lockout every password check shares.
+func (s *Service) signInUser(ctx context.Context, tenantSeg, username, password string) (directory.User, error) {
+	tenantID := ""
+	if t, err := s.ResolveTenant(ctx, tenantSeg); err == nil {
+		tenantID = t.ID
+	}
+	return s.VerifyUserPassword(ctx, tenantID, username, password)
+}
+
 // VerifySecondFactor checks an MFA user's verification code after the
 // password; wrong codes count toward the same lockout as passwords, so
 // the eight digits cannot be guessed online.
