@@ -35,19 +35,16 @@ func (h *Handler) clusters(c *call) {
 		return
 	}
 	ctx := c.r.Context()
-	sub, err := h.res.Subscription(ctx, c.p.TenantID, c.segs[1])
-	if err != nil {
-		h.fail(c, err)
+	s, ok := h.pathSubscription(c)
+	if !ok {
 		return
 	}
-	s := sub.SubscriptionID
 	if c.low[2] != "resourcegroups" { // subscription-wide list
 		h.listClusters(c, "/subscriptions/"+s)
 		return
 	}
-	g, err := h.res.GetGroup(ctx, s, c.segs[3])
-	if err != nil {
-		h.fail(c, err)
+	g, ok := h.pathGroup(c, s)
+	if !ok {
 		return
 	}
 	if len(c.segs) == 7 {

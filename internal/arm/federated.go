@@ -19,17 +19,15 @@ func (h *Handler) federatedCredentials(c *call) {
 		return
 	}
 	ctx := c.r.Context()
-	sub, err := h.res.Subscription(ctx, c.p.TenantID, c.segs[1])
-	if err != nil {
-		h.fail(c, err)
+	s, ok := h.pathSubscription(c)
+	if !ok {
 		return
 	}
-	g, err := h.res.GetGroup(ctx, sub.SubscriptionID, c.segs[3])
-	if err != nil {
-		h.fail(c, err)
+	g, ok := h.pathGroup(c, s)
+	if !ok {
 		return
 	}
-	identityID := "/subscriptions/" + sub.SubscriptionID + "/resourcegroups/" + g.Name + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + c.segs[7]
+	identityID := "/subscriptions/" + s + "/resourcegroups/" + g.Name + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + c.segs[7]
 	if len(c.segs) == 9 {
 		if c.r.Method != http.MethodGet {
 			methodNotAllowed(c)

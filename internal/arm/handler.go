@@ -205,6 +205,28 @@ func Denied(p authn.Principal, action, scope string) *azerr.Error {
 	return &azerr.Error{Kind: azerr.Forbidden, Code: e.Code, Message: e.Message}
 }
 
+// pathSubscription resolves the subscription the path names, for the
+// caller's tenant; on a refusal it has answered and reports false.
+func (h *Handler) pathSubscription(c *call) (string, bool) {
+	sub, err := h.res.Subscription(c.r.Context(), c.p.TenantID, c.segs[1])
+	if err != nil {
+		h.fail(c, err)
+		return "", false
+	}
+	return sub.SubscriptionID, true
+}
+
+// pathGroup resolves the resource group the path names (segment 3) in
+// subscription sub; on a refusal it has answered and reports false.
+func (h *Handler) pathGroup(c *call, sub string) (resources.Group, bool) {
+	g, err := h.res.GetGroup(c.r.Context(), sub, c.segs[3])
+	if err != nil {
+		h.fail(c, err)
+		return resources.Group{}, false
+	}
+	return g, true
+}
+
 // fail renders domain refusals and logs anything else as internal.
 func (h *Handler) fail(c *call, err error) {
 	if e, ok := azerr.As(err); ok {

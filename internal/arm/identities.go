@@ -35,21 +35,17 @@ func (h *Handler) identities(c *call) {
 		return
 	}
 	ctx := c.r.Context()
-	sub, err := h.res.Subscription(ctx, c.p.TenantID, c.segs[1])
-	if err != nil {
-		h.fail(c, err)
+	s, ok := h.pathSubscription(c)
+	if !ok {
 		return
 	}
-	s := sub.SubscriptionID
 	group, name := "", ""
 	if c.low[2] == "resourcegroups" {
-		group = c.segs[3]
-		if g, err := h.res.GetGroup(ctx, s, group); err != nil {
-			h.fail(c, err)
+		g, ok := h.pathGroup(c, s)
+		if !ok {
 			return
-		} else {
-			group = g.Name
 		}
+		group = g.Name
 		if len(c.segs) == 8 {
 			name = c.segs[7]
 		}

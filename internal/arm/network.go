@@ -78,19 +78,16 @@ func (h *Handler) networkResources(c *call) {
 		return
 	}
 	ctx := c.r.Context()
-	sub, err := h.res.Subscription(ctx, c.p.TenantID, c.segs[1])
-	if err != nil {
-		h.fail(c, err)
+	s, ok := h.pathSubscription(c)
+	if !ok {
 		return
 	}
-	s := sub.SubscriptionID
 	if atSub {
 		h.listNetwork(c, "/subscriptions/"+s, typ)
 		return
 	}
-	g, err := h.res.GetGroup(ctx, s, c.segs[3])
-	if err != nil {
-		h.fail(c, err)
+	g, ok := h.pathGroup(c, s)
+	if !ok {
 		return
 	}
 	if n == 7 {
