@@ -61,7 +61,7 @@ func (f *issuerFetcher) Fetch(ctx context.Context, raw string) ([]byte, error) {
 	switch {
 	case server.AzureFace(host) != "" && f.inProcess != nil:
 		client = &http.Client{Transport: f.inProcess, Timeout: 15 * time.Second, CheckRedirect: noRedirects}
-	case !isLoopbackHost(host):
+	case !server.IsLoopbackName(host):
 		return nil, fmt.Errorf("issuer host %s is not reachable from offline aksid", host)
 	default:
 		client = f.loopback()
@@ -87,12 +87,4 @@ func (f *issuerFetcher) Fetch(ctx context.Context, raw string) ([]byte, error) {
 		return nil, fmt.Errorf("issuer document %s is larger than %d bytes", raw, maxIssuerDocument)
 	}
 	return b, nil
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -68,7 +68,7 @@ func Origins(canonical string) func(*http.Request) login.Origin {
 				LoginBases: loginBases(canonical)}
 		}
 		base := canonical
-		if h, p, err := net.SplitHostPort(r.Host); err == nil && p == port && isLoopbackName(h) {
+		if h, p, err := net.SplitHostPort(r.Host); err == nil && p == port && IsLoopbackName(h) {
 			base = "https://" + r.Host
 		}
 		bases := loginBases(base)

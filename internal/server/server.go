@@ -159,7 +159,9 @@ func Middleware(h http.Handler, log *slog.Logger) http.Handler {
 	})
 }
 
-func isLoopbackName(h string) bool {
+// IsLoopbackName tells whether a host name or address (IPv6 bracketed or
+// not) is this machine: localhost or a loopback IP.
+func IsLoopbackName(h string) bool {
 	if strings.EqualFold(h, "localhost") {
 		return true
 	}

@@ -184,6 +184,8 @@ func redirectAllowed(app directory.Application, uri string) bool {
 	return false
 }
 
+// isLoopbackHost is Entra's rule for loopback redirect URIs: the names
+// localhost, 127.0.0.1 and ::1 only.
 func isLoopbackHost(h string) bool {
 	return strings.EqualFold(h, "localhost") || h == "127.0.0.1" || h == "::1"
 }
