@@ -66,16 +66,7 @@ func (h *Handler) federatedCredentials(c *call) {
 			return
 		}
 		up, err := h.msi.PutFederated(ctx, identityID, name, *body.Properties)
-		f, created := up.Value, up.Created
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		writeJSON(c.w, status, f)
+		answerPut(h, c, up, err)
 	case http.MethodDelete:
 		if !h.allow(c, actFICDelete, id) {
 			return

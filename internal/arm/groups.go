@@ -141,16 +141,7 @@ func (h *Handler) group(c *call, sub string) {
 			return
 		}
 		up, err := h.res.PutGroup(ctx, sub, name, resources.GroupSpec{Location: body.Location, Tags: body.Tags, ManagedBy: body.ManagedBy})
-		g, created := up.Value, up.Created
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		writeJSON(c.w, status, g)
+		answerPut(h, c, up, err)
 	case http.MethodPatch:
 		if !h.allow(c, actGroupWrite, scope) {
 			return

@@ -96,16 +96,7 @@ func (h *Handler) identities(c *call) {
 			return
 		}
 		up, err := h.msi.Put(ctx, c.p.TenantID, s, group, name, msi.Spec{Location: body.Location, Tags: body.Tags})
-		ident, created := up.Value, up.Created
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		writeJSON(c.w, status, ident)
+		answerPut(h, c, up, err)
 	case http.MethodDelete:
 		if !h.allow(c, actMIDelete, id) {
 			return

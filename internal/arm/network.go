@@ -8,19 +8,20 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/netres"
+	"github.com/aksid/aksid/internal/resources"
 )
 
 // Network is the minimal Microsoft.Network, Microsoft.Compute (disks) and
 // Microsoft.ContainerRegistry provider a cluster's cloud provider acts on.
 type Network interface {
-	Put(ctx context.Context, req netres.PutRequest) (netres.PutResult, error)
+	Put(ctx context.Context, req netres.PutRequest) (resources.Upsert[netres.Resource], error)
 	Get(ctx context.Context, id string) (netres.Resource, error)
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, scope, typ string) ([]netres.Resource, error)
 	DeleteUnder(ctx context.Context, scope string) error
 	Subnet(ctx context.Context, vnetID, name string) (netres.Subnet, error)
 	Subnets(ctx context.Context, vnetID string) ([]netres.Subnet, error)
-	PutSubnet(ctx context.Context, vnetID, name string, props map[string]any) (netres.SubnetResult, error)
+	PutSubnet(ctx context.Context, vnetID, name string, props map[string]any) (resources.Upsert[netres.Subnet], error)
 	DeleteSubnet(ctx context.Context, vnetID, name string) error
 }
 
@@ -113,7 +114,7 @@ func (h *Handler) networkResources(c *call) {
 		}
 		res, err := h.net.Put(ctx, netres.PutRequest{Sub: s, Group: g.Name, Type: typ, Name: c.segs[7],
 			Spec: netres.Spec{Location: body.Location, Tags: body.Tags, SKU: body.SKU, Properties: body.Properties}})
-		h.created(c, res.Resource, res.Created, err)
+		answerPut(h, c, res, err)
 	case http.MethodDelete:
 		if !h.allow(c, typ+"/delete", id) {
 			return
@@ -156,7 +157,7 @@ func (h *Handler) subnets(c *call, sub, vnetID string) {
 			return
 		}
 		res, err := h.net.PutSubnet(ctx, vnetID, name, body.Properties)
-		h.created(c, res.Subnet, res.Created, err)
+		answerPut(h, c, res, err)
 	case http.MethodDelete:
 		if !h.allow(c, netres.Subnets+"/delete", id) {
 			return
@@ -227,17 +228,17 @@ func linkedDenied(p authn.Principal, action, scope, linkedAction, linkedScope st
 		client, p.ObjectID, action, scope, linkedAction, linkedScope)
 }
 
-// created answers a put: 201 when the resource is new, else 200.
-func (h *Handler) created(c *call, v any, created bool, err error) {
+// answerPut answers a create-or-update: 201 when it created, else 200.
+func answerPut[T any](h *Handler, c *call, up resources.Upsert[T], err error) {
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	status := http.StatusOK
-	if created {
+	if up.Created {
 		status = http.StatusCreated
 	}
-	writeJSON(c.w, status, v)
+	writeJSON(c.w, status, up.Value)
 }
 
 // deleted answers a delete: 200, or 204 when there was nothing to delete.

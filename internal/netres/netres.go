@@ -71,12 +71,6 @@ type PutRequest struct {
 	Spec                   Spec
 }
 
-// PutResult is the resource after a put, and whether it was created.
-type PutResult struct {
-	Resource Resource
-	Created  bool
-}
-
 // Service stores the resources.
 type Service struct {
 	st    store.Store
@@ -135,16 +129,16 @@ func typeOf(id string) string {
 // Put creates a resource or replaces its tags, SKU and properties. Its
 // location cannot change, and references to other resources (a load
 // balancer's public IP, a subnet) must resolve.
-func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
+func (s *Service) Put(ctx context.Context, req PutRequest) (resources.Upsert[Resource], error) {
 	if err := checkName(req.Type, req.Name); err != nil {
-		return PutResult{}, err
+		return resources.Upsert[Resource]{}, err
 	}
 	if strings.TrimSpace(req.Spec.Location) == "" {
-		return PutResult{}, azerr.New(azerr.Invalid, "LocationRequired", "The location property is required for this definition.")
+		return resources.Upsert[Resource]{}, azerr.New(azerr.Invalid, "LocationRequired", "The location property is required for this definition.")
 	}
 	loc, err := resources.NormalizeLocation(req.Spec.Location)
 	if err != nil {
-		return PutResult{}, azerr.New(azerr.Invalid, "LocationNotAvailableForResourceType",
+		return resources.Upsert[Resource]{}, azerr.New(azerr.Invalid, "LocationNotAvailableForResourceType",
 			"The provided location '%s' is not available for resource type '%s'. List of available regions for the resource type is '%s'.",
 			req.Spec.Location, req.Type, strings.Join(resources.Locations(), ","))
 	}
@@ -180,7 +174,7 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 		}
 		return s.save(tx, r)
 	})
-	return PutResult{Resource: r, Created: created}, err
+	return resources.Upsert[Resource]{Value: r, Created: created}, err
 }
 
 func (s *Service) save(tx store.Tx, r Resource) error {

@@ -40,7 +40,7 @@ func put(t *testing.T, s *Service, group, typ, name string, spec Spec) Resource 
 	if err != nil {
 		t.Fatalf("put %s %s: %v", typ, name, err)
 	}
-	return res.Resource
+	return res.Value
 }
 
 func TestVirtualNetworkWithSubnets(t *testing.T) {
@@ -64,7 +64,7 @@ func TestVirtualNetworkWithSubnets(t *testing.T) {
 	if err != nil || !res.Created {
 		t.Fatalf("put subnet: %+v %v", res, err)
 	}
-	if res, err = s.PutSubnet(ctx, vnet.ID, "PODS", map[string]any{"addressPrefix": "10.0.2.0/24"}); err != nil || res.Created || res.Subnet.Name != "pods" {
+	if res, err = s.PutSubnet(ctx, vnet.ID, "PODS", map[string]any{"addressPrefix": "10.0.2.0/24"}); err != nil || res.Created || res.Value.Name != "pods" {
 		t.Fatalf("replacing a subnet keeps its name: %+v %v", res, err)
 	}
 	list, err := s.Subnets(ctx, vnet.ID)
@@ -112,8 +112,8 @@ func TestPutRules(t *testing.T) {
 		t.Fatalf("moving a resource: %v", err)
 	}
 	again, err := s.Put(ctx, PutRequest{Sub: "sub1", Group: "g", Type: PublicIPAddresses, Name: "IP1", Spec: Spec{Location: "westus2", Tags: map[string]string{"a": "b"}}})
-	if err != nil || again.Created || again.Resource.Name != "ip1" || again.Resource.Properties["ipAddress"] != ip.Properties["ipAddress"] ||
-		again.Resource.Tags["a"] != "b" || again.Resource.Etag == ip.Etag {
+	if err != nil || again.Created || again.Value.Name != "ip1" || again.Value.Properties["ipAddress"] != ip.Properties["ipAddress"] ||
+		again.Value.Tags["a"] != "b" || again.Value.Etag == ip.Etag {
 		t.Fatalf("update keeps the name and address, takes the tags, changes the etag: %+v %v", again, err)
 	}
 }

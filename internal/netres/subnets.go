@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aksid/aksid/internal/azerr"
+	"github.com/aksid/aksid/internal/resources"
 	"github.com/aksid/aksid/internal/store"
 )
 
@@ -17,12 +18,6 @@ type Subnet struct {
 	Type       string         `json:"type"`
 	Etag       string         `json:"etag"`
 	Properties map[string]any `json:"properties"`
-}
-
-// SubnetResult is a subnet after a put, and whether it was created.
-type SubnetResult struct {
-	Subnet  Subnet
-	Created bool
 }
 
 func (s *Service) subnet(vnetID, name string, props map[string]any) Subnet {
@@ -101,11 +96,11 @@ func (s *Service) Subnets(ctx context.Context, vnetID string) ([]Subnet, error) 
 }
 
 // PutSubnet creates or replaces a subnet of an existing virtual network.
-func (s *Service) PutSubnet(ctx context.Context, vnetID, name string, props map[string]any) (SubnetResult, error) {
+func (s *Service) PutSubnet(ctx context.Context, vnetID, name string, props map[string]any) (resources.Upsert[Subnet], error) {
 	if !networkName.MatchString(name) {
-		return SubnetResult{}, azerr.New(azerr.Invalid, "InvalidResourceName", "Resource name '%s' is invalid for type '%s'.", name, Subnets)
+		return resources.Upsert[Subnet]{}, azerr.New(azerr.Invalid, "InvalidResourceName", "Resource name '%s' is invalid for type '%s'.", name, Subnets)
 	}
-	var res SubnetResult
+	var res resources.Upsert[Subnet]
 	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		vnet, err := get(tx, vnetID)
 		if err != nil {
@@ -132,7 +127,7 @@ func (s *Service) PutSubnet(ctx context.Context, vnetID, name string, props map[
 		}
 		vnet.Properties["subnets"] = list
 		vnet.Etag = `W/"` + s.newID() + `"`
-		res = SubnetResult{Subnet: sn, Created: i < 0}
+		res = resources.Upsert[Subnet]{Value: sn, Created: i < 0}
 		return s.save(tx, vnet)
 	})
 	return res, err
