@@ -172,16 +172,7 @@ func (in *instance) createSP(name string, extra ...string) spJSON {
 func (in *instance) rawToken(appID, secret, scope string) (int, map[string]any) {
 	in.t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {appID}, "client_secret": {secret}, "scope": {scope}}
-	resp, err := in.client.PostForm(in.url+"/"+in.env["AZURE_TENANT_ID"]+"/oauth2/v2.0/token", form)
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		in.t.Fatal(err)
-	}
-	return resp.StatusCode, m
+	return in.postToken(in.t, in.env["AZURE_TENANT_ID"], form)
 }
 
 func errorCode(m map[string]any) int {

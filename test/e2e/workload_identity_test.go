@@ -196,14 +196,5 @@ func (in *instance) assertionToken(clientID, assertion string) (int, map[string]
 	in.t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "scope": {aksServerApp + "/.default"},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}
-	resp, err := in.client.PostForm(in.url+"/"+in.env["AZURE_TENANT_ID"]+"/oauth2/v2.0/token", form)
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		in.t.Fatal(err)
-	}
-	return resp.StatusCode, m
+	return in.postToken(in.t, in.env["AZURE_TENANT_ID"], form)
 }
