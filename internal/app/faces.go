@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
-	"github.com/aksid/aksid/internal/login"
 	"github.com/aksid/aksid/internal/msi"
 	"github.com/aksid/aksid/internal/netres"
 	"github.com/aksid/aksid/internal/rbac"
@@ -43,7 +41,7 @@ func (a signIn) SignInError(ctx context.Context, tenantID, clientID, secret stri
 
 // registerARM builds RBAC, resources and the ARM face and routes them.
 func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.Store, vclock clock.Clock, dir *directory.Directory,
-	keys *sts.Keys, origin func(*http.Request) login.Origin, log *slog.Logger, seal aks.Sealer, svc *sts.Service) (*armParts, error) {
+	keys *sts.Keys, log *slog.Logger, seal aks.Sealer, svc *sts.Service) (*armParts, error) {
 	rb, err := rbac.New(ctx, st, vclock, rbac.Options{Propagation: cfg.RBACPropagation})
 	if err != nil {
 		return nil, err
@@ -59,7 +57,7 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 		Sealer: seal, SignIn: signIn{svc}, Roles: grants{rb}, Nodes: network})
 	h := arm.New(arm.Deps{
 		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb}, Groups: dir, Tenants: dir,
-		Resources: res, Roles: rb, Identities: identities, Clusters: clusters, Network: network, Principals: principals{dir}, Origin: origin, Log: log,
+		Resources: res, Roles: rb, Identities: identities, Clusters: clusters, Network: network, Principals: principals{dir}, Log: log,
 	})
 	for _, root := range arm.Roots {
 		rt.Handle(root, h)

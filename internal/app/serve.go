@@ -26,6 +26,7 @@ import (
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/login"
 	"github.com/aksid/aksid/internal/oidcissuer"
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/pki"
 	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/server"
@@ -153,14 +154,13 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		return nil, err
 	}
 	ops := &Ops{st: st, dir: dir, clk: vclock, wall: wall, keys: keys}
-	origin := server.Origins(url)
 	loginMux := http.NewServeMux()
-	login.New(svc, keys, origin, cfg.Log).Register(loginMux)
+	login.New(svc, keys, cfg.Log).Register(loginMux)
 	mux := http.NewServeMux()
 	mux.Handle("/", loginMux)
-	router := server.NewRouter(mux)
+	router := server.NewRouter(mux, url)
 	router.HandleFace(server.FaceLogin, loginMux) // the admin endpoints are not reachable through the proxy
-	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, origin, cfg.Log, kr, svc)
+	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, cfg.Log, kr, svc)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -170,7 +170,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	inProcess := &http.Client{Timeout: 30 * time.Second, Transport: server.InProcess{Handler: server.Middleware(router, cfg.Log)}}
 	// Cluster issuers are aksid's own: the token service reads them in process.
 	fetcher.inProcess = inProcess.Transport
-	router.HandleFace(server.FaceOIDC, oidcissuer.New(armFace.aks, server.TunnelHost, cfg.Log))
+	router.HandleFace(server.FaceOIDC, oidcissuer.New(armFace.aks, func(r *http.Request) string { return origin.FromContext(r.Context()).Tunnel }, cfg.Log))
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
@@ -186,7 +186,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 
 	// Microsoft Graph face (/v1.0/…), on a mux of its own under the router.
 	graphMux := http.NewServeMux()
-	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall), Origin: origin,
+	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall),
 		Wall: wall, Log: cfg.Log}).Register(graphMux)
 	router.Handle("v1.0", graphMux)
 	router.HandleFace(server.FaceGraph, graphMux)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/azerr"
-	"github.com/aksid/aksid/internal/server"
+	"github.com/aksid/aksid/internal/origin"
 )
 
 // Clusters is the Microsoft.ContainerService resource provider.
@@ -179,9 +179,9 @@ func (h *Handler) clusterAction(c *call, id, location, action string) {
 			kc, err = h.aks.AdminKubeconfig(ctx, id)
 		} else {
 			o := aks.KubeconfigOptions{}
-			if server.TunnelHost(c.r) == "" {
+			if org := origin.FromContext(ctx); !org.ViaProxy() {
 				// Reached directly: kubelogin must be told where aksid is.
-				o.AuthorityHost = h.origin(c.r).Base + "/"
+				o.AuthorityHost = org.Base + "/"
 			}
 			kc, err = h.aks.UserKubeconfig(ctx, id, o)
 		}

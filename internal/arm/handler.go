@@ -14,7 +14,7 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/directory"
-	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/resources"
 )
@@ -55,7 +55,6 @@ type Handler struct {
 	aks        Clusters
 	net        Network
 	principals Principals
-	origin     func(*http.Request) login.Origin
 	log        *slog.Logger
 }
 
@@ -71,14 +70,13 @@ type Deps struct {
 	Clusters   Clusters
 	Network    Network
 	Principals Principals
-	Origin     func(*http.Request) login.Origin
 	Log        *slog.Logger
 }
 
 // New returns the ARM face.
 func New(d Deps) *Handler {
 	return &Handler{validator: d.Validator, authz: d.Authz, groups: d.Groups, tenants: d.Tenants, res: d.Resources,
-		roles: d.Roles, msi: d.Identities, aks: d.Clusters, net: d.Network, principals: d.Principals, origin: d.Origin, log: d.Log}
+		roles: d.Roles, msi: d.Identities, aks: d.Clusters, net: d.Network, principals: d.Principals, log: d.Log}
 }
 
 // Roots are the first path segments ARM owns.
@@ -103,7 +101,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for i, s := range segs {
 		low[i] = strings.ToLower(s)
 	}
-	o := h.origin(r)
+	o := origin.FromContext(r.Context())
 	if len(low) == 2 && low[0] == "metadata" && low[1] == "endpoints" {
 		h.metadata(w, r, o)
 		return

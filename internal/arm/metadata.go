@@ -3,14 +3,14 @@ package arm
 import (
 	"net/http"
 
-	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/origin"
 )
 
 // metadata serves /metadata/endpoints: the object form az's `cloud
 // register --endpoint-resource-manager` reads (api-version 2015-01-01) and
 // the array form of ARM_CLOUD_METADATA_URL (2019-05-01 and later). It
 // needs no token, as in Azure.
-func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, o login.Origin) {
+func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, o origin.Origin) {
 	base := o.Base + "/"
 	audiences := []string{"https://management.core.windows.net/", "https://management.azure.com/"}
 	if r.URL.Query().Get("api-version") == "2015-01-01" || r.URL.Query().Get("api-version") == "" {

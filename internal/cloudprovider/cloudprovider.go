@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aksid/aksid/internal/aks"
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/sts"
 )
 
@@ -147,7 +148,7 @@ func (s *Service) token(ctx context.Context, cp aks.ControlPlane) (string, error
 	if cp.Managed {
 		resp, err = s.tokens.ManagedIdentityToken(ctx, sts.ManagedIdentityRequest{TenantID: cp.TenantID, ClientID: cp.ClientID,
 			ResourceID: cp.ResourceID, Resource: armResource,
-			Issuers: sts.AzureIssuers()})
+			Issuers: origin.Azure()})
 	} else {
 		resp, err = s.tokens.SignIn(ctx, cp.TenantID, cp.ClientID, cp.Secret, armResource)
 	}

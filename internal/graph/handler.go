@@ -14,7 +14,7 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
-	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/origin"
 )
 
 // MaxBodyBytes bounds a Graph request body.
@@ -73,9 +73,6 @@ type Directory interface {
 type Options struct {
 	Directory Directory
 	Validator *authn.Validator
-	// Origin tells each request's base URL and the issuers its tokens
-	// may carry (server.Origins).
-	Origin func(*http.Request) login.Origin
 	// Wall is the clients' clock: dates they send were computed on it.
 	Wall clock.Clock
 	Log  *slog.Logger
@@ -85,7 +82,6 @@ type Options struct {
 type Handler struct {
 	dir    Directory
 	tokens *authn.Validator
-	origin func(*http.Request) login.Origin
 	wall   clock.Clock
 	log    *slog.Logger
 }
@@ -100,7 +96,7 @@ func New(o Options) *Handler {
 	if wall == nil {
 		wall = clock.Wall{}
 	}
-	return &Handler{dir: o.Directory, tokens: o.Validator, origin: o.Origin, wall: wall, log: log}
+	return &Handler{dir: o.Directory, tokens: o.Validator, wall: wall, log: log}
 }
 
 // Graph's application permissions that allow writes, per object family.
@@ -216,7 +212,7 @@ func (h *Handler) endpoint(writers []string, fn func(*call) error) http.Handler 
 }
 
 func (h *Handler) authenticate(c *call) error {
-	o := h.origin(c.r)
+	o := origin.FromContext(c.ctx())
 	accept := authn.Accept{
 		// In custom-cloud mode az's Graph resource is aksid's own base
 		// URL, so tokens for it carry that audience.
@@ -235,7 +231,7 @@ func (h *Handler) authenticate(c *call) error {
 	return nil
 }
 
-func issuerBases(o login.Origin) []string {
+func issuerBases(o origin.Origin) []string {
 	out := append([]string{}, o.LoginBases...)
 	for _, b := range []string{o.Issuers.V1Base, o.Issuers.V2Base} {
 		if b != "" && !slices.Contains(out, b) {

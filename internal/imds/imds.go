@@ -11,6 +11,7 @@ import (
 
 	"github.com/aksid/aksid/internal/hosts"
 	"github.com/aksid/aksid/internal/msi"
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/sts"
 )
 
@@ -194,7 +195,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, host hosts.Host,
 	}
 	tok, err := h.tokens.ManagedIdentityToken(r.Context(), sts.ManagedIdentityRequest{TenantID: ident.TenantID,
 		ClientID: ident.ClientID, ResourceID: ident.ResourceID, Resource: resource,
-		Issuers: sts.AzureIssuers()})
+		Issuers: origin.Azure()})
 	var se *sts.Error
 	if errors.As(err, &se) {
 		fail(w, http.StatusBadRequest, se.OAuth, "AADSTS"+strconv.Itoa(se.Code)+": "+se.Description)

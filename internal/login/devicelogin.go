@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/sts"
 )
 
@@ -39,7 +40,7 @@ func (h *Handler) deviceCode(v sts.Version) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
-		uri := h.origin(r).Base + "/devicelogin"
+		uri := origin.FromContext(r.Context()).Base + "/devicelogin"
 		msg := "To sign in, use a web browser to open the page " + uri + " and enter the code " + dc.UserCode + " to authenticate."
 		if v == sts.V1 {
 			writeJSON(w, http.StatusOK, map[string]string{"user_code": dc.UserCode, "device_code": dc.DeviceCode, "verification_url": uri,

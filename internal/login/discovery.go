@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/aksid/aksid/internal/sts"
+	"github.com/aksid/aksid/internal/origin"
 )
 
 // discoveryDoc is an OpenID provider configuration as Entra publishes it.
@@ -66,9 +66,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, kind discove
 		h.writeError(w, r, err)
 		return
 	}
-	o := h.origin(r)
+	o := origin.FromContext(r.Context())
 	if kind.azure {
-		o.Issuers = sts.AzureIssuers()
+		o.Issuers = origin.Azure()
 	}
 	tid, path := "{tenantid}", strings.ToLower(segment)
 	var region *string

@@ -10,20 +10,12 @@ import (
 	"strings"
 
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/sts"
 )
 
 // MaxBodyBytes bounds a token request body.
 const MaxBodyBytes = 64 << 10
-
-// Origin says how a request reached aksid: the base URL the client sees
-// (aksid's own URL directly, Azure's host through the proxy) and the
-// issuers tokens must carry for it.
-type Origin struct {
-	Base       string // scheme://host the caller used for the login face
-	Issuers    sts.Issuers
-	LoginBases []string
-}
 
 // TokenService is what the face needs from the token service.
 type TokenService interface {
@@ -42,13 +34,13 @@ type Handler struct {
 	device  DeviceFlow
 	browser BrowserFlow
 	keys    KeySource
-	origin  func(*http.Request) Origin
 	log     *slog.Logger
 }
 
-// New returns the login face; origin tells each request's base and issuers.
-func New(s TokenService, keys KeySource, origin func(*http.Request) Origin, log *slog.Logger) *Handler {
-	h := &Handler{sts: s, keys: keys, origin: origin, log: orDefault(log)}
+// New returns the login face. Each request's base and issuers come from
+// its origin, which the listener records.
+func New(s TokenService, keys KeySource, log *slog.Logger) *Handler {
+	h := &Handler{sts: s, keys: keys, log: orDefault(log)}
 	if d, ok := s.(DeviceFlow); ok {
 		h.device = d
 	}
@@ -114,7 +106,7 @@ func (h *Handler) token(v sts.Version) http.HandlerFunc {
 			h.writeError(w, r, sts.ErrMissingParam("grant_type"))
 			return
 		}
-		o := h.origin(r)
+		o := origin.FromContext(r.Context())
 		req := &sts.TokenRequest{Tenant: r.PathValue("tenant"), Version: v, Form: r.PostForm, Issuers: o.Issuers, LoginBases: o.LoginBases}
 		if id, pass, ok := r.BasicAuth(); ok {
 			req.BasicID, _ = url.QueryUnescape(id)
@@ -186,7 +178,7 @@ func (h *Handler) userRealm(w http.ResponseWriter, r *http.Request) {
 
 // instanceDiscovery answers MSAL's authority validation for this host.
 func (h *Handler) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
-	o := h.origin(r)
+	o := origin.FromContext(r.Context())
 	tenant := "common"
 	if ae, err := url.Parse(r.URL.Query().Get("authorization_endpoint")); err == nil {
 		if seg, _, ok := strings.Cut(strings.TrimPrefix(ae.Path, "/"), "/"); ok && seg != "" {

@@ -6,8 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/aksid/aksid/internal/login"
-	"github.com/aksid/aksid/internal/sts"
+	"github.com/aksid/aksid/internal/origin"
 )
 
 // Faces a proxied Azure host is served by.
@@ -44,37 +43,21 @@ func AzureFace(host string) string {
 	return azureHosts[host]
 }
 
-// Azure's own issuer bases, carried by tokens requested through the proxy.
-const (
-	V1IssuerBase = "https://sts.windows.net"
-	V2IssuerBase = "https://login.microsoftonline.com"
-)
-
-// loginBases are every base a token or assertion of aksid may name.
-func loginBases(direct string) []string {
-	return []string{direct, "https://login.microsoftonline.com", "https://login.windows.net", "https://login.microsoft.com", V1IssuerBase}
-}
-
 // Origins describes each request: through the proxy, the Azure host it
 // asked for and Azure's issuers; directly, the loopback name the client
 // used (127.0.0.1 or localhost on aksid's port) with issuers on it. Any
 // other Host falls back to the canonical URL, so a forged Host header
 // cannot choose an issuer.
-func Origins(canonical string) func(*http.Request) login.Origin {
+func Origins(canonical string) func(*http.Request) origin.Origin {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(canonical, "https://"))
-	return func(r *http.Request) login.Origin {
+	return func(r *http.Request) origin.Origin {
 		if th := TunnelHost(r); th != "" {
-			return login.Origin{Base: "https://" + th, Issuers: sts.Issuers{V1Base: V1IssuerBase, V2Base: V2IssuerBase},
-				LoginBases: loginBases(canonical)}
+			return origin.Proxied(th, canonical)
 		}
 		base := canonical
 		if h, p, err := net.SplitHostPort(r.Host); err == nil && p == port && IsLoopbackName(h) {
 			base = "https://" + r.Host
 		}
-		bases := loginBases(base)
-		if base != canonical {
-			bases = append(bases, canonical)
-		}
-		return login.Origin{Base: base, Issuers: sts.Issuers{V1Base: base, V2Base: base}, LoginBases: bases}
+		return origin.Direct(base, canonical)
 	}
 }

@@ -52,7 +52,7 @@ func plainProxy(t testing.TB) string {
 			t.Fatal(err)
 		}
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-		router := NewRouter(h)
+		router := NewRouter(h, "https://127.0.0.1:8443")
 		router.HandleFace(FaceLogin, h) // what tunnels to login.microsoftonline.com reach
 		s := NewServer(router, cert, selfSigned{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -3,21 +3,28 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"github.com/aksid/aksid/internal/origin"
 )
 
 // Router sends a request to a face by its first path segment, compared
 // case-insensitively as Azure does (ARM takes "/Subscriptions" too), and
 // everything else to Default (the login face and the admin endpoints).
 // Faces own disjoint path roots, so their routes never collide.
+//
+// Before routing it records the request's origin (origin.FromContext),
+// which every face reads instead of asking the listener.
 type Router struct {
 	roots   map[string]http.Handler
 	faces   map[string]http.Handler // requests through the proxy, by face
+	origins func(*http.Request) origin.Origin
 	Default http.Handler
 }
 
-// NewRouter returns a router that falls back to def.
-func NewRouter(def http.Handler) *Router {
-	return &Router{roots: map[string]http.Handler{}, faces: map[string]http.Handler{}, Default: def}
+// NewRouter returns a router that falls back to def, for the aksid
+// announced at canonical (its https:// URL).
+func NewRouter(def http.Handler, canonical string) *Router {
+	return &Router{roots: map[string]http.Handler{}, faces: map[string]http.Handler{}, origins: Origins(canonical), Default: def}
 }
 
 // Handle routes every path whose first segment is root to h.
@@ -32,6 +39,7 @@ func (rt *Router) HandleFace(face string, h http.Handler) {
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(origin.NewContext(r.Context(), rt.origins(r)))
 	if th := TunnelHost(r); th != "" {
 		face := AzureFace(th)
 		if th == imdsHost {

@@ -18,6 +18,7 @@ import (
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/keyring"
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/sqlite"
 )
@@ -94,7 +95,7 @@ func newEnv(t *testing.T) *testEnv {
 
 func (e *testEnv) request(v Version, tenant string, form url.Values) *TokenRequest {
 	return &TokenRequest{Tenant: tenant, Version: v, Form: form,
-		Issuers: Issuers{V1Base: testBase, V2Base: testBase}, LoginBases: []string{testBase}}
+		Issuers: origin.Issuers{V1Base: testBase, V2Base: testBase}, LoginBases: []string{testBase}}
 }
 
 func (e *testEnv) secretForm(scopeOrResource string, v Version) url.Values {

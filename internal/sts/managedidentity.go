@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/origin"
 )
 
 // ManagedIdentityRequest asks for a token for a managed identity. The
@@ -14,7 +15,7 @@ type ManagedIdentityRequest struct {
 	ClientID   string // the identity's client ID (its principal's appId)
 	ResourceID string // the identity's ARM resource ID, carried as xms_mirid
 	Resource   string // the audience asked for
-	Issuers    Issuers
+	Issuers    origin.Issuers
 }
 
 // managedIdentityLifetime is what IMDS hands out: a day.
@@ -50,5 +51,5 @@ func (s *Service) SignIn(ctx context.Context, tenantID, clientID, secret, resour
 	form := map[string][]string{"grant_type": {"client_credentials"}, "client_id": {clientID},
 		"client_secret": {secret}, "resource": {resource}}
 	return s.Token(ctx, &TokenRequest{Tenant: tenantID, Version: V1, Form: form,
-		Issuers: AzureIssuers()})
+		Issuers: origin.Azure()})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/google/uuid"
 )
@@ -23,26 +24,6 @@ const (
 	V2 Version = 2
 )
 
-// Issuers are the issuer bases for a request: the host it came in on
-// directly, or Azure's own names when it came through the proxy.
-type Issuers struct {
-	V1Base string // e.g. https://sts.windows.net
-	V2Base string // e.g. https://login.microsoftonline.com
-}
-
-// AzureIssuers are Azure public cloud's issuer bases, which tokens carry
-// when clients reach aksid as Azure (the proxy, the managed-identity
-// endpoint).
-func AzureIssuers() Issuers {
-	return Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}
-}
-
-// V1 is the v1 issuer of tenant tid.
-func (i Issuers) V1(tid string) string { return i.V1Base + "/" + tid + "/" }
-
-// V2 is the v2 issuer of tenant tid.
-func (i Issuers) V2(tid string) string { return i.V2Base + "/" + tid + "/v2.0" }
-
 // TokenRequest is a parsed token-endpoint call.
 type TokenRequest struct {
 	Tenant    string // path segment: GUID, domain, common or organizations
@@ -50,7 +31,7 @@ type TokenRequest struct {
 	Form      url.Values
 	BasicID   string // from HTTP Basic, when used
 	BasicPass string
-	Issuers   Issuers
+	Issuers   origin.Issuers
 	// LoginBases are the scheme://host values the caller can reach this
 	// login face on; a client assertion's aud must name one of them.
 	LoginBases []string

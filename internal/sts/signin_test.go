@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/origin"
 )
 
 const userPW = "Correct-horse-1"
@@ -318,11 +319,11 @@ func TestGroupOverageClaimsPointAtAnsweringGraph(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
-		iss  Issuers
+		iss  origin.Issuers
 		want string
 	}{
-		{Issuers{V1Base: testBase, V2Base: testBase}, testBase + "/v1.0/users/" + u.ObjectID + "/getMemberObjects"},
-		{Issuers{V1Base: "https://sts.windows.net", V2Base: "https://login.microsoftonline.com"}, "https://graph.microsoft.com/v1.0/users/" + u.ObjectID + "/getMemberObjects"},
+		{origin.Issuers{V1Base: testBase, V2Base: testBase}, testBase + "/v1.0/users/" + u.ObjectID + "/getMemberObjects"},
+		{origin.Azure(), "https://graph.microsoft.com/v1.0/users/" + u.ObjectID + "/getMemberObjects"},
 	} {
 		req := e.request(V2, "organizations", url.Values{"grant_type": {"password"}, "client_id": {directory.AKSClientApp},
 			"username": {u.UserPrincipalName}, "password": {userPW}, "scope": {directory.AKSServerApp + "/.default"}})

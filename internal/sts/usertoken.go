@@ -101,7 +101,9 @@ func (s *Service) issueUserTokens(ctx context.Context, r *grantRequest, us userS
 	}
 	if len(groups) > maxGroupsInToken {
 		c.ClaimNames = map[string]string{"groups": "src1"}
-		c.ClaimSources = map[string]map[string]any{"src1": {"endpoint": graphBase(r.Issuers) + "/v1.0/users/" + us.user.ObjectID + "/getMemberObjects"}}
+		// Entra still names the retired Azure AD Graph here, which aksid does
+		// not serve; Microsoft Graph's getMemberObjects takes the same POST.
+		c.ClaimSources = map[string]map[string]any{"src1": {"endpoint": r.Issuers.Graph() + "/v1.0/users/" + us.user.ObjectID + "/getMemberObjects"}}
 	} else if len(groups) > 0 {
 		c.Groups = groups
 	}
@@ -158,18 +160,6 @@ func (s *Service) idToken(r *grantRequest, us userSession, sub string, now time.
 		return "", err
 	}
 	return s.keys.Sign(b)
-}
-
-// graphBase is where the overage claim sends callers for the groups: a
-// Microsoft Graph that answers. Entra still writes the retired Azure AD
-// Graph (graph.windows.net), which aksid does not serve; Microsoft Graph's
-// getMemberObjects takes the same POST. Through the proxy that is
-// graph.microsoft.com; directly, aksid's own URL, which serves /v1.0.
-func graphBase(iss Issuers) string {
-	if iss.V2Base == "https://login.microsoftonline.com" {
-		return "https://graph.microsoft.com"
-	}
-	return iss.V2Base
 }
 
 // pairwiseSub is the per-application subject Entra gives a user.
