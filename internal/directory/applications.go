@@ -148,19 +148,7 @@ func (d *Directory) DeleteApplication(ctx context.Context, tenantID, objectID st
 }
 
 func allApps(tx store.Tx) ([]Application, error) {
-	items, err := tx.List(kindApp, "")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Application, 0, len(items))
-	for _, it := range items {
-		var a Application
-		if err := unmarshal(it.Value, &a); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return store.ListJSON[Application](tx, kindApp, "")
 }
 
 // appByObject reads an application of tenantID by object ID. Stores

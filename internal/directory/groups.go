@@ -52,18 +52,9 @@ func (d *Directory) CreateGroup(ctx context.Context, tenantID string, spec Group
 func (d *Directory) Groups(ctx context.Context, tenantID string) ([]Group, error) {
 	var out []Group
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindGroup, tenantID+"/")
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			var g Group
-			if err := unmarshal(it.Value, &g); err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[Group](tx, kindGroup, tenantID+"/")
+		return err
 	})
 	return out, err
 }
@@ -241,16 +232,12 @@ func containers(tx store.Tx, tenantID, id string, groupsOnly bool) ([]string, er
 		cur := queue[0]
 		queue = queue[1:]
 		prefix := tenantID + "/" + cur + "/"
-		items, err := tx.List(kindMemberOf, prefix)
+		edges, err := store.ListEntries[edge](tx, kindMemberOf, prefix)
 		if err != nil {
 			return nil, err
 		}
-		for _, it := range items {
-			cid := strings.TrimPrefix(it.Key, prefix)
-			var e edge
-			if err := unmarshal(it.Value, &e); err != nil {
-				return nil, err
-			}
+		for _, it := range edges {
+			cid, e := strings.TrimPrefix(it.Key, prefix), it.Value
 			if seen[cid] || (groupsOnly && e.Type != TypeGroup) {
 				continue
 			}

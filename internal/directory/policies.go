@@ -73,18 +73,9 @@ func (d *Directory) CreatePolicy(ctx context.Context, tenantID string, spec Poli
 func (d *Directory) Policies(ctx context.Context, tenantID string) ([]Policy, error) {
 	var out []Policy
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindPolicy, tenantID+"/")
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			var p Policy
-			if err := unmarshal(it.Value, &p); err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[Policy](tx, kindPolicy, tenantID+"/")
+		return err
 	})
 	return out, err
 }

@@ -82,15 +82,11 @@ func (d *Directory) hasRole(ctx context.Context, tenantID, templateID, objectID 
 // roleByTemplate finds the activated role of a template; a tenant has a
 // handful at most, so a scan is enough.
 func roleByTemplate(tx store.Tx, tenantID, templateID string) (DirectoryRole, error) {
-	items, err := tx.List(kindDirRole, tenantID+"/")
+	roles, err := store.ListJSON[DirectoryRole](tx, kindDirRole, tenantID+"/")
 	if err != nil {
 		return DirectoryRole{}, err
 	}
-	for _, it := range items {
-		var r DirectoryRole
-		if err := unmarshal(it.Value, &r); err != nil {
-			return DirectoryRole{}, err
-		}
+	for _, r := range roles {
 		if r.RoleTemplateID == templateID {
 			return r, nil
 		}

@@ -91,18 +91,9 @@ func multiTenant(app Application) bool {
 func (d *Directory) ServicePrincipals(ctx context.Context, tenantID string) ([]ServicePrincipal, error) {
 	var out []ServicePrincipal
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindSP, tenantID+"/")
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			var sp ServicePrincipal
-			if err := unmarshal(it.Value, &sp); err != nil {
-				return err
-			}
-			out = append(out, sp)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[ServicePrincipal](tx, kindSP, tenantID+"/")
+		return err
 	})
 	return out, err
 }

@@ -84,18 +84,9 @@ func complexEnough(pw string) bool {
 func (d *Directory) Users(ctx context.Context, tenantID string) ([]User, error) {
 	var out []User
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindUser, tenantID+"/")
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			var u User
-			if err := unmarshal(it.Value, &u); err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[User](tx, kindUser, tenantID+"/")
+		return err
 	})
 	return out, err
 }

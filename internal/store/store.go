@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // Errors every backend returns; callers test them with errors.Is.
@@ -77,4 +78,43 @@ func CreateJSON(tx Tx, kind, key string, v any) error {
 		return err
 	}
 	return tx.Create(kind, key, b)
+}
+
+// ListJSON decodes the documents of kind whose key starts with prefix,
+// ordered by key: the typed form of Tx.List, so callers neither unmarshal
+// by hand nor read an item twice.
+func ListJSON[T any](tx Tx, kind, prefix string) ([]T, error) {
+	items, err := tx.List(kind, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		if err := json.Unmarshal(it.Value, &out[i]); err != nil {
+			return nil, fmt.Errorf("store: %s/%s: %w", kind, it.Key, err)
+		}
+	}
+	return out, nil
+}
+
+// Entry is a decoded document with its key.
+type Entry[T any] struct {
+	Key   string
+	Value T
+}
+
+// ListEntries is ListJSON for callers that also need each key.
+func ListEntries[T any](tx Tx, kind, prefix string) ([]Entry[T], error) {
+	items, err := tx.List(kind, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry[T], len(items))
+	for i, it := range items {
+		out[i].Key = it.Key
+		if err := json.Unmarshal(it.Value, &out[i].Value); err != nil {
+			return nil, fmt.Errorf("store: %s/%s: %w", kind, it.Key, err)
+		}
+	}
+	return out, nil
 }
