@@ -32,11 +32,8 @@ const (
 	adminSecretLifetime = 99 * 365 * 24 * time.Hour
 )
 
-// Store kinds the later ARM and RBAC faces own.
-const (
-	KindSubscription   = "subscription"
-	KindRoleAssignment = rbac.KindAssignment
-)
+// KindSubscription is the store kind of subscriptions, which resources reads.
+const KindSubscription = "subscription"
 
 // Deriver derives per-data-directory secret material from the master key.
 type Deriver interface {
@@ -69,9 +66,6 @@ type Subscription struct {
 	TenantID       string `json:"tenantId"`
 	State          string `json:"state"`
 }
-
-// RoleAssignment records that a principal holds a role at a scope; rbac owns the type.
-type RoleAssignment = rbac.Assignment
 
 // Ensure creates whatever of the bootstrap state is missing.
 func Ensure(ctx context.Context, st store.Store, dir *directory.Directory, clk clock.Clock, k Deriver) (Credentials, error) {
