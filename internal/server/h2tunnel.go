@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -25,24 +26,30 @@ func (p *Proxy) connectStream(w http.ResponseWriter, r *http.Request, host strin
 		return
 	}
 	tunnelEnd, streamEnd := net.Pipe()
-	go func() {
+	var copiers sync.WaitGroup
+	copiers.Go(func() {
 		// Client to tunnel; when the client ends its side, so does the pipe.
 		_, _ = io.Copy(streamEnd, r.Body)
 		streamEnd.Close()
-	}()
+	})
 	done := make(chan struct{})
-	go func() {
+	copiers.Go(func() {
 		// Tunnel to client, each write flushed: TLS records must not wait.
 		defer close(done)
 		_, _ = io.Copy(flushWriter{w, rc}, streamEnd)
-	}()
+	})
 	p.tunnel(addressed{Conn: tunnelEnd, local: localAddr(r), remote: remoteAddr(r)}, host)
 	select {
 	case <-done:
 	case <-r.Context().Done():
 	}
+	// net/http finishes w and r.Body once the handler returns, so neither
+	// copier may outlive it: closing the pipe and the body (safe beside a
+	// Read on HTTP/2) unblocks both.
 	streamEnd.Close()
 	tunnelEnd.Close()
+	r.Body.Close()
+	copiers.Wait()
 }
 
 type flushWriter struct {

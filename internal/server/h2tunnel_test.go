@@ -83,3 +83,29 @@ func TestConnectOverHTTP2(t *testing.T) {
 		t.Fatalf("CONNECT to another host: %d", resp.StatusCode)
 	}
 }
+
+// TestConnectStreamClientGone: a client that drops its HTTP/2 connection
+// while the tunnel is still writing to it ends the handler only after the
+// tunnel's copiers stop touching the stream (run with -race).
+func TestConnectStreamClientGone(t *testing.T) {
+	plainProxy(t)
+	var protocols http.Protocols
+	protocols.SetHTTP2(true)
+	tr := &http.Transport{Protocols: &protocols, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	for range 20 {
+		cc, err := tr.NewClientConn(t.Context(), "https", tlsAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		target := "login.microsoftonline.com:443"
+		resp, err := cc.RoundTrip(&http.Request{Method: http.MethodConnect, URL: &url.URL{Host: target}, Host: target, Header: http.Header{}, Body: pr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inner := tls.Client(pipeConn{r: resp.Body, w: pw}, &tls.Config{ServerName: "login.microsoftonline.com", InsecureSkipVerify: true})
+		go func() { _ = inner.Handshake() }() // the server answers with its certificate
+		time.Sleep(time.Millisecond)
+		cc.Close()
+	}
+}
