@@ -244,7 +244,7 @@ func (s *Service) issueAuthCode(ctx context.Context, a AuthorizeRequest, user di
 // authorizationCode redeems a code (once) with the PKCE verifier.
 type authorizationCode struct{ s *Service }
 
-func (g authorizationCode) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error) {
+func (g authorizationCode) Check(ctx context.Context, r *grantRequest) (*redemption, error) {
 	code := r.Form.Get("code")
 	if code == "" {
 		return nil, errMissingParam("code")
@@ -254,18 +254,8 @@ func (g authorizationCode) Issue(ctx context.Context, r *grantRequest) (*TokenRe
 	}
 	var rec authCodeRecord
 	key := refreshKey(code)
-	err := g.s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := store.GetJSON(tx, kindAuthCode, key, &rec); err != nil {
-			return err
-		}
-		if rec.Redeemed || !strings.EqualFold(rec.ClientID, r.clientID) {
-			return nil
-		}
-		// Spent whatever follows: a code that met a wrong verifier or
-		// redirect must not be tried again.
-		spent := rec
-		spent.Redeemed = true
-		return store.PutJSON(tx, kindAuthCode, key, spent)
+	err := g.s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, kindAuthCode, key, &rec)
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -278,13 +268,40 @@ func (g authorizationCode) Issue(ctx context.Context, r *grantRequest) (*TokenRe
 		return nil, errAuthCodeRedeemed()
 	case g.s.aksid.Now().After(rec.Expires):
 		return nil, errAuthCodeExpired()
-	case r.Form.Get("redirect_uri") != rec.RedirectURI:
-		return nil, errRedirectChanged()
-	case !verifierMatches(rec.Challenge, rec.Method, r.Form.Get("code_verifier")):
-		return nil, errVerifierMismatch()
 	}
-	return g.s.issueForSignIn(ctx, r, signedIn{tenantID: rec.TenantID, userID: rec.UserID, scope: rec.Scope, resource: rec.Resource,
-		amr: rec.AMR, authTime: rec.AuthTime, nonce: rec.Nonce})
+	// The rightful client's wrong redirect or verifier spends the code
+	// anyway, so it cannot be tried again; another's request spends nothing.
+	var refusal *Error
+	switch {
+	case r.Form.Get("redirect_uri") != rec.RedirectURI:
+		refusal = errRedirectChanged()
+	case !verifierMatches(rec.Challenge, rec.Method, r.Form.Get("code_verifier")):
+		refusal = errVerifierMismatch()
+	}
+	red := &redemption{public: true}
+	if refusal == nil {
+		if red, err = g.s.checkSignIn(ctx, r, signedIn{tenantID: rec.TenantID, userID: rec.UserID, scope: rec.Scope, resource: rec.Resource,
+			amr: rec.AMR, authTime: rec.AuthTime, nonce: rec.Nonce}); err != nil {
+			return nil, err
+		}
+	} else if r.tenant.ID == "" {
+		// Not issuing: still, the client answers in the code's tenant.
+		if r.tenant, err = g.s.resolveTenant(ctx, rec.TenantID); err != nil {
+			return nil, err
+		}
+	}
+	red.spend = func(ctx context.Context, tx store.Tx) (*Error, error) {
+		var cur authCodeRecord
+		if err := store.GetJSON(tx, kindAuthCode, key, &cur); err != nil {
+			return nil, err
+		}
+		if cur.Redeemed {
+			return nil, errAuthCodeRedeemed() // redeemed meanwhile
+		}
+		cur.Redeemed = true
+		return refusal, store.PutJSON(tx, kindAuthCode, key, cur)
+	}
+	return red, nil
 }
 
 // verifierMatches checks the PKCE verifier (RFC 7636) in constant time; a

@@ -33,11 +33,19 @@ const (
 
 var assertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.RS384, jose.PS384, jose.RS512, jose.PS512}
 
-// authenticate checks the client's secret or assertion and returns the
-// authentication context class for the token.
-func (s *Service) authenticate(ctx context.Context, r *grantRequest, c directory.Client) (string, error) {
+// clientAuth is how a client proved itself: the authentication context
+// class for the token, and the assertion's jti to record once the request
+// succeeds (nil without a certificate assertion).
+type clientAuth struct {
+	acr string
+	jti *usedJTI
+}
+
+// authenticate checks the client's secret or assertion. It changes
+// nothing: a certificate assertion's jti is recorded by Token's spend.
+func (s *Service) authenticate(ctx context.Context, r *grantRequest, c directory.Client) (clientAuth, error) {
 	if !c.SP.AccountEnabled {
-		return "", errDisabled(c.App.AppID)
+		return clientAuth{}, errDisabled(c.App.AppID)
 	}
 	secret := r.Form.Get("client_secret")
 	if secret == "" && r.BasicID != "" {
@@ -47,28 +55,29 @@ func (s *Service) authenticate(ctx context.Context, r *grantRequest, c directory
 	switch {
 	case secret != "" || assertion != "":
 		if c.App.PublicClient {
-			return "", errPublicClient()
+			return clientAuth{}, errPublicClient()
 		}
 	default:
-		return "", errNoCredential()
+		return clientAuth{}, errNoCredential()
 	}
 	if secret != "" {
 		_, err := directory.CheckSecret(c.App, secret, s.aksid.Now())
 		switch {
 		case errors.Is(err, directory.ErrSecretExpired):
-			return "", errExpiredSecret(c.App.AppID)
+			return clientAuth{}, errExpiredSecret(c.App.AppID)
 		case err != nil:
-			return "", errBadSecret(c.App.AppID)
+			return clientAuth{}, errBadSecret(c.App.AppID)
 		}
-		return acrSecret, nil
+		return clientAuth{acr: acrSecret}, nil
 	}
 	if t := r.Form.Get("client_assertion_type"); t != jwtBearerAssertion {
-		return "", errAssertionType(t)
+		return clientAuth{}, errAssertionType(t)
 	}
 	if isFederated(assertion, c.App.AppID) {
-		return acrCert, s.checkFederated(ctx, c.App, assertion)
+		return clientAuth{acr: acrCert}, s.checkFederated(ctx, c.App, assertion)
 	}
-	return acrCert, s.checkAssertion(ctx, r, c.App, assertion)
+	jti, err := s.checkAssertion(ctx, r, c.App, assertion)
+	return clientAuth{acr: acrCert, jti: jti}, err
 }
 
 type assertionHeader struct {
@@ -79,12 +88,12 @@ type assertionHeader struct {
 }
 
 // checkAssertion verifies a certificate-signed client assertion: a key
-// registered on the app, its signature, iss/sub, aud, time window and a
-// jti never seen before (recorded only once everything else passed).
-func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app directory.Application, assertion string) error {
+// registered on the app, its signature, iss/sub, aud and time window. Its
+// jti, to be never seen before, is returned for Token to record last.
+func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app directory.Application, assertion string) (*usedJTI, error) {
 	tok, err := jwt.ParseSigned(assertion, assertionAlgs)
 	if err != nil {
-		return errMalformedJWT("the client assertion is not a signed JWT with an RSA algorithm")
+		return nil, errMalformedJWT("the client assertion is not a signed JWT with an RSA algorithm")
 	}
 	var hdr assertionHeader
 	if seg, _, ok := strings.Cut(assertion, "."); ok {
@@ -99,7 +108,7 @@ func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app direc
 	}
 	cert, ok := directory.FindCertificate(app, s1, s256, der)
 	if !ok {
-		return errAssertionKeyNotFound(shown, app.AppID)
+		return nil, errAssertionKeyNotFound(shown, app.AppID)
 	}
 	if shown == "" {
 		sum := sha1.Sum(cert.Raw)
@@ -107,21 +116,21 @@ func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app direc
 	}
 	now := s.aksid.Now()
 	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
-		return errAssertionKeyExpired(shown)
+		return nil, errAssertionKeyExpired(shown)
 	}
 	var claims jwt.Claims
 	if err := tok.Claims(cert.PublicKey, &claims); err != nil {
-		return errAssertionSignature(shown)
+		return nil, errAssertionSignature(shown)
 	}
 	if !strings.EqualFold(claims.Issuer, r.clientID) || !strings.EqualFold(claims.Subject, r.clientID) {
-		return errAssertionSubject()
+		return nil, errAssertionSubject()
 	}
 	if !s.audienceOK(ctx, r, claims.Audience) {
-		return errAssertionAudience()
+		return nil, errAssertionAudience()
 	}
 	wall := s.wall.Now()
 	if claims.Expiry == nil {
-		return errMalformedJWT("the client assertion has no 'exp' claim")
+		return nil, errMalformedJWT("the client assertion has no 'exp' claim")
 	}
 	exp := claims.Expiry.Time()
 	nbf := time.Unix(0, 0).UTC()
@@ -130,25 +139,30 @@ func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app direc
 	}
 	if wall.After(exp.Add(assertionSkew)) || wall.Before(nbf.Add(-assertionSkew)) {
 		const f = "2006-01-02T15:04:05.0000000Z"
-		return errAssertionTime(wall.UTC().Format(f), nbf.UTC().Format(f), exp.UTC().Format(f))
+		return nil, errAssertionTime(wall.UTC().Format(f), nbf.UTC().Format(f), exp.UTC().Format(f))
 	}
 	if claims.ID == "" {
-		return errMalformedJWT("the client assertion has no 'jti' claim")
+		return nil, errMalformedJWT("the client assertion has no 'jti' claim")
 	}
-	return s.recordJTI(ctx, r.clientID, claims.ID, exp)
+	return &usedJTI{clientID: r.clientID, jti: claims.ID, exp: exp}, nil
 }
 
-func (s *Service) recordJTI(ctx context.Context, clientID, jti string, exp time.Time) error {
-	sum := sha256.Sum256([]byte(jti))
-	key := clientID + "/" + hex.EncodeToString(sum[:])
-	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		b, _ := json.Marshal(struct {
-			Exp time.Time `json:"exp"`
-		}{exp.Add(assertionSkew)})
-		return tx.Create(kindAssertionJTI, key, b)
-	})
+// usedJTI is a certificate assertion's jti, recorded so the assertion
+// cannot be presented again while it is valid.
+type usedJTI struct {
+	clientID, jti string
+	exp           time.Time
+}
+
+func (u *usedJTI) record(tx store.Tx) error {
+	sum := sha256.Sum256([]byte(u.jti))
+	key := u.clientID + "/" + hex.EncodeToString(sum[:])
+	b, _ := json.Marshal(struct {
+		Exp time.Time `json:"exp"`
+	}{u.exp.Add(assertionSkew)})
+	err := tx.Create(kindAssertionJTI, key, b)
 	if errors.Is(err, store.ErrExists) {
-		return errAssertionReplayed(jti)
+		return errAssertionReplayed(u.jti)
 	}
 	return err
 }

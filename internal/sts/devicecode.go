@@ -248,7 +248,7 @@ func (s *Service) settleDevice(ctx context.Context, key string, user directory.U
 // in, then the tokens, once.
 type deviceCodeGrant struct{ s *Service }
 
-func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error) {
+func (g deviceCodeGrant) Check(ctx context.Context, r *grantRequest) (*redemption, error) {
 	code := r.Form.Get("device_code")
 	if code == "" {
 		code = r.Form.Get("code") // ADAL (kubelogin --legacy) sends code
@@ -258,25 +258,8 @@ func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResp
 	}
 	var rec deviceRecord
 	key := deviceKey(code)
-	var tooFast bool
-	err := g.s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := store.GetJSON(tx, kindDeviceCode, key, &rec); err != nil {
-			return err
-		}
-		if rec.State == devicePending && strings.EqualFold(rec.ClientID, r.clientID) {
-			now := g.s.wall.Now()
-			tooFast = !rec.LastPoll.IsZero() && now.Sub(rec.LastPoll) < minPollGap
-			rec.LastPoll = now
-			return store.PutJSON(tx, kindDeviceCode, key, rec)
-		}
-		if rec.State == deviceApproved {
-			// Tokens are handed out once: the code is spent.
-			if err := tx.Delete(kindDeviceCode, key); err != nil {
-				return err
-			}
-			return tx.Delete(kindUserCode, rec.UserCode)
-		}
-		return nil
+	err := g.s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, kindDeviceCode, key, &rec)
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -284,22 +267,61 @@ func (g deviceCodeGrant) Issue(ctx context.Context, r *grantRequest) (*TokenResp
 	case err != nil:
 		return nil, err
 	case !strings.EqualFold(rec.ClientID, r.clientID):
+		// Another client's poll neither paces nor spends the code.
 		return nil, errBadVerificationCode()
 	case g.s.aksid.Now().After(rec.Expires):
 		return nil, errDeviceExpired()
-	case rec.State == devicePending && tooFast:
-		return nil, errSlowDown()
-	case rec.State == devicePending:
-		return nil, errAuthorizationPending()
 	case rec.State == deviceDeclined:
 		return nil, errAuthorizationDeclined()
 	case rec.State == deviceBlocked:
 		return nil, errBlockedByCA()
+	case rec.State == devicePending:
+		// Nothing to issue yet; the poll's time is kept to pace the device.
+		return &redemption{public: true, spend: g.pace(key)}, nil
 	}
 	amr := rec.AMR
 	if len(amr) == 0 {
 		amr = []string{"pwd"}
 	}
-	return g.s.issueForSignIn(ctx, r, signedIn{tenantID: rec.TenantID, userID: rec.UserID, scope: rec.Scope, resource: rec.Resource,
+	red, err := g.s.checkSignIn(ctx, r, signedIn{tenantID: rec.TenantID, userID: rec.UserID, scope: rec.Scope, resource: rec.Resource,
 		amr: amr, authTime: g.s.wall.Now().Unix()})
+	if err != nil {
+		return nil, err
+	}
+	// Tokens are handed out once: the code is spent.
+	red.spend = func(ctx context.Context, tx store.Tx) (*Error, error) {
+		err := tx.Delete(kindDeviceCode, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errBadVerificationCode() // redeemed meanwhile
+		} else if err != nil {
+			return nil, err
+		}
+		return nil, tx.Delete(kindUserCode, rec.UserCode)
+	}
+	return red, nil
+}
+
+// pace records a pending poll's time and answers it: authorization_pending,
+// or slow_down when the device polls faster than minPollGap.
+func (g deviceCodeGrant) pace(key string) func(ctx context.Context, tx store.Tx) (*Error, error) {
+	return func(ctx context.Context, tx store.Tx) (*Error, error) {
+		var cur deviceRecord
+		if err := store.GetJSON(tx, kindDeviceCode, key, &cur); err != nil {
+			return nil, err
+		}
+		if cur.State != devicePending {
+			// Signed in (or refused) since the check: the next poll tells.
+			return errAuthorizationPending(), nil
+		}
+		now := g.s.wall.Now()
+		tooFast := !cur.LastPoll.IsZero() && now.Sub(cur.LastPoll) < minPollGap
+		cur.LastPoll = now
+		if err := store.PutJSON(tx, kindDeviceCode, key, cur); err != nil {
+			return nil, err
+		}
+		if tooFast {
+			return errSlowDown(), nil
+		}
+		return errAuthorizationPending(), nil
+	}
 }

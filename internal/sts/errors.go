@@ -3,6 +3,9 @@ package sts
 
 import "fmt"
 
+// This file is the one catalogue of the AADSTS refusals sts produces:
+// every code and its wording live here.
+
 // Error is a token-service refusal carrying Entra's AADSTS code and OAuth
 // error string. Description is safe to show the client; it never holds
 // internals or secrets.
@@ -60,8 +63,10 @@ func errPublicClient() *Error {
 	return newErr("invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
 }
 
-func errResourceNotFound(resource, tenantName string) *Error {
-	return newErr("invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, tenantName)
+// errResourceNotFound names the tenant as the request did (its GUID or
+// the domain the client used), as Entra does; not by display name.
+func errResourceNotFound(resource, tenantAsAsked string) *Error {
+	return newErr("invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, tenantAsAsked)
 }
 
 func errInvalidScope(scope string) *Error {
@@ -125,9 +130,6 @@ func ErrMissingParam(name string) *Error { return errMissingParam(name) }
 func ErrBodyTooLarge(limit int) *Error {
 	return newErr("invalid_request", 90015, "The request body exceeds the maximum allowed size of %d bytes.", limit)
 }
-
-// ErrTenantNotFound is the answer for an unknown tenant segment.
-func ErrTenantNotFound(tenant string) *Error { return errTenantNotFound(tenant) }
 
 func errBadPassword() *Error {
 	return newErr("invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
@@ -258,7 +260,7 @@ func ErrUserCanceled() *Error {
 // person try again, rather than end the flow.
 func IsSignInRefusal(e *Error) bool {
 	switch e.Code {
-	case 50126, 50034, 50057, 50053, 50076, 50074:
+	case 50126, 50034, 50057, 50053, 50076:
 		return true
 	}
 	return false
@@ -266,4 +268,28 @@ func IsSignInRefusal(e *Error) bool {
 
 func errRefreshRevoked() *Error {
 	return newErr("invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.")
+}
+
+// errInvalidParam is Entra's InvalidRequestParameter (AADSTS90100).
+func errInvalidParam(name string) *Error {
+	return newErr("invalid_request", 90100, "%s parameter is empty or not valid.", name)
+}
+
+// Account-state refusals. Codes and wording from Microsoft's AADSTS
+// reference and recorded responses.
+
+func errLocked() *Error {
+	return newErr("invalid_grant", 50053, "You've tried to sign in too many times with an incorrect user ID or password.")
+}
+
+func errMFARequired(resource string) *Error {
+	return newErr("invalid_grant", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '%s'.", resource)
+}
+
+func errBadSecondFactor() *Error {
+	return newErr("invalid_grant", 500121, "Authentication failed during strong authentication request.")
+}
+
+func errBlockedByCA() *Error {
+	return newErr("interaction_required", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
 }

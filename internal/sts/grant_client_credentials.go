@@ -2,7 +2,6 @@ package sts
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/aksid/aksid/internal/directory"
@@ -12,38 +11,59 @@ import (
 // itself with a secret or a certificate-signed assertion.
 type clientCredentials struct{ s *Service }
 
-func (g clientCredentials) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error) {
+func (g clientCredentials) Check(ctx context.Context, r *grantRequest) (*redemption, error) {
 	resource, err := resourceFrom(r.TokenRequest)
 	if err != nil {
 		return nil, err
 	}
 	r.resource = resource
-	look, err := g.s.dir.ClientAndResource(ctx, r.tenant.ID, r.clientID, lookupName(r.TokenRequest, resource))
-	if err != nil {
-		return nil, err
-	}
-	if look.ClientErr != nil {
-		if errors.Is(look.ClientErr, directory.ErrApplicationNotFound) || errors.Is(look.ClientErr, directory.ErrPrincipalNotFound) {
-			return nil, errClientNotFound(r.clientID, r.tenant.DisplayName)
+	return &redemption{resource: resource, issue: func(ctx context.Context, c authedClient) (*TokenResponse, error) {
+		if c.Client.SP.ServicePrincipalType == directory.ManagedIdentityType {
+			// Only a federated credential gets a managed identity this far:
+			// its token is the one the managed-identity endpoint would give.
+			return g.s.issue(r, c.Client, c.Resource, c.acr, tokenExtras{lifetime: managedIdentityLifetime, mirid: identityResourceID(c.Client.SP)})
 		}
-		return nil, look.ClientErr
-	}
-	acr, err := g.s.authenticate(ctx, r, look.Client)
-	if err != nil {
-		return nil, err
-	}
-	if look.ResourceErr != nil {
-		if errors.Is(look.ResourceErr, directory.ErrApplicationNotFound) || errors.Is(look.ResourceErr, directory.ErrPrincipalNotFound) {
-			return nil, errResourceNotFound(resource, r.tenant.DisplayName)
+		return g.s.issueAppToken(r, c.Client, c.Resource, c.acr)
+	}}, nil
+}
+
+// resourceFrom reads the requested resource: v1 takes resource=, v2 a
+// single "<resource>/.default" scope beside the OIDC scopes clients add.
+func resourceFrom(req *TokenRequest) (string, error) {
+	if req.Version == V1 {
+		if r := req.Form.Get("resource"); r != "" {
+			return r, nil
 		}
-		return nil, look.ResourceErr
+		if req.Form.Get("scope") == "" {
+			return "", errMissingParam("resource")
+		}
 	}
-	if look.Client.SP.ServicePrincipalType == directory.ManagedIdentityType {
-		// Only a federated credential gets a managed identity this far:
-		// its token is the one the managed-identity endpoint would give.
-		return g.s.issue(r, look.Client, look.Resource, acr, tokenExtras{lifetime: managedIdentityLifetime, mirid: identityResourceID(look.Client.SP)})
+	scope := req.Form.Get("scope")
+	if strings.TrimSpace(scope) == "" {
+		return "", errMissingParam("scope")
 	}
-	return g.s.issueAppToken(r, look.Client, look.Resource, acr)
+	var resource string
+	for _, sc := range strings.Fields(scope) {
+		switch strings.ToLower(sc) {
+		case "openid", "offline_access", "profile", "email":
+			continue
+		}
+		if resource != "" {
+			return "", errInvalidScope(scope)
+		}
+		r, ok := strings.CutSuffix(sc, "/.default")
+		if !ok {
+			return "", errScopeNotDefault(scope)
+		}
+		if r == "" {
+			return "", errInvalidScope(scope)
+		}
+		resource = r
+	}
+	if resource == "" {
+		return "", errInvalidScope(scope)
+	}
+	return resource, nil
 }
 
 // identityResourceID is the ARM ID a managed identity's principal names.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/store"
 )
 
 // delegated is what a user flow's scope (or v1 resource) asks for.
@@ -60,40 +61,22 @@ func delegatedFrom(req *TokenRequest) (delegated, error) {
 	return d, nil
 }
 
-// userClient looks up the client and resource for a user flow and checks
-// the client: public clients present no credential, confidential ones do.
-func (s *Service) userClient(ctx context.Context, r *grantRequest, d delegated) (directory.Lookup, error) {
-	look, err := s.dir.ClientAndResource(ctx, r.tenant.ID, r.clientID, lookupName(r.TokenRequest, d.resource))
-	if err != nil {
-		return look, err
-	}
-	if look.ClientErr != nil {
-		if errors.Is(look.ClientErr, directory.ErrApplicationNotFound) || errors.Is(look.ClientErr, directory.ErrPrincipalNotFound) {
-			return look, errClientNotFound(r.clientID, r.tenant.DisplayName)
-		}
-		return look, look.ClientErr
-	}
-	if !look.Client.App.PublicClient {
-		if _, err := s.authenticate(ctx, r, look.Client); err != nil {
-			return look, err
-		}
-	} else if r.Form.Get("client_secret") != "" || r.Form.Get("client_assertion") != "" {
-		return look, errPublicClient()
-	}
-	if look.ResourceErr != nil {
-		if errors.Is(look.ResourceErr, directory.ErrApplicationNotFound) || errors.Is(look.ResourceErr, directory.ErrPrincipalNotFound) {
-			return look, errResourceNotFound(d.resource, r.tenant.DisplayName)
-		}
-		return look, look.ResourceErr
-	}
-	return look, nil
+// userRedemption is a user flow's redemption: tokens for us, once Token
+// has authenticated the client and found the resource.
+func (s *Service) userRedemption(r *grantRequest, d delegated, us userSession) *redemption {
+	r.resource = d.resource
+	us.scope, us.openid = d.echo, us.openid || d.openid
+	return &redemption{resource: d.resource, public: true, issue: func(ctx context.Context, c authedClient) (*TokenResponse, error) {
+		us.client, us.resource = c.Client, c.Resource
+		return s.issueUserTokens(ctx, r, us)
+	}}
 }
 
 // password is the resource-owner password grant (ROPC): the user's name
 // and password, checked against the argon2id hash.
 type password struct{ s *Service }
 
-func (g password) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error) {
+func (g password) Check(ctx context.Context, r *grantRequest) (*redemption, error) {
 	name, pw := r.Form.Get("username"), r.Form.Get("password")
 	if name == "" {
 		return nil, errMissingParam("username")
@@ -115,24 +98,21 @@ func (g password) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, e
 			return nil, err
 		}
 	}
-	r.resource = d.resource
-	look, err := g.s.userClient(ctx, r, d)
-	if err != nil {
-		return nil, err
-	}
+	red := g.s.userRedemption(r, d, userSession{user: user, amr: []string{"pwd"}, authTime: g.s.wall.Now().Unix(), offline: d.offline})
 	if user.RequireMFA {
 		// A password alone cannot satisfy MFA, and ROPC has no second step.
-		return nil, errMFARequired(look.Resource.App.AppID)
+		red.issue = func(ctx context.Context, c authedClient) (*TokenResponse, error) {
+			return nil, errMFARequired(c.Resource.App.AppID)
+		}
 	}
-	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
-		amr: []string{"pwd"}, authTime: g.s.wall.Now().Unix(), offline: d.offline, openid: d.openid})
+	return red, nil
 }
 
 // refresh redeems a refresh token (once: they rotate) for new tokens, for
 // the same or another resource, as Entra's multi-resource refresh tokens.
 type refresh struct{ s *Service }
 
-func (g refresh) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error) {
+func (g refresh) Check(ctx context.Context, r *grantRequest) (*redemption, error) {
 	token := r.Form.Get("refresh_token")
 	if token == "" {
 		return nil, errMissingParam("refresh_token")
@@ -141,7 +121,7 @@ func (g refresh) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, er
 	if err != nil && r.Form.Get("scope") != "" {
 		return nil, err
 	}
-	rec, err := g.s.redeemRefreshToken(ctx, token, r.clientID)
+	rec, err := g.s.readRefreshToken(ctx, token, r.clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -168,13 +148,16 @@ func (g refresh) Issue(ctx context.Context, r *grantRequest) (*TokenResponse, er
 	if !user.SessionsValidFrom.IsZero() && !rec.Issued.After(user.SessionsValidFrom) {
 		return nil, errRefreshRevoked()
 	}
-	r.resource = d.resource
-	look, err := g.s.userClient(ctx, r, d)
-	if err != nil {
+	red := g.s.userRedemption(r, d, userSession{user: user, amr: rec.AMR, authTime: rec.AuthTime, offline: true})
+	// Refresh tokens rotate: each works once.
+	red.spend = func(ctx context.Context, tx store.Tx) (*Error, error) {
+		err := tx.Delete(kindRefreshToken, refreshKey(token))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errRefreshInvalid() // redeemed meanwhile
+		}
 		return nil, err
 	}
-	return g.s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
-		amr: rec.AMR, authTime: rec.AuthTime, offline: true, openid: d.openid})
+	return red, nil
 }
 
 // signedIn is a sign-in a person completed on a page (device code,
@@ -187,10 +170,10 @@ type signedIn struct {
 	nonce            string
 }
 
-// issueForSignIn hands out the tokens of a completed page sign-in: the
-// user's tenant, the scopes asked for at the start unless the redeeming
-// request names its own, and refresh and ID tokens.
-func (s *Service) issueForSignIn(ctx context.Context, r *grantRequest, si signedIn) (*TokenResponse, error) {
+// checkSignIn readies the tokens of a completed page sign-in: the user's
+// tenant, the scopes asked for at the start unless the redeeming request
+// names its own, and refresh and ID tokens.
+func (s *Service) checkSignIn(ctx context.Context, r *grantRequest, si signedIn) (*redemption, error) {
 	var err error
 	if r.tenant.ID == "" || r.tenant.ID != si.tenantID {
 		if r.tenant, err = s.resolveTenant(ctx, si.tenantID); err != nil {
@@ -214,11 +197,5 @@ func (s *Service) issueForSignIn(ctx context.Context, r *grantRequest, si signed
 	if !user.AccountEnabled {
 		return nil, errUserDisabled()
 	}
-	r.resource = d.resource
-	look, err := s.userClient(ctx, r, d)
-	if err != nil {
-		return nil, err
-	}
-	return s.issueUserTokens(ctx, r, userSession{user: user, client: look.Client, resource: look.Resource, scope: d.echo,
-		amr: si.amr, authTime: si.authTime, offline: true, openid: true, nonce: si.nonce})
+	return s.userRedemption(r, d, userSession{user: user, amr: si.amr, authTime: si.authTime, offline: true, openid: true, nonce: si.nonce}), nil
 }

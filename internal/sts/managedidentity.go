@@ -2,7 +2,6 @@ package sts
 
 import (
 	"context"
-	"errors"
 
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/origin"
@@ -34,10 +33,9 @@ func (s *Service) ManagedIdentityToken(ctx context.Context, req ManagedIdentityR
 	if look.ClientErr != nil || look.Client.SP.ServicePrincipalType != directory.ManagedIdentityType {
 		return nil, errClientNotFound(req.ClientID, tenant.DisplayName)
 	}
-	if look.ResourceErr != nil {
-		if errors.Is(look.ResourceErr, directory.ErrApplicationNotFound) || errors.Is(look.ResourceErr, directory.ErrPrincipalNotFound) {
-			return nil, errResourceNotFound(req.Resource, tenant.DisplayName)
-		}
+	if notFound(look.ResourceErr) {
+		return nil, errResourceNotFound(req.Resource, req.TenantID)
+	} else if look.ResourceErr != nil {
 		return nil, look.ResourceErr
 	}
 	gr := &grantRequest{TokenRequest: &TokenRequest{Version: V1, Issuers: req.Issuers}, tenant: tenant,

@@ -72,8 +72,3 @@ func (c *confirmation) tokenType() string {
 	}
 	return tokenTypeBearer
 }
-
-// errInvalidParam is Entra's InvalidRequestParameter (AADSTS90100).
-func errInvalidParam(name string) *Error {
-	return newErr("invalid_request", 90100, "%s parameter is empty or not valid.", name)
-}

@@ -72,13 +72,39 @@ type DirectoryReader interface {
 	PolicyBlocking(ctx context.Context, tenantID, userID, control string) (*directory.Policy, error)
 }
 
-// Grant runs one grant_type on an authenticated request.
+// Grant is one grant_type. Check reads and validates what the request
+// redeems without changing anything; Token then authenticates the client,
+// resolves the resource, spends and issues, the same for every grant.
 type Grant interface {
-	Issue(ctx context.Context, r *grantRequest) (*TokenResponse, error)
+	Check(ctx context.Context, r *grantRequest) (*redemption, error)
 }
 
-// Service is the token pipeline: parse once, resolve the tenant,
-// authenticate the client, run the grant keyed by its literal grant_type.
+// redemption is a checked grant waiting for its client's authentication.
+type redemption struct {
+	// resource is what the token is for, as asked; "" when nothing will
+	// be issued yet (a device still pending).
+	resource string
+	// public lets a public client redeem it without a credential (user
+	// flows); app-only grants need one.
+	public bool
+	// spend consumes what the grant redeems, in the request's last
+	// transaction beside the client assertion's jti, once the client is
+	// authenticated. A refusal it returns is still committed (a code that
+	// met a wrong verifier, a device's poll time); err rolls all back.
+	spend func(ctx context.Context, tx store.Tx) (refusal *Error, err error)
+	// issue mints the tokens for the authenticated client.
+	issue func(ctx context.Context, c authedClient) (*TokenResponse, error)
+}
+
+// authedClient is the authenticated client and the resource it asked for.
+type authedClient struct {
+	directory.Lookup
+	clientAuth
+}
+
+// Service is the token pipeline: parse once, resolve the tenant, check the
+// grant keyed by its literal grant_type, authenticate the client, resolve
+// the resource, spend, issue.
 type Service struct {
 	dir    DirectoryReader
 	keys   *Keys
@@ -129,7 +155,9 @@ type grantRequest struct {
 	cnf *confirmation // the key a PoP token is bound to; nil for bearer
 }
 
-// Token answers a token request.
+// Token answers a token request. Nothing is spent before the client is
+// authenticated and the request found good, so a refused request leaves
+// the refresh token, code or device code for the right one.
 func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse, error) {
 	f := req.Form
 	grantType := f.Get("grant_type")
@@ -151,43 +179,149 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 	if err != nil || id == uuid.Nil || len(clientID) != 36 {
 		return nil, errInvalidAppID(clientID)
 	}
-	// A malformed PoP request is refused before any grant runs, so no
-	// code or refresh token is spent on it.
+	// A malformed PoP request is refused before any grant runs.
 	cnf, err := popFrom(f)
 	if err != nil {
 		return nil, err
 	}
-	var tenant directory.Tenant
+	gr := &grantRequest{TokenRequest: req, clientID: id.String(), cnf: cnf}
+	if gr.tenant, err = s.requestTenant(ctx, gr, grantType); err != nil {
+		return nil, err
+	}
+	red, err := g.Check(ctx, gr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.authenticateClient(ctx, gr, red)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.spend(ctx, c, red); err != nil {
+		return nil, err
+	}
+	return red.issue(ctx, c)
+}
+
+// requestTenant resolves the path's tenant. User flows at common,
+// organizations or az's /adfs leave it to the grant (the user's tenant);
+// app-only grants need one.
+func (s *Service) requestTenant(ctx context.Context, r *grantRequest, grantType string) (directory.Tenant, error) {
 	userFlow := grantType != "client_credentials"
-	switch strings.ToLower(req.Tenant) {
+	switch strings.ToLower(r.Tenant) {
 	case "common", "organizations", "consumers":
 		if userFlow {
-			break // the user's (or refresh token's) tenant
+			return directory.Tenant{}, nil
 		}
 		// App-only grants need a tenant; Entra will not guess one.
-		return nil, errNoTenantInfo()
+		return directory.Tenant{}, errNoTenantInfo()
 	case "adfs":
 		if userFlow {
-			break
+			return directory.Tenant{}, nil
 		}
 		// az's custom-cloud authority (…/adfs) names no tenant: the
 		// client's home tenant is the one it signs in to.
-		app, err := s.dir.Application(ctx, id.String())
-		if errors.Is(err, directory.ErrApplicationNotFound) {
-			return nil, errClientNotFound(id.String(), "adfs")
-		} else if err != nil {
-			return nil, err
-		}
-		if tenant, err = s.resolveTenant(ctx, app.TenantID); err != nil {
-			return nil, err
-		}
-	default:
-		if tenant, err = s.resolveTenant(ctx, req.Tenant); err != nil {
-			return nil, err
+		return s.homeTenant(ctx, r.clientID, "adfs")
+	}
+	return s.resolveTenant(ctx, r.Tenant)
+}
+
+// homeTenant is the tenant a client application is registered in.
+func (s *Service) homeTenant(ctx context.Context, clientID, asked string) (directory.Tenant, error) {
+	app, err := s.dir.Application(ctx, clientID)
+	if errors.Is(err, directory.ErrApplicationNotFound) {
+		return directory.Tenant{}, errClientNotFound(clientID, asked)
+	} else if err != nil {
+		return directory.Tenant{}, err
+	}
+	return s.resolveTenant(ctx, app.TenantID)
+}
+
+// authenticateClient is every grant's client check: the client and the
+// resource looked up, the client's credential (or, for a public client
+// in a user flow, its absence), then the resource.
+func (s *Service) authenticateClient(ctx context.Context, r *grantRequest, red *redemption) (authedClient, error) {
+	var c authedClient
+	tenant := r.tenant
+	if tenant.ID == "" {
+		// A device still pending at common or organizations: no user
+		// yet, so the client answers in its home tenant.
+		var err error
+		if tenant, err = s.homeTenant(ctx, r.clientID, r.Tenant); err != nil {
+			return c, err
 		}
 	}
-	gr := &grantRequest{TokenRequest: req, tenant: tenant, clientID: id.String(), cnf: cnf}
-	return g.Issue(ctx, gr)
+	resource := ""
+	if red.resource != "" {
+		resource = lookupName(r.TokenRequest, red.resource)
+	}
+	look, err := s.dir.ClientAndResource(ctx, tenant.ID, r.clientID, resource)
+	if err != nil {
+		return c, err
+	}
+	if notFound(look.ClientErr) {
+		return c, errClientNotFound(r.clientID, tenant.DisplayName)
+	} else if look.ClientErr != nil {
+		return c, look.ClientErr
+	}
+	c.Lookup = look
+	if red.public && look.Client.App.PublicClient {
+		if r.Form.Get("client_secret") != "" || r.Form.Get("client_assertion") != "" {
+			return c, errPublicClient()
+		}
+		c.acr = acrPublic
+	} else if c.clientAuth, err = s.authenticate(ctx, r, look.Client); err != nil {
+		return c, err
+	}
+	if resource == "" {
+		return c, nil
+	}
+	if notFound(look.ResourceErr) {
+		return c, errResourceNotFound(red.resource, r.tenantAsAsked())
+	}
+	return c, look.ResourceErr
+}
+
+func notFound(err error) bool {
+	return errors.Is(err, directory.ErrApplicationNotFound) || errors.Is(err, directory.ErrPrincipalNotFound)
+}
+
+// tenantAsAsked names the tenant as the request did: the path's GUID or
+// domain, or the resolved tenant's GUID when the path named none.
+func (r *grantRequest) tenantAsAsked() string {
+	switch strings.ToLower(r.Tenant) {
+	case "common", "organizations", "consumers", "adfs", "":
+		return r.tenant.ID
+	}
+	return r.Tenant
+}
+
+// spend runs the grant's spend and records the client assertion's jti in
+// one transaction, the request's last step before issuing.
+func (s *Service) spend(ctx context.Context, c authedClient, red *redemption) error {
+	if red.spend == nil && c.jti == nil {
+		return nil
+	}
+	var refusal *Error
+	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		refusal = nil // the store may run this more than once
+		if red.spend != nil {
+			var err error
+			if refusal, err = red.spend(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if c.jti != nil {
+			return c.jti.record(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if refusal != nil {
+		return refusal
+	}
+	return nil
 }
 
 func (s *Service) resolveTenant(ctx context.Context, segment string) (directory.Tenant, error) {
@@ -206,45 +340,6 @@ func (s *Service) ResolveTenant(ctx context.Context, segment string) (directory.
 		return directory.Tenant{}, nil
 	}
 	return s.resolveTenant(ctx, segment)
-}
-
-// resourceFrom reads the requested resource: v1 takes resource=, v2 a
-// single "<resource>/.default" scope beside the OIDC scopes clients add.
-func resourceFrom(req *TokenRequest) (string, error) {
-	if req.Version == V1 {
-		if r := req.Form.Get("resource"); r != "" {
-			return r, nil
-		}
-		if req.Form.Get("scope") == "" {
-			return "", errMissingParam("resource")
-		}
-	}
-	scope := req.Form.Get("scope")
-	if strings.TrimSpace(scope) == "" {
-		return "", errMissingParam("scope")
-	}
-	var resource string
-	for _, sc := range strings.Fields(scope) {
-		switch strings.ToLower(sc) {
-		case "openid", "offline_access", "profile", "email":
-			continue
-		}
-		if resource != "" {
-			return "", errInvalidScope(scope)
-		}
-		r, ok := strings.CutSuffix(sc, "/.default")
-		if !ok {
-			return "", errScopeNotDefault(scope)
-		}
-		if r == "" {
-			return "", errInvalidScope(scope)
-		}
-		resource = r
-	}
-	if resource == "" {
-		return "", errInvalidScope(scope)
-	}
-	return resource, nil
 }
 
 // tokenLifetimes in seconds, as Entra issues them to applications.

@@ -166,22 +166,3 @@ func ErrorCode(err error) int {
 	}
 	return 0
 }
-
-// Account-state refusals. Codes and wording from Microsoft's AADSTS
-// reference and recorded responses.
-
-func errLocked() *Error {
-	return newErr("invalid_grant", 50053, "You've tried to sign in too many times with an incorrect user ID or password.")
-}
-
-func errMFARequired(resource string) *Error {
-	return newErr("invalid_grant", 50076, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '%s'.", resource)
-}
-
-func errBadSecondFactor() *Error {
-	return newErr("invalid_grant", 500121, "Authentication failed during strong authentication request.")
-}
-
-func errBlockedByCA() *Error {
-	return newErr("interaction_required", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
-}

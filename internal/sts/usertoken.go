@@ -184,27 +184,22 @@ func (s *Service) newRefreshToken(ctx context.Context, r *grantRequest, us userS
 	return token, err
 }
 
-// redeemRefreshToken consumes a refresh token: rotation means each works
-// once, and a rotated or unknown one is refused.
-func (s *Service) redeemRefreshToken(ctx context.Context, token, clientID string) (refreshRecord, error) {
+// readRefreshToken reads what a refresh token stands for without
+// spending it: the refresh grant deletes it (they rotate) only once the
+// client is authenticated and the request found good.
+func (s *Service) readRefreshToken(ctx context.Context, token, clientID string) (refreshRecord, error) {
 	var rec refreshRecord
-	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		key := refreshKey(token)
-		if err := store.GetJSON(tx, kindRefreshToken, key, &rec); err != nil {
-			return err
-		}
-		if !strings.EqualFold(rec.ClientID, clientID) {
-			return errRefreshClient()
-		}
-		return tx.Delete(kindRefreshToken, key)
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.GetJSON(tx, kindRefreshToken, refreshKey(token), &rec)
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return rec, errRefreshInvalid()
-	}
-	if err != nil {
+	case err != nil:
 		return rec, err
-	}
-	if s.aksid.Now().After(rec.Expires) {
+	case !strings.EqualFold(rec.ClientID, clientID):
+		return rec, errRefreshClient()
+	case s.aksid.Now().After(rec.Expires):
 		return rec, errRefreshExpired()
 	}
 	return rec, nil
