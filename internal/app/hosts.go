@@ -58,6 +58,9 @@ func (o *Ops) HostEnv(ctx context.Context, name string) (admin.HostEnv, error) {
 	if o.hostOps == nil {
 		return admin.HostEnv{}, errNeedsServer
 	}
+	if err := hosts.CheckName(name); err != nil {
+		return admin.HostEnv{}, err
+	}
 	h, err := o.hostOps.hosts.Get(ctx, name)
 	if err != nil && strings.Contains(name, "/") {
 		var id string

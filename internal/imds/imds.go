@@ -47,6 +47,13 @@ func New(h Hosts, tokens Tokens, log *slog.Logger) *Handler {
 	return &Handler{hosts: h, tokens: tokens, log: log}
 }
 
+// internal answers a 500, its cause logged under the request ID the
+// server middleware set.
+func (h *Handler) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	h.log.ErrorContext(r.Context(), what, "request_id", w.Header().Get("x-ms-request-id"), "err", err)
+	fail(w, http.StatusInternalServerError, "unknown_error", "An unexpected error occurred.")
+}
+
 // The endpoint's error body ({error, error_description}, as IMDS answers).
 func fail(w http.ResponseWriter, status int, code, desc string) {
 	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
@@ -100,8 +107,7 @@ func (h *Handler) proxyHost(w http.ResponseWriter, r *http.Request) (hosts.Host,
 	if !named && r.Header.Get("Proxy-Authorization") == "" {
 		host, err := h.hosts.Get(r.Context(), hosts.DefaultName)
 		if err != nil {
-			h.log.ErrorContext(r.Context(), "imds: no default host", "err", err)
-			fail(w, http.StatusInternalServerError, "unknown_error", "An unexpected error occurred.")
+			h.internal(w, r, "imds: no default host", err)
 			return hosts.Host{}, false
 		}
 		return host, true
@@ -117,8 +123,7 @@ func (h *Handler) proxyHost(w http.ResponseWriter, r *http.Request) (hosts.Host,
 			"aksid proxy: the proxy credentials name no host or carry a wrong host secret; use the HTTP_PROXY `aksid host env` prints.")
 		return hosts.Host{}, false
 	}
-	h.log.ErrorContext(r.Context(), "imds: host lookup failed", "err", err)
-	fail(w, http.StatusInternalServerError, "unknown_error", "An unexpected error occurred.")
+	h.internal(w, r, "imds: host lookup failed", err)
 	return hosts.Host{}, false
 }
 
@@ -145,8 +150,7 @@ func (h *Handler) AppService() http.Handler {
 			return
 		}
 		if err != nil {
-			h.log.ErrorContext(r.Context(), "appservice: host lookup failed", "err", err)
-			fail(w, http.StatusInternalServerError, "unknown_error", "An unexpected error occurred.")
+			h.internal(w, r, "appservice: host lookup failed", err)
 			return
 		}
 		q := r.URL.Query()
@@ -189,8 +193,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, host hosts.Host,
 			"Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request")
 		return
 	case err != nil:
-		h.log.ErrorContext(r.Context(), "imds: lookup failed", "err", err)
-		fail(w, http.StatusInternalServerError, "unknown_error", "An unexpected error occurred.")
+		h.internal(w, r, "imds: lookup failed", err)
 		return
 	}
 	tok, err := h.tokens.ManagedIdentityToken(r.Context(), sts.ManagedIdentityRequest{TenantID: ident.TenantID,
@@ -202,8 +205,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, host hosts.Host,
 		return
 	}
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "imds: token failed", "err", err)
-		fail(w, http.StatusInternalServerError, "unknown_error", "An unexpected error occurred.")
+		h.internal(w, r, "imds: token failed", err)
 		return
 	}
 	s := strconv.FormatInt

@@ -51,7 +51,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	iss, err := h.issuers.Issuer(r.Context(), segs[0], segs[1])
 	if err != nil {
 		if e, ok := azerr.As(err); !ok || e.Kind != azerr.NotFound {
-			h.log.ErrorContext(r.Context(), "oidc issuer: internal error", "err", err)
+			h.log.ErrorContext(r.Context(), "oidc issuer: internal error", "request_id", w.Header().Get("x-ms-request-id"), "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 			return
 		}
