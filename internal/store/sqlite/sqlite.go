@@ -56,6 +56,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	if err := private(abs); err != nil {
+		return nil, err
+	}
 	base := (&url.URL{Scheme: "file", Path: abs}).String()
 	w, err := openWriter(ctx, base)
 	if err != nil {
