@@ -189,6 +189,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall),
 		Wall: wall, Log: cfg.Log}).Register(graphMux)
 	router.Handle("v1.0", graphMux)
+	router.Handle("oidc", graphMux) // Graph's /oidc/userinfo
 	router.HandleFace(server.FaceGraph, graphMux)
 
 	plain, err := listenPlain(cfg.HTTPProxyAddr)

@@ -170,6 +170,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	r("POST /v1.0/me/getMemberGroups", nil, h.meMemberGroups)
 	r("POST /v1.0/me/getMemberObjects", nil, h.meMemberObjects)
 	r("GET /v1.0/organization", nil, h.organization)
+	r("/oidc/userinfo", nil, h.userinfo) // GET or POST (userinfo.go)
 
 	// Everything else under /v1.0/, in any method: key-addressed forms
 	// (applications(appId='…'), users('…')) and Graph-shaped refusals.

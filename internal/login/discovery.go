@@ -20,12 +20,14 @@ type discoveryDoc struct {
 	Issuer                            string   `json:"issuer"`
 	MicrosoftMultiRefreshToken        bool     `json:"microsoft_multi_refresh_token,omitempty"`
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"` // v2
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
 	HTTPLogoutSupported               bool     `json:"http_logout_supported"`
 	FrontchannelLogoutSupported       bool     `json:"frontchannel_logout_supported"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	ClaimsSupported                   []string `json:"claims_supported"`
+	KerberosEndpoint                  string   `json:"kerberos_endpoint,omitempty"` // v2
 	TenantRegionScope                 *string  `json:"tenant_region_scope"`
 	CloudInstanceName                 string   `json:"cloud_instance_name"`
 	CloudGraphHostName                string   `json:"cloud_graph_host_name"`
@@ -67,6 +69,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, kind discove
 		return
 	}
 	o := origin.FromContext(r.Context())
+	// Graph hosts userinfo: Azure's through the proxy, aksid's own URL
+	// directly (also for the Azure-issuer document, fetched directly).
+	userinfo := o.Issuers.Graph() + "/oidc/userinfo"
 	if kind.azure {
 		o.Issuers = origin.Azure()
 	}
@@ -101,6 +106,8 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request, kind discove
 		doc.DeviceAuthorizationEndpoint = base + "/oauth2/v2.0/devicecode"
 		doc.EndSessionEndpoint = base + "/oauth2/v2.0/logout"
 		doc.ClaimsSupported = []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"}
+		doc.UserinfoEndpoint = userinfo
+		doc.KerberosEndpoint = base + "/kerberos"
 	} else {
 		doc.TokenEndpoint = base + "/oauth2/token"
 		doc.JWKSURI = base + "/discovery/keys"

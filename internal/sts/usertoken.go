@@ -89,7 +89,7 @@ func (s *Service) issueUserTokens(ctx context.Context, r *grantRequest, us userS
 	_, _ = s.rand.Read(jitter[:])
 	lifetime := 3600 + (int64(jitter[0])<<8|int64(jitter[1]))%1801
 	tid := r.tenant.ID
-	sub := pairwiseSub(us.user.ObjectID, us.client.App.AppID)
+	sub := PairwiseSub(us.user.ObjectID, us.client.App.AppID)
 	c := userClaims{
 		Iat: now.Add(-backdate).Unix(), Nbf: now.Add(-backdate).Unix(), Exp: now.Unix() + lifetime,
 		Acr: "1", Aio: s.opaque(48), Amr: us.amr, Idtyp: "user", Name: us.user.DisplayName, Oid: us.user.ObjectID,
@@ -162,8 +162,9 @@ func (s *Service) idToken(r *grantRequest, us userSession, sub string, now time.
 	return s.keys.Sign(b)
 }
 
-// pairwiseSub is the per-application subject Entra gives a user.
-func pairwiseSub(oid, appID string) string {
+// PairwiseSub is the per-application subject Entra gives a user, in its
+// tokens and at Graph's userinfo endpoint.
+func PairwiseSub(oid, appID string) string {
 	sum := sha256.Sum256([]byte(oid + "|" + appID))
 	return base64.RawURLEncoding.EncodeToString(sum[:])[:43]
 }
