@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/aksid/aksid/internal/azerr"
+	"github.com/aksid/aksid/internal/netres"
+	"github.com/aksid/aksid/internal/resources"
 )
 
 // Roles grants a cluster's control-plane identity what AKS grants it.
@@ -14,9 +16,11 @@ type Roles interface {
 	GrantContributor(ctx context.Context, scope, principalID string) error
 }
 
-// NodeResources removes what the cloud provider created in a node
-// resource group (load balancers, public IPs, disks) when it goes.
+// NodeResources makes the cluster's load balancer and outbound IP in its
+// node resource group, and removes what is there (with what the cloud
+// provider made: public IPs, disks) when a create fails.
 type NodeResources interface {
+	Put(ctx context.Context, req netres.PutRequest) (resources.Upsert[netres.Resource], error)
 	DeleteUnder(ctx context.Context, scope string) error
 }
 

@@ -32,6 +32,9 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if !validName.MatchString(req.Name) {
 		return PutResult{}, invalid("InvalidResourceName", "Resource name %s is invalid. The name can contain only letters, numbers, underscores and hyphens. The name must start and end with a letter or number, 1 to 63 characters.", req.Name)
 	}
+	if err := CheckBody(req.Body); err != nil {
+		return PutResult{}, err
+	}
 	id := clusterID(req.Sub, req.Group, req.Name)
 	props := obj(req.Body, "properties")
 	identity, _ := req.Body["identity"].(map[string]any)
@@ -101,11 +104,31 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if err := s.grantNodeGroup(ctx, req.Sub, nodeRG, req.TenantID, req.Body); err != nil {
 		return fail(err)
 	}
+	if err := s.buildNetwork(ctx, req, id, nodeRG, location, props); err != nil {
+		return fail(err)
+	}
 	r.Model = req.Body
 	if err := s.save(ctx, id, r); err != nil {
 		return fail(err)
 	}
 	return PutResult{Model: r.Model, Created: true}, nil
+}
+
+// CheckBody refuses what is not a cluster's shape, as ARM does before the
+// provider sees it: a body that is not an object (JSON null included), or
+// properties, identity or tags that are neither objects nor null.
+func CheckBody(body map[string]any) error {
+	if body == nil {
+		return invalid("InvalidRequestContent", "The request content was invalid and could not be deserialized: the body must be a JSON object.")
+	}
+	for _, k := range []string{"properties", "identity", "tags"} {
+		if v, ok := body[k]; ok && v != nil {
+			if _, isObj := v.(map[string]any); !isObj {
+				return invalid("InvalidRequestContent", "The request content was invalid and could not be deserialized: property '%s' has the wrong type.", k)
+			}
+		}
+	}
+	return nil
 }
 
 // checkCredential signs in as the principal, as AKS does before it

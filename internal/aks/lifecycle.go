@@ -92,17 +92,38 @@ func (s *Service) updateAddons(ctx context.Context, cur record, props, addons ma
 	return nil
 }
 
-// Delete removes a cluster, its node resource group (with the kubelet and
-// add-on identities) and its system-assigned identity. A service
-// principal is not the cluster's to delete.
-func (s *Service) Delete(ctx context.Context, id string) error {
+// DeleteUnder removes the clusters at or under scope with their
+// system-assigned identities (a service principal is not the cluster's to
+// delete). Their node resource groups are managed by them: deleting the
+// cluster through resources.DeleteScope takes those along.
+func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
+	prefix := strings.ToLower(strings.TrimRight(scope, "/"))
+	var ids []string
+	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		items, err := tx.List(kindCluster, prefix)
+		for _, it := range items {
+			if it.Key == prefix || strings.HasPrefix(it.Key, prefix+"/") {
+				ids = append(ids, it.Key)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.deleteCluster(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) deleteCluster(ctx context.Context, id string) error {
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return err
 	}
-	props := obj(r.Model, "properties")
-	sub := strings.Split(strings.TrimPrefix(strings.ToLower(id), "/subscriptions/"), "/")[0]
-	s.deleteNodeGroup(ctx, sub, str(props["nodeResourceGroup"]))
 	if r.SystemID != "" {
 		if err := s.dir.DeleteManagedIdentity(ctx, r.TenantID, r.SystemID); err != nil {
 			return err
@@ -124,7 +145,8 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	})
 }
 
-// deleteNodeGroup removes the node resource group and the identities in it.
+// deleteNodeGroup undoes a failed create: the node resource group with
+// the identities and network resources made in it.
 func (s *Service) deleteNodeGroup(ctx context.Context, sub, group string) {
 	if group == "" {
 		return

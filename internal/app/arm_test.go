@@ -181,3 +181,31 @@ func TestLongRunningOperations(t *testing.T) {
 		t.Fatalf("unknown operation: %d %s", st, raw)
 	}
 }
+
+// TestClusterPutRefusesJunkBodies: a cluster PUT whose body is null or
+// whose properties are not an object is 400 InvalidRequestContent (a
+// null body once panicked into a 500), as the other resource types answer,
+// and no cluster is made.
+func TestClusterPutRefusesJunkBodies(t *testing.T) {
+	s := startTest(t)
+	sub := "/subscriptions/" + s.Creds.SubscriptionID
+	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
+	for _, step := range []struct{ method, path, body string }{
+		{"PUT", sub + "/resourcegroups/junk?api-version=2021-04-01", `{"location":"westus2"}`},
+		{"POST", sub + "/providers/Microsoft.ContainerService/register?api-version=2021-04-01", ""},
+	} {
+		if st, _, raw := s.arm(t, admin, step.method, step.path, step.body); st >= 300 {
+			t.Fatalf("%s %s: %d %s", step.method, step.path, st, raw)
+		}
+	}
+	cluster := sub + "/resourceGroups/junk/providers/Microsoft.ContainerService/managedClusters/c?api-version=2024-02-01"
+	for _, body := range []string{`null`, `"x"`, `[]`, `{"location":"westus2","properties":"x"}`, `{"location":"westus2","properties":true}`} {
+		st, m, raw := s.arm(t, admin, "PUT", cluster, body)
+		if e, _ := m["error"].(map[string]any); st != 400 || e["code"] != "InvalidRequestContent" || strings.Contains(raw, ".go:") {
+			t.Fatalf("body %s: %d %s", body, st, raw)
+		}
+	}
+	if st, _, raw := s.arm(t, admin, "GET", cluster, ""); st != 404 {
+		t.Fatalf("a refused body made a cluster: %d %s", st, raw)
+	}
+}

@@ -198,3 +198,50 @@ func TestClusterIdentityChecksInProcess(t *testing.T) {
 		t.Fatalf("events outlived the cluster: %+v", events)
 	}
 }
+
+// TestFreshClusterHasItsLoadBalancer: right after a managed-identity
+// cluster is made, with only Microsoft.ContainerService registered by
+// the user, its node resource group holds AKS's load balancer and
+// outbound public IP, and the cluster's identity passes the cloud
+// provider's checks (AKS registered what its nodes need); the check's
+// frontend joins the load balancer without dropping AKS's outbound rule.
+func TestFreshClusterHasItsLoadBalancer(t *testing.T) {
+	s := startTest(t)
+	ctx := context.Background()
+	sub := "/subscriptions/" + s.Creds.SubscriptionID
+	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
+	for _, step := range []struct{ method, path, body string }{
+		{"PUT", sub + "/resourcegroups/fresh?api-version=2021-04-01", `{"location":"westus2"}`},
+		{"POST", sub + "/providers/Microsoft.ContainerService/register?api-version=2021-04-01", ""},
+		{"PUT", sub + "/resourceGroups/fresh/providers/Microsoft.ContainerService/managedClusters/c1?api-version=2024-02-01",
+			`{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"c1"}}`},
+	} {
+		if st, _, raw := s.arm(t, admin, step.method, step.path, step.body); st >= 300 {
+			t.Fatalf("%s %s: %d %s", step.method, step.path, st, raw)
+		}
+	}
+	mc := sub + "/resourceGroups/MC_fresh_c1_westus2"
+	st, m, raw := s.arm(t, admin, "GET", mc+"/resources?api-version=2021-04-01", "")
+	types := map[string]string{}
+	for _, r := range m["value"].([]any) {
+		r := r.(map[string]any)
+		types[r["type"].(string)] = r["name"].(string)
+	}
+	if st != 200 || types["Microsoft.Network/loadBalancers"] != "kubernetes" || types["Microsoft.Network/publicIPAddresses"] == "" {
+		t.Fatalf("node resource group right after create: %d %s", st, raw)
+	}
+	checks, err := s.Ops.CheckCluster(ctx, cloudprovider.Request{ClusterID: sub + "/resourceGroups/fresh/providers/Microsoft.ContainerService/managedClusters/c1"})
+	if err != nil || checkLines(checks) != "PASS public-ip\nPASS load-balancer" {
+		t.Fatalf("checks right after create: %v\n%s", err, checkLines(checks))
+	}
+	_, lb, raw := s.arm(t, admin, "GET", mc+"/providers/Microsoft.Network/loadBalancers/kubernetes?api-version=2022-07-01", "")
+	props := lb["properties"].(map[string]any)
+	if len(props["frontendIPConfigurations"].([]any)) != 2 || len(props["outboundRules"].([]any)) != 1 {
+		t.Fatalf("load balancer after the check: %s", raw)
+	}
+	_, c, _ := s.arm(t, admin, "GET", sub+"/resourceGroups/fresh/providers/Microsoft.ContainerService/managedClusters/c1?api-version=2024-02-01", "")
+	np := c["properties"].(map[string]any)["networkProfile"].(map[string]any)
+	if np["outboundType"] != "loadBalancer" || len(np["loadBalancerProfile"].(map[string]any)["effectiveOutboundIPs"].([]any)) != 1 {
+		t.Fatalf("network profile: %v", np)
+	}
+}

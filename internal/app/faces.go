@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/hosts"
 	"github.com/aksid/aksid/internal/msi"
 	"github.com/aksid/aksid/internal/netres"
 	"github.com/aksid/aksid/internal/rbac"
@@ -24,11 +26,12 @@ import (
 
 // armParts are the Resource Manager face and the domains behind it.
 type armParts struct {
-	rbac *rbac.Service
-	res  *resources.Service
-	msi  *msi.Service
-	aks  *aks.Service
-	net  *netres.Service
+	rbac  *rbac.Service
+	res   *resources.Service
+	msi   *msi.Service
+	aks   *aks.Service
+	net   *netres.Service
+	hosts *hosts.Service
 }
 
 // signIn checks a cluster's service principal by signing in as it for ARM.
@@ -41,7 +44,7 @@ func (a signIn) SignInError(ctx context.Context, tenantID, clientID, secret stri
 
 // registerARM builds RBAC, resources and the ARM face and routes them.
 func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.Store, vclock clock.Clock, dir *directory.Directory,
-	keys *sts.Keys, log *slog.Logger, seal aks.Sealer, svc *sts.Service) (*armParts, error) {
+	keys *sts.Keys, log *slog.Logger, kr keyMaterial, svc *sts.Service) (*armParts, error) {
 	rb, err := rbac.New(ctx, st, vclock, rbac.Options{Propagation: cfg.RBACPropagation})
 	if err != nil {
 		return nil, err
@@ -54,16 +57,25 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 	identities := msi.New(st, dir)
 	network := netres.New(st, vclock, uuid.NewString)
 	clusters := aks.New(aks.Deps{Store: st, Clock: vclock, Directory: dir, Identities: identities, Resources: res,
-		Sealer: seal, SignIn: signIn{svc}, Roles: grants{rb}, Nodes: network})
+		Sealer: kr, SignIn: signIn{svc}, Roles: grants{rb}, Nodes: network})
+	hostSvc := hosts.New(hosts.Deps{Store: st, Directory: dir, Identities: identities, Clusters: clusters, Keys: kr, Random: rand.Reader})
+	// Deleting a group or a cluster cascades through every owner, whichever face asks.
+	scopes := res.WithOwners(clusters, identities, network, hostSvc, rb)
 	h := arm.New(arm.Deps{
 		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb}, Groups: dir, Tenants: dir,
-		Resources: res, Roles: rb, Identities: identities, Clusters: clusters, Network: network, Principals: principals{dir}, Log: log,
+		Resources: scopes, Roles: rb, Identities: identities, Clusters: clusters, Network: network, Principals: principals{dir}, Log: log,
 	})
 	for _, root := range arm.Roots {
 		rt.Handle(root, h)
 	}
 	rt.HandleFace(server.FaceARM, h)
-	return &armParts{rbac: rb, res: res, msi: identities, aks: clusters, net: network}, nil
+	return &armParts{rbac: rb, res: scopes, msi: identities, aks: clusters, net: network, hosts: hostSvc}, nil
+}
+
+// keyMaterial seals cluster secrets and derives host secrets (the keyring).
+type keyMaterial interface {
+	aks.Sealer
+	hosts.Deriver
 }
 
 // authorizer adapts rbac.Service to the ARM face's questions.

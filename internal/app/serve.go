@@ -21,7 +21,6 @@ import (
 	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/graph"
-	"github.com/aksid/aksid/internal/hosts"
 	"github.com/aksid/aksid/internal/imds"
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/login"
@@ -175,7 +174,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
 	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
 	admin.RegisterDirectory(mux, ops, adminToken(kr))
-	hostSvc := hosts.New(hosts.Deps{Store: st, Directory: dir, Identities: armFace.msi, Clusters: armFace.aks, Keys: kr, Random: rand.Reader})
+	hostSvc := armFace.hosts
 	if _, err := hostSvc.EnsureDefault(ctx, creds.TenantID, creds.SubscriptionID); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("default host: %w", err)
@@ -189,7 +188,6 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall),
 		Wall: wall, Log: cfg.Log}).Register(graphMux)
 	router.Handle("v1.0", graphMux)
-	router.Handle("oidc", graphMux) // Graph's /oidc/userinfo
 	router.HandleFace(server.FaceGraph, graphMux)
 
 	plain, err := listenPlain(cfg.HTTPProxyAddr)

@@ -15,7 +15,6 @@ type Clusters interface {
 	Put(ctx context.Context, req aks.PutRequest) (aks.PutResult, error)
 	Get(ctx context.Context, id string) (map[string]any, error)
 	List(ctx context.Context, scope string) ([]map[string]any, error)
-	Delete(ctx context.Context, id string) error
 	ResetServicePrincipal(ctx context.Context, id, clientID, secret string) error
 	ResetAAD(ctx context.Context, id string, profile map[string]any) error
 	Begin(ctx context.Context, id string) error
@@ -85,6 +84,10 @@ func (h *Handler) clusters(c *call) {
 			h.fail(c, err)
 			return
 		}
+		if err := aks.CheckBody(body); err != nil { // before an operation starts
+			h.fail(c, err)
+			return
+		}
 		loc, _ := body["location"].(string)
 		var res aks.PutResult
 		h.runOperation(c, s, loc, id, func() (err error) {
@@ -110,7 +113,9 @@ func (h *Handler) clusters(c *call) {
 			return
 		}
 		loc, _ := m["location"].(string)
-		h.runOperation(c, s, loc, id, func() error { return h.aks.Delete(ctx, id) })
+		// Deleting a cluster is deleting a scope: its node resource
+		// group, its nodes and the role assignments on it go too.
+		h.runOperation(c, s, loc, id, func() error { return h.res.DeleteScope(ctx, id) })
 	default:
 		methodNotAllowed(c)
 	}

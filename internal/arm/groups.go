@@ -172,22 +172,7 @@ func (h *Handler) group(c *call, sub string) {
 			return
 		}
 		// Deletion finishes at once, so the first poll already succeeds.
-		// Identities go first: they have a directory side to remove.
-		idents, err := h.msi.List(ctx, g.ID)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		for _, ident := range idents {
-			if err := h.msi.Delete(ctx, ident.ID); err != nil {
-				h.fail(c, err)
-				return
-			}
-		}
-		if err := h.net.DeleteUnder(ctx, g.ID); err != nil {
-			h.fail(c, err)
-			return
-		}
+		// The domain cascades through every owner of what is in the group.
 		if err := h.res.DeleteGroup(ctx, sub, name); err != nil {
 			h.fail(c, err)
 			return

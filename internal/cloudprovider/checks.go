@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -42,11 +43,7 @@ func (s *Service) plan(cp aks.ControlPlane, req Request) []check {
 				"properties": map[string]any{"publicIPAllocationMethod": "Static"}}, nil)
 		}},
 		{name: "load-balancer", run: func(ctx context.Context, c *caller) error {
-			return c.do(ctx, http.MethodPut, groupID+"/providers/Microsoft.Network/loadBalancers/"+lbName, networkVersion, map[string]any{
-				"location": location, "sku": map[string]any{"name": "Standard"},
-				"properties": map[string]any{
-					"frontendIPConfigurations": []any{map[string]any{"name": "aksid-check", "properties": map[string]any{"publicIPAddress": map[string]any{"id": pipID}}}},
-					"backendAddressPools":      []any{map[string]any{"name": lbName}}}}, nil)
+			return c.addFrontend(ctx, groupID+"/providers/Microsoft.Network/loadBalancers/"+lbName, location, pipID)
 		}},
 	}
 	if subnet := subnetID(props); subnet != "" {
@@ -148,6 +145,37 @@ func (c *caller) readWrite(ctx context.Context, id, version string, keep ...stri
 		}
 	}
 	return c.do(ctx, http.MethodPut, id, version, body, nil)
+}
+
+// addFrontend adds a service's frontend to the cluster's load balancer as
+// cloud-provider-azure does: it reads the one AKS made and writes it back
+// with the frontend, keeping AKS's outbound configuration; it makes the
+// load balancer when there is none.
+func (c *caller) addFrontend(ctx context.Context, lbID, location, pipID string) error {
+	fe := map[string]any{"name": "aksid-check", "properties": map[string]any{"publicIPAddress": map[string]any{"id": pipID}}}
+	var lb map[string]any
+	err := c.do(ctx, http.MethodGet, lbID, networkVersion, nil, &lb)
+	var e *armError
+	if errors.As(err, &e) && e.Code == "ResourceNotFound" {
+		return c.do(ctx, http.MethodPut, lbID, networkVersion, map[string]any{"location": location, "sku": map[string]any{"name": "Standard"},
+			"properties": map[string]any{"frontendIPConfigurations": []any{fe}, "backendAddressPools": []any{map[string]any{"name": lbName}}}}, nil)
+	}
+	if err != nil {
+		return err
+	}
+	props, _ := lb["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+	}
+	fes := []any{fe}
+	old, _ := props["frontendIPConfigurations"].([]any)
+	for _, f := range old {
+		if m, _ := f.(map[string]any); m != nil && m["name"] != "aksid-check" {
+			fes = append(fes, f)
+		}
+	}
+	props["frontendIPConfigurations"] = fes
+	return c.do(ctx, http.MethodPut, lbID, networkVersion, map[string]any{"location": lb["location"], "sku": lb["sku"], "tags": lb["tags"], "properties": props}, nil)
 }
 
 // mayPull asks Resource Manager for the identity's permissions on the

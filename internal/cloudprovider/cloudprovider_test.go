@@ -74,6 +74,8 @@ type fakeARM struct {
 	allowed map[string]bool
 	seen    []string
 	perms   string
+	got     map[string]string // GET answers by key, instead of the default
+	put     map[string]string // the last body PUT at each key
 }
 
 func (f *fakeARM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -92,15 +94,25 @@ func (f *fakeARM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	if r.Method == http.MethodPut {
+		f.put[key] = string(body)
+	}
 	if r.Method == http.MethodGet {
 		body = []byte(`{"id":"` + r.URL.Path + `","location":"westus2","properties":{"addressPrefix":"10.0.0.0/24","provisioningState":"Succeeded"}}`)
+		if b, ok := f.got[key]; ok {
+			body = []byte(b)
+		}
+		if string(body) == "404" {
+			w.WriteHeader(http.StatusNotFound)
+			body = []byte(`{"error":{"code":"ResourceNotFound","message":"not found"}}`)
+		}
 	}
 	_, _ = w.Write(body)
 }
 
 func setup(t *testing.T, cp aks.ControlPlane) (*Service, *fakeClusters, *fakeTokens, *fakeARM) {
 	t.Helper()
-	arm := &fakeARM{allowed: map[string]bool{}, perms: `{"value":[]}`}
+	arm := &fakeARM{allowed: map[string]bool{}, perms: `{"value":[]}`, got: map[string]string{}, put: map[string]string{}}
 	srv := httptest.NewServer(arm)
 	t.Cleanup(srv.Close)
 	clusters, tokens := &fakeClusters{cp: cp}, &fakeTokens{}
@@ -130,7 +142,7 @@ func TestChecksActAsTheServicePrincipal(t *testing.T) {
 	s, clusters, _, arm := setup(t, spCluster())
 	node := "/subscriptions/sub1/resourcegroups/mc_rg_c1_westus2/providers/microsoft.network/"
 	for _, k := range []string{"PUT " + node + "publicipaddresses/kubernetes-aksid-check", "PUT " + node + "loadbalancers/kubernetes",
-		"GET " + strings.ToLower(testSubnetID), "GET " + strings.ToLower(diskID), "PUT " + strings.ToLower(diskID)} {
+		"GET " + node + "loadbalancers/kubernetes", "GET " + strings.ToLower(testSubnetID), "GET " + strings.ToLower(diskID), "PUT " + strings.ToLower(diskID)} {
 		arm.allowed[k] = true
 	}
 	arm.perms = `{"value":[{"actions":["Microsoft.ContainerRegistry/registries/*"],"notActions":["Microsoft.ContainerRegistry/registries/pull/read"]}]}`
@@ -203,5 +215,34 @@ func TestManagedIdentityAndMissingCluster(t *testing.T) {
 	}
 	if _, err := s.Check(context.Background(), Request{ClusterID: clusterID + "x"}); err == nil {
 		t.Fatal("a missing cluster is an error, not a check")
+	}
+}
+
+// TestLoadBalancerCheckKeepsAKSConfiguration: the check adds its frontend
+// to the load balancer AKS made, as cloud-provider-azure does, keeping the
+// outbound frontend and rule; with no load balancer it makes one.
+func TestLoadBalancerCheckKeepsAKSConfiguration(t *testing.T) {
+	s, _, _, arm := setup(t, spCluster())
+	lb := "/subscriptions/sub1/resourcegroups/mc_rg_c1_westus2/providers/microsoft.network/loadbalancers/kubernetes"
+	arm.allowed["GET "+lb], arm.allowed["PUT "+lb] = true, true
+	arm.got["GET "+lb] = `{"location":"westus2","sku":{"name":"Standard"},"properties":{"frontendIPConfigurations":[{"name":"outbound"}],"outboundRules":[{"name":"aksOutboundRule"}]}}`
+	checks, err := s.Check(context.Background(), Request{ClusterID: clusterID})
+	if err != nil || !checks[1].OK {
+		t.Fatalf("checks: %+v %v", checks, err)
+	}
+	var body struct {
+		Properties struct {
+			Frontends []struct{ Name string } `json:"frontendIPConfigurations"`
+			Rules     []any                   `json:"outboundRules"`
+		}
+	}
+	if err := json.Unmarshal([]byte(arm.put["PUT "+lb]), &body); err != nil || len(body.Properties.Frontends) != 2 ||
+		body.Properties.Frontends[0].Name != "aksid-check" || body.Properties.Frontends[1].Name != "outbound" || len(body.Properties.Rules) != 1 {
+		t.Fatalf("written back: %v %s", err, arm.put["PUT "+lb])
+	}
+	arm.got["GET "+lb] = "404"
+	if checks, err = s.Check(context.Background(), Request{ClusterID: clusterID}); err != nil || !checks[1].OK ||
+		!strings.Contains(arm.put["PUT "+lb], `"backendAddressPools":[{"name":"kubernetes"}]`) {
+		t.Fatalf("no load balancer yet: %+v %v %s", checks, err, arm.put["PUT "+lb])
 	}
 }

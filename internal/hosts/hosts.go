@@ -273,6 +273,26 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	return s.dir.DeleteManagedIdentity(ctx, h.TenantID, h.System.ClientID)
 }
 
+// DeleteUnder removes the hosts whose resource (a VM, a cluster) lies at
+// or under scope, when the scope goes: a cluster's nodes go with it.
+func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
+	list, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	at := strings.ToLower(strings.TrimRight(scope, "/"))
+	for _, h := range list {
+		id := strings.ToLower(h.ResourceID)
+		if id != at && !strings.HasPrefix(id, at+"/") {
+			continue
+		}
+		if err := s.Delete(ctx, h.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Authenticate returns the host a caller names with its secret (proxy
 // credentials).
 func (s *Service) Authenticate(ctx context.Context, name, secret string) (Host, error) {

@@ -196,3 +196,21 @@ func (s *Service) Find(ctx context.Context, sel Selector) (Identity, error) {
 	}
 	return *found, nil
 }
+
+// DeleteUnder removes the identities at or under scope with their
+// principals, when a group goes.
+func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
+	list, err := s.List(ctx, scope)
+	if err != nil {
+		return err
+	}
+	if at, err := s.Get(ctx, scope); err == nil {
+		list = append(list, at)
+	}
+	for _, ident := range list {
+		if err := s.Delete(ctx, ident.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

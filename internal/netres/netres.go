@@ -248,14 +248,17 @@ func (s *Service) List(ctx context.Context, scope, typ string) ([]Resource, erro
 	return out, err
 }
 
-// DeleteUnder removes every resource under scope; deleting a resource
-// group calls it, since the group's index entries go but these records
-// are this package's own.
+// DeleteUnder removes every resource at or under scope; deleting a
+// resource group calls it, since these records are this package's own.
 func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
 	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindResource, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		at := strings.ToLower(strings.TrimRight(scope, "/"))
+		items, err := tx.List(kindResource, at+"/")
 		if err != nil {
 			return err
+		}
+		if _, err := tx.Get(kindResource, at); err == nil {
+			items = append(items, store.Item{Key: at})
 		}
 		for _, it := range items {
 			if err := tx.Delete(kindResource, it.Key); err != nil {

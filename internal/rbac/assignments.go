@@ -305,3 +305,49 @@ func (s *Service) ListAssignments(ctx context.Context, scope string, f Assignmen
 	sortByName(out, func(a Assignment) string { return strings.ToLower(a.ID) })
 	return out, err
 }
+
+// DeleteUnder removes the assignments at scope and below it, when the
+// scope (a resource group, a resource) is deleted, as Azure does: a group
+// made again under the same name starts with none.
+func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
+	at, err := armid.Parse(scope)
+	if err != nil {
+		return err
+	}
+	var gone []Assignment
+	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		gone = gone[:0]
+		items, err := tx.List(KindAssignment, "")
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			var a Assignment
+			if err := json.Unmarshal(it.Value, &a); err != nil {
+				return err
+			}
+			as, err := armid.Parse(a.Scope)
+			if err != nil || !at.Contains(as) {
+				continue
+			}
+			if err := tx.Delete(KindAssignment, it.Key); err != nil {
+				return err
+			}
+			guid, _ := roleGUID(a.RoleDefinitionID)
+			if err := tx.Delete(kindUnique, uniqueKey(guid, a.PrincipalID, as)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			gone = append(gone, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.withIndex(func(idx *index) {
+		for _, a := range gone {
+			idx.removeAssignment(a)
+		}
+	})
+	return nil
+}

@@ -26,6 +26,7 @@ type Service struct {
 	st           store.Store
 	clk          clock.Clock
 	featureDelay time.Duration
+	owners       []ScopeOwner // see WithOwners
 }
 
 // New returns the service; featureDelay is how long a preview feature
@@ -192,29 +193,6 @@ func (s *Service) Groups(ctx context.Context, sub string) ([]Group, error) {
 		return nil
 	})
 	return out, err
-}
-
-// DeleteGroup deletes a group and every resource in it.
-func (s *Service) DeleteGroup(ctx context.Context, sub, name string) error {
-	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.Delete(kindGroup, groupKey(sub, name)); err != nil {
-			return err
-		}
-		items, err := tx.List(kindResource, strings.ToLower("/subscriptions/"+sub+"/resourcegroups/"+name+"/"))
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			if err := tx.Delete(kindResource, it.Key); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return errGroupNotFound(name)
-	}
-	return err
 }
 
 // GenericResource is an entry in the resource index that

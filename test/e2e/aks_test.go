@@ -85,6 +85,48 @@ func TestAzAKSClusters(t *testing.T) {
 	az.ok("ad", "sp", "delete", "--id", clientID)
 }
 
+// TestAzGroupDeleteTakesItsClusters: `az group delete` deletes the
+// clusters in the group with their node resource groups (kubelet
+// identity, load balancer, outbound IP), and the group made again is
+// empty. Right after create the cluster's identity passes the cloud
+// provider's checks: AKS made its load balancer and registered what its
+// nodes need.
+func TestAzGroupDeleteTakesItsClusters(t *testing.T) {
+	in := start(t, "")
+	az := newProxyAz(t, in)
+	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.ok("group", "create", "-n", "d1", "-l", "westus2", "-o", "none")
+	az.ok("provider", "register", "--namespace", "Microsoft.ContainerService")
+	az.ok("aks", "create", "-g", "d1", "-n", "c1", "--enable-managed-identity", "--generate-ssh-keys", "-o", "none")
+	const mc = "MC_d1_c1_westus2"
+	kubelet := az.ok("identity", "list", "-g", mc, "--query", "[0].principalId", "-o", "tsv")
+	// az resource list -g filters by resourceGroup, which aksid does not
+	// serve yet: the group's own list says the same.
+	types := az.ok("rest", "--method", "get", "--url", "/subscriptions/"+in.env["AKSID_SUBSCRIPTION_ID"]+"/resourceGroups/"+mc+"/resources?api-version=2021-04-01",
+		"--query", "sort(value[].type)", "-o", "tsv")
+	if types != "Microsoft.ManagedIdentity/userAssignedIdentities\nMicrosoft.Network/loadBalancers\nMicrosoft.Network/publicIPAddresses" {
+		t.Fatalf("node resource group right after create:\n%s", types)
+	}
+	got, pass := clusterCheck(t, in, "d1/c1")
+	wantChecks(t, "right after create", got, pass, "PASS public-ip", "PASS load-balancer")
+
+	az.ok("group", "delete", "-n", "d1", "--yes")
+	if names := az.ok("aks", "list", "--query", "[].name", "-o", "tsv"); names != "" {
+		t.Fatalf("clusters outlived their group: %q", names)
+	}
+	if exists := az.ok("group", "exists", "-n", mc); exists != "false" {
+		t.Fatal("the node resource group outlived its cluster's group")
+	}
+	az.fails("does not exist", "ad", "sp", "show", "--id", kubelet)
+	az.ok("group", "create", "-n", "d1", "-l", "westus2", "-o", "none")
+	if names := az.ok("aks", "list", "-g", "d1", "--query", "[].name", "-o", "tsv"); names != "" {
+		t.Fatalf("the group made again brought back %q", names)
+	}
+	if exists := az.ok("group", "exists", "-n", mc); exists != "false" {
+		t.Fatal("the group made again brought back the node resource group")
+	}
+}
+
 func (a *azCLI) home() string {
 	for _, kv := range a.env {
 		if h, ok := strings.CutPrefix(kv, "HOME="); ok {
