@@ -6,29 +6,26 @@ import (
 	"net/http"
 )
 
-// guard is guarded's result: loopback and the admin token, body limited.
-type guard = func(http.HandlerFunc) http.HandlerFunc
-
 // action serves a request whose JSON body is a Req — valid, when set,
 // refuses one missing what act needs — answered with what act returns.
 // shape describes the body for the refusal.
-func action[Req, Resp any](g guard, shape string, valid func(Req) bool, act func(context.Context, Req) (Resp, error)) http.HandlerFunc {
-	return g(func(w http.ResponseWriter, r *http.Request) {
+func action[Req, Resp any](g gate, shape string, valid func(Req) bool, act func(context.Context, Req) (Resp, error)) http.HandlerFunc {
+	return g.wrap(func(w http.ResponseWriter, r *http.Request) {
 		var req Req
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || (valid != nil && !valid(req)) {
 			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON "+shape)
 			return
 		}
 		v, err := act(r.Context(), req)
-		respond(w, v, err)
+		g.respond(w, r, v, err)
 	})
 }
 
 // query serves a request without a body.
-func query[Resp any](g guard, act func(context.Context) (Resp, error)) http.HandlerFunc {
-	return g(func(w http.ResponseWriter, r *http.Request) {
+func query[Resp any](g gate, act func(context.Context) (Resp, error)) http.HandlerFunc {
+	return g.wrap(func(w http.ResponseWriter, r *http.Request) {
 		v, err := act(r.Context())
-		respond(w, v, err)
+		g.respond(w, r, v, err)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -107,13 +108,14 @@ type SPRequest struct {
 	CertificateDER []byte `json:"certificateDer,omitempty"`
 }
 
-// Register adds the admin routes, guarded by token and loopback origin.
-func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
-	guard := guarded(token)
-	mux.HandleFunc("GET /aksid/admin/clock", guard(func(w http.ResponseWriter, r *http.Request) {
+// Register adds the admin routes, guarded by token and loopback origin;
+// log receives the causes of internal errors.
+func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string, log *slog.Logger) {
+	guard := gate{token: token, log: log}
+	mux.HandleFunc("GET /aksid/admin/clock", guard.wrap(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, ops.Clock())
 	}))
-	mux.HandleFunc("POST /aksid/admin/clock", guard(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /aksid/admin/clock", guard.wrap(func(w http.ResponseWriter, r *http.Request) {
 		var req ClockRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			writeErr(w, http.StatusBadRequest, "InvalidRequest", "body must be JSON {action, duration|time}")
@@ -142,13 +144,13 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 			writeErr(w, http.StatusBadRequest, "InvalidAction", "action must be advance, set or reset")
 			return
 		}
-		respond(w, st, err)
+		guard.respond(w, r, st, err)
 	}))
 	mux.HandleFunc("POST /aksid/admin/sp", action(guard, "{name, years}", nil, func(ctx context.Context, req SPRequest) (S, error) {
 		return ops.CreateSP(ctx, req.Name, req.Years, req.CertificateDER)
 	}))
-	mux.HandleFunc("POST /aksid/admin/keys/rotate", guard(func(w http.ResponseWriter, r *http.Request) {
-		respond(w, map[string]bool{"rotated": true}, ops.RotateKeys(r.Context()))
+	mux.HandleFunc("POST /aksid/admin/keys/rotate", guard.wrap(func(w http.ResponseWriter, r *http.Request) {
+		guard.respond(w, r, map[string]bool{"rotated": true}, ops.RotateKeys(r.Context()))
 	}))
 	mux.HandleFunc("POST /aksid/admin/cluster/check", action(guard, "{clusterId, disks, registries}",
 		func(req cloudprovider.Request) bool { return req.ClusterID != "" }, ops.CheckCluster))
@@ -170,20 +172,24 @@ func Register[C, S any](mux *http.ServeMux, ops Ops[C, S], token string) {
 	}))
 }
 
-// guarded wraps admin handlers: loopback callers with the admin token only.
-func guarded(token string) func(http.HandlerFunc) http.HandlerFunc {
-	return func(h http.HandlerFunc) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			ip := net.ParseIP(host)
-			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if ip == nil || !ip.IsLoopback() || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-				writeErr(w, http.StatusUnauthorized, "Unauthorized", "the admin endpoints need the data directory's admin token")
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-			h(w, r)
+// gate admits loopback callers with the admin token to the handlers it
+// wraps, and answers for them.
+type gate struct {
+	token string
+	log   *slog.Logger
+}
+
+func (g gate) wrap(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		ip := net.ParseIP(host)
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ip == nil || !ip.IsLoopback() || subtle.ConstantTimeCompare([]byte(got), []byte(g.token)) != 1 {
+			writeErr(w, http.StatusUnauthorized, "Unauthorized", "the admin endpoints need the data directory's admin token")
+			return
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		h(w, r)
 	}
 }
 
@@ -191,7 +197,9 @@ func guarded(token string) func(http.HandlerFunc) http.HandlerFunc {
 var statusOf = map[azerr.Kind]int{azerr.Invalid: http.StatusBadRequest, azerr.NotFound: http.StatusNotFound,
 	azerr.Conflict: http.StatusConflict, azerr.Forbidden: http.StatusForbidden}
 
-func respond(w http.ResponseWriter, v any, err error) {
+// respond is the face's one error writer: refusals as their codes, and
+// anything else a 500 whose cause goes to the log under the request ID.
+func (g gate) respond(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if e, ok := azerr.As(err); ok {
 		status, known := statusOf[e.Kind]
 		if !known {
@@ -208,7 +216,9 @@ func respond(w http.ResponseWriter, v any, err error) {
 	case errors.Is(err, directory.ErrUserNotFound), errors.Is(err, directory.ErrObjectNotFound), errors.Is(err, directory.ErrPrincipalNotFound):
 		writeErr(w, http.StatusNotFound, "NotFound", reason(err))
 	case err != nil:
-		writeErr(w, http.StatusInternalServerError, "InternalError", "the operation failed; see the server log")
+		id := w.Header().Get("x-ms-request-id")
+		g.log.ErrorContext(r.Context(), "admin: internal error", "request_id", id, "path", r.URL.Path, "err", err)
+		writeErr(w, http.StatusInternalServerError, "InternalError", "the operation failed; see the server log (request "+id+")")
 	default:
 		writeJSON(w, http.StatusOK, v)
 	}

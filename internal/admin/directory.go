@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -101,8 +102,8 @@ type NameRequest struct {
 
 // RegisterDirectory adds the user, group and policy routes, guarded as
 // the others.
-func RegisterDirectory(mux *http.ServeMux, ops DirectoryOps, token string) {
-	g := guarded(token)
+func RegisterDirectory(mux *http.ServeMux, ops DirectoryOps, token string, log *slog.Logger) {
+	g := gate{token: token, log: log}
 	mux.HandleFunc("POST /aksid/admin/users", action(g, "{userPrincipalName, displayName, password, requireMfa}", nil, ops.CreateUser))
 	mux.HandleFunc("GET /aksid/admin/users", query(g, ops.Users))
 	mux.HandleFunc("POST /aksid/admin/users/change", action(g, "{userPrincipalName, action, requireMfa}", nil, ops.ChangeUser))

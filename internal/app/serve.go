@@ -172,8 +172,8 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	router.HandleFace(server.FaceOIDC, oidcissuer.New(armFace.aks, func(r *http.Request) string { return origin.FromContext(r.Context()).Tunnel }, cfg.Log))
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}
-	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr))
-	admin.RegisterDirectory(mux, ops, adminToken(kr))
+	admin.Register[ClockState, CreatedSP](mux, ops, adminToken(kr), cfg.Log)
+	admin.RegisterDirectory(mux, ops, adminToken(kr), cfg.Log)
 	hostSvc := armFace.hosts
 	if _, err := hostSvc.EnsureDefault(ctx, creds.TenantID, creds.SubscriptionID); err != nil {
 		ln.Close()
