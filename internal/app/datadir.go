@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -37,6 +39,28 @@ func DefaultDataDir() string {
 
 // Path joins name onto the directory.
 func (d DataDir) Path(name string) string { return filepath.Join(string(d), name) }
+
+// secure creates the directory for its owner only, and takes group and
+// others' access away from one that exists with it: it holds the master
+// key and the database of password and secret hashes.
+func (d DataDir) secure(log *slog.Logger) error {
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return err
+	}
+	st, err := os.Stat(string(d))
+	if err != nil {
+		return err
+	}
+	perm := st.Mode().Perm()
+	if perm&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(string(d), 0o700); err != nil {
+		return fmt.Errorf("data directory %s is open to other users (%v) and cannot be made private: %w", d, perm, err)
+	}
+	log.Warn("data directory was open to other users; made it private", "dir", string(d), "was", perm.String(), "now", "drwx------")
+	return nil
+}
 
 // withLock runs fn holding an exclusive lock on the directory, so two
 // processes starting on one directory create its keys once.

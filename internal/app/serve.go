@@ -81,6 +81,9 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 		cfg.Refresh = 10 * time.Second
 	}
 	dd := DataDir(cfg.DataDir)
+	if err := dd.secure(cfg.Log); err != nil {
+		return nil, err
+	}
 	kr, err := dd.Keyring()
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
