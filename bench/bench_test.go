@@ -153,12 +153,12 @@ func BenchmarkTokenThroughput(b *testing.B) {
 		len(signingInput), workers, phase, rounds)
 	b.Logf("raw RS256:          %8.0f signatures/s  (%.3f CPU-ms/signature)", sigRate, ms(sigCPU, sigs))
 	b.Logf("in-process aksid:   %8.0f tokens/s      (%.3f CPU-ms/token, client included)", tokRate, ms(tokCPU, toks))
-	b.Logf("ratio tokens/signatures %.2f (target >= %.2f)", ratio, targetRatio)
 	b.Logf("separate aksid:     %8.0f tokens/s      (%.3f server CPU-ms/token, client excluded; client %.3f CPU-ms/token)",
 		binRate, ms(srv1-srv0, binToks), ms(cliCPU, binToks))
 	// What a server with the cores to itself would reach if CPU-bound.
 	srvRatio := ms(sigCPU, sigs) / ms(srv1-srv0, binToks)
-	b.Logf("server-only CPU ratio signature/token %.2f (target >= %.2f)", srvRatio, targetRatio)
+	b.Logf("server-only CPU ratio signature/token %.2f (the target's figure on a machine to itself)", srvRatio)
+	atLeast(b, "ratio tokens/signatures", ratio, targetRatio)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(tokRate, "tokens/s")
 	b.ReportMetric(sigRate, "sigs/s")
@@ -206,8 +206,9 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	slices.Sort(times)
 	median := float64(times[len(times)/2]) / float64(time.Millisecond)
-	b.Logf("cold start over %d runs: median %.1f ms (target <= %d ms), min %v, max %v",
-		len(times), median, targetColdM, times[0].Round(100*time.Microsecond), times[len(times)-1].Round(100*time.Microsecond))
+	b.Logf("cold start over %d runs: min %v, max %v",
+		len(times), times[0].Round(100*time.Microsecond), times[len(times)-1].Round(100*time.Microsecond))
+	atMost(b, "cold start median ms", median, targetColdM)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(median, "median-ms")
 }
@@ -244,7 +245,8 @@ func BenchmarkIdleRSS(b *testing.B) {
 		b.Fatal(err)
 	}
 	mb := float64(rss) / 1024
-	b.Logf("idle RSS %.1f MB (target <= %d MB), peak %.1f MB", mb, targetRSSMB, float64(hwm)/1024)
+	b.Logf("peak RSS %.1f MB", float64(hwm)/1024)
+	atMost(b, "idle RSS MB", mb, targetRSSMB)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(mb, "RSS-MB")
 }

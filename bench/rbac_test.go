@@ -346,11 +346,12 @@ func BenchmarkRBACDecisions(b *testing.B) {
 	b.Logf("fixture: %d assignments, %d users, %d groups, %d scopes; store write %v, aksid load %v, Casbin load %v",
 		len(f.assignments), rbacUsers, rbacGroups, 1+rbacRGs+rbacRGs*rbacPerRG, t1.Sub(t0).Round(time.Millisecond),
 		t2.Sub(t1).Round(time.Millisecond), t3.Sub(t2).Round(time.Millisecond))
-	b.Logf("aksid:  %9.0f decisions/s  p50 %6.2fµs  p99 %6.2fµs (target <= %v)  %d decisions, %.0f%% allowed",
-		aks.rate, us(aks.p50), us(aks.p99), rbacTargetP99, aks.decisions, 100*float64(aks.allowed)/float64(aks.decisions))
+	b.Logf("aksid:  %9.0f decisions/s  p50 %6.2fµs  p99 %6.2fµs  %d decisions, %.0f%% allowed",
+		aks.rate, us(aks.p50), us(aks.p99), aks.decisions, 100*float64(aks.allowed)/float64(aks.decisions))
 	b.Logf("Casbin: %9.0f decisions/s  p50 %6.2fµs  p99 %6.2fµs  %d decisions, %d compared, %d mismatches",
 		cas.rate, us(cas.p50), us(cas.p99), cas.decisions, len(cas.answers), mismatches)
 	b.Logf("ratio aksid/Casbin %.1fx", ratio)
+	atMost(b, "aksid p99 µs", us(aks.p99), us(rbacTargetP99))
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(aks.rate, "aksid-decisions/s")
 	b.ReportMetric(us(aks.p99), "aksid-p99-µs")
