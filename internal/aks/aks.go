@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -145,15 +144,11 @@ func (s *Service) save(ctx context.Context, id string, r record) error {
 func (s *Service) List(ctx context.Context, scope string) ([]map[string]any, error) {
 	out := []map[string]any{}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindCluster, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		items, err := store.ListJSON[record](tx, kindCluster, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var r record
-			if err := json.Unmarshal(it.Value, &r); err != nil {
-				return err
-			}
+		for _, r := range items {
 			out = append(out, r.Model)
 		}
 		return nil

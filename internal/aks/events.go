@@ -2,7 +2,6 @@ package aks
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -40,15 +39,11 @@ func (s *Service) RecordEvent(ctx context.Context, clusterID string, e Event) (E
 func (s *Service) Events(ctx context.Context, clusterID string) ([]Event, error) {
 	out := []Event{}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindEvent, eventPrefix(clusterID))
+		items, err := store.ListJSON[Event](tx, kindEvent, eventPrefix(clusterID))
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var e Event
-			if err := json.Unmarshal(it.Value, &e); err != nil {
-				return err
-			}
+		for _, e := range items {
 			out = append(out, e)
 		}
 		return nil

@@ -141,15 +141,11 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 func (s *Service) List(ctx context.Context, scope string) ([]Identity, error) {
 	out := []Identity{}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindIdentity, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		items, err := store.ListJSON[Identity](tx, kindIdentity, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var ident Identity
-			if err := store.GetJSON(tx, kindIdentity, it.Key, &ident); err != nil {
-				return err
-			}
+		for _, ident := range items {
 			out = append(out, ident)
 		}
 		return nil
@@ -171,15 +167,11 @@ func (s *Service) Find(ctx context.Context, sel Selector) (Identity, error) {
 	}
 	var found *Identity
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindIdentity, "")
+		items, err := store.ListJSON[Identity](tx, kindIdentity, "")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var ident Identity
-			if err := store.GetJSON(tx, kindIdentity, it.Key, &ident); err != nil {
-				return err
-			}
+		for _, ident := range items {
 			if (sel.ClientID != "" && strings.EqualFold(ident.Properties.ClientID, sel.ClientID)) ||
 				(sel.ObjectID != "" && strings.EqualFold(ident.Properties.PrincipalID, sel.ObjectID)) {
 				found = &ident

@@ -230,15 +230,11 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 func (s *Service) List(ctx context.Context, scope, typ string) ([]Resource, error) {
 	out := []Resource{}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindResource, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		items, err := store.ListJSON[Resource](tx, kindResource, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var r Resource
-			if err := store.GetJSON(tx, kindResource, it.Key, &r); err != nil {
-				return err
-			}
+		for _, r := range items {
 			if typ == "" || strings.EqualFold(r.Type, typ) {
 				out = append(out, r)
 			}

@@ -2,7 +2,6 @@ package rbac
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -281,16 +280,12 @@ func (s *Service) ListAssignments(ctx context.Context, scope string, f Assignmen
 	}
 	var out []Assignment
 	err = s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(KindAssignment, "")
+		items, err := store.ListJSON[Assignment](tx, KindAssignment, "")
 		if err != nil {
 			return err
 		}
 		out = out[:0]
-		for _, it := range items {
-			var a Assignment
-			if err := json.Unmarshal(it.Value, &a); err != nil {
-				return err
-			}
+		for _, a := range items {
 			if len(principals) > 0 && !principals[strings.ToLower(a.PrincipalID)] {
 				continue
 			}
@@ -317,15 +312,12 @@ func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
 	var gone []Assignment
 	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		gone = gone[:0]
-		items, err := tx.List(KindAssignment, "")
+		items, err := store.ListEntries[Assignment](tx, KindAssignment, "")
 		if err != nil {
 			return err
 		}
 		for _, it := range items {
-			var a Assignment
-			if err := json.Unmarshal(it.Value, &a); err != nil {
-				return err
-			}
+			a := it.Value
 			as, err := armid.Parse(a.Scope)
 			if err != nil || !at.Contains(as) {
 				continue

@@ -197,16 +197,12 @@ func (s *Service) ListRoleDefinitions(ctx context.Context, scope string, f RoleD
 }
 
 func listCustom(tx store.Tx) ([]RoleDefinition, error) {
-	items, err := tx.List(kindDefinition, "")
+	items, err := store.ListJSON[RoleDefinition](tx, kindDefinition, "")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]RoleDefinition, 0, len(items))
-	for _, it := range items {
-		var d RoleDefinition
-		if err := json.Unmarshal(it.Value, &d); err != nil {
-			return nil, err
-		}
+	for _, d := range items {
 		out = append(out, d)
 	}
 	sortByName(out, func(d RoleDefinition) string { return strings.ToLower(d.RoleName) })

@@ -42,15 +42,11 @@ type Subscription = bootstrap.Subscription
 func (s *Service) Subscriptions(ctx context.Context, tenantID string) ([]Subscription, error) {
 	var out []Subscription
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(bootstrap.KindSubscription, "")
+		items, err := store.ListJSON[Subscription](tx, bootstrap.KindSubscription, "")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var sub Subscription
-			if err := store.GetJSON(tx, bootstrap.KindSubscription, it.Key, &sub); err != nil {
-				return err
-			}
+		for _, sub := range items {
 			if strings.EqualFold(sub.TenantID, tenantID) {
 				out = append(out, sub)
 			}
@@ -179,15 +175,11 @@ func (s *Service) PatchGroup(ctx context.Context, sub, name string, tags map[str
 func (s *Service) Groups(ctx context.Context, sub string) ([]Group, error) {
 	var out []Group
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindGroup, strings.ToLower(sub)+"/")
+		items, err := store.ListJSON[Group](tx, kindGroup, strings.ToLower(sub)+"/")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var g Group
-			if err := store.GetJSON(tx, kindGroup, it.Key, &g); err != nil {
-				return err
-			}
+		for _, g := range items {
 			out = append(out, g)
 		}
 		return nil
@@ -224,15 +216,11 @@ func UnindexResource(tx store.Tx, id string) error {
 func (s *Service) ListResources(ctx context.Context, scope, resourceType string) ([]GenericResource, error) {
 	out := []GenericResource{}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindResource, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		items, err := store.ListJSON[GenericResource](tx, kindResource, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var r GenericResource
-			if err := store.GetJSON(tx, kindResource, it.Key, &r); err != nil {
-				return err
-			}
+		for _, r := range items {
 			if resourceType == "" || strings.EqualFold(r.Type, resourceType) {
 				out = append(out, r)
 			}
