@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aksid/aksid/internal/app"
+	"github.com/aksid/aksid/internal/envvar"
 	"github.com/spf13/cobra"
 )
 
@@ -27,7 +28,7 @@ func azCloudCmd() *cobra.Command {
 			fmt.Fprintln(cmd.OutOrStdout(), string(cfg))
 			return nil
 		}
-		azDir := os.Getenv("AZURE_CONFIG_DIR")
+		azDir := os.Getenv(envvar.AzureConfigDir)
 		if azDir == "" {
 			if azDir, err = dd.AzConfigDir(); err != nil {
 				return err
@@ -37,7 +38,7 @@ func azCloudCmd() *cobra.Command {
 		if err := os.WriteFile(file, cfg, 0o600); err != nil {
 			return err
 		}
-		env := append(os.Environ(), "AZURE_CONFIG_DIR="+azDir, "AZURE_CORE_COLLECT_TELEMETRY=false")
+		env := append(os.Environ(), envvar.AzureConfigDir+"="+azDir, envvar.AzureCoreCollectTelemetry+"=false")
 		// register fails when the cloud exists; update then merges.
 		if out, err := runAz(env, "cloud", "register", "-n", app.AzCloudName, "--cloud-config", "@"+file); err != nil {
 			if !strings.Contains(out, "already registered") {

@@ -11,6 +11,7 @@ import (
 	"github.com/aksid/aksid/internal/admin"
 	"github.com/aksid/aksid/internal/app"
 	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/envvar"
 	"github.com/spf13/cobra"
 )
 
@@ -62,19 +63,38 @@ func envCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "env", Short: "Print shell export lines that point clients at aksid", Args: cobra.NoArgs}
 	dir := dataDirFlag(cmd)
 	direct := cmd.Flags().Bool("direct", false, "custom-cloud mode: clients talk to aksid's own URL (with `aksid az-cloud` for az)")
+	asAdmin := cmd.Flags().Bool("as-admin", false, "also export the admin principal as AZURE_CLIENT_ID/AZURE_CLIENT_SECRET (kubelogin then signs in as it in every mode)")
+	wait := cmd.Flags().Duration("wait", 0, "wait this long for the server to answer, and fail if it does not (e.g. 30s)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		dd := app.DataDir(*dir)
-		out, err := dd.ProxyEnv()
-		if *direct {
-			out, err = dd.DirectEnv()
+		// A server being started may not have made its data yet: wait first.
+		if *wait > 0 {
+			if err := dd.WaitServer(cmd.Context(), *wait); err != nil {
+				return fmt.Errorf("%w (waited %s)", err, *wait)
+			}
 		}
+		out, err := envLines(dd, *direct, app.EnvOptions{AsAdmin: *asAdmin})
 		if err != nil {
 			return err
+		}
+		if *wait == 0 {
+			if err := dd.WaitServer(cmd.Context(), 0); err != nil {
+				// Still print: a server may be started next on the default address.
+				fmt.Fprintf(cmd.ErrOrStderr(), "aksid env: warning: %v; these lines name the default address, right only for a server started later with the default --addr (use --wait 30s to wait for one)\n", err)
+			}
 		}
 		fmt.Fprint(cmd.OutOrStdout(), out)
 		return nil
 	}
 	return cmd
+}
+
+// envLines are the export lines for the chosen way in.
+func envLines(dd app.DataDir, direct bool, o app.EnvOptions) (string, error) {
+	if direct {
+		return dd.DirectEnv(o)
+	}
+	return dd.ProxyEnv(o)
 }
 
 func spCmd() *cobra.Command {
@@ -192,15 +212,15 @@ func trustCmd() *cobra.Command {
 		if _, err := os.Stat(ca); err != nil {
 			return fmt.Errorf("no CA at %s yet: run `aksid serve` first", ca)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), `%s
+		fmt.Fprintf(cmd.OutOrStdout(), `%[1]s
 # Go programs, curl and kubectl:
-export SSL_CERT_FILE=%[1]s
-# az (Python requests ignores SSL_CERT_FILE):
-export REQUESTS_CA_BUNDLE=%[1]s
+export %[2]s=%[1]s
+# az (Python requests ignores %[2]s):
+export %[3]s=%[1]s
 # Node.js:
-export NODE_EXTRA_CA_CERTS=%[1]s
+export %[4]s=%[1]s
 # or system-wide (Debian): cp %[1]s /usr/local/share/ca-certificates/aksid.crt && update-ca-certificates
-`, ca)
+`, ca, envvar.SSLCertFile, envvar.RequestsCABundle, envvar.NodeExtraCACerts)
 		return nil
 	}
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aksid/aksid/internal/app"
+	"github.com/aksid/aksid/internal/envvar"
 	"github.com/aksid/aksid/internal/kubecfg"
 )
 
@@ -55,7 +56,7 @@ func kubeconfigCmd() *cobra.Command {
 }
 
 func defaultKubeconfig() string {
-	if env := os.Getenv("KUBECONFIG"); env != "" {
+	if env := os.Getenv(envvar.Kubeconfig); env != "" {
 		return filepath.SplitList(env)[0]
 	}
 	home, _ := os.UserHomeDir()

@@ -17,12 +17,9 @@ func runCmd() *cobra.Command {
 		Args: cobra.MinimumNArgs(1)}
 	dir := dataDirFlag(cmd)
 	direct := cmd.Flags().Bool("direct", false, "custom-cloud mode instead of proxy mode")
+	asAdmin := cmd.Flags().Bool("as-admin", false, "also give the admin principal as AZURE_CLIENT_ID/AZURE_CLIENT_SECRET")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		dd := app.DataDir(*dir)
-		lines, err := dd.ProxyEnv()
-		if *direct {
-			lines, err = dd.DirectEnv()
-		}
+		lines, err := envLines(app.DataDir(*dir), *direct, app.EnvOptions{AsAdmin: *asAdmin})
 		if err != nil {
 			return err
 		}

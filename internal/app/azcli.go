@@ -2,12 +2,8 @@ package app
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/aksid/aksid/internal/bootstrap"
 )
 
 // AzCloudName is the az cloud `aksid az-cloud` registers.
@@ -63,83 +59,4 @@ func (dd DataDir) azConfigDir(name string) (string, error) {
 		return "", err
 	}
 	return dir, nil
-}
-
-// DirectEnv is `aksid env --direct`: the variables az and SDKs need to
-// reach aksid at its own URL (custom-cloud mode).
-func (dd DataDir) DirectEnv() (string, error) {
-	kr, err := dd.ExistingKeyring()
-	if err != nil {
-		return "", err
-	}
-	azDir, err := dd.AzConfigDir()
-	if err != nil {
-		return "", err
-	}
-	url := dd.url()
-	c := bootstrap.CredentialsFor(kr)
-	ca := dd.Path("ca.pem")
-	return exportLines([][2]string{
-		{"AZURE_TENANT_ID", c.TenantID},
-		{"AZURE_CLIENT_ID", c.ClientID},
-		{"AZURE_CLIENT_SECRET", c.ClientSecret},
-		{"AZURE_AUTHORITY_HOST", url + "/"},
-		{"AKSID_URL", url},
-		{"AKSID_SUBSCRIPTION_ID", c.SubscriptionID},
-		{"SSL_CERT_FILE", ca},
-		{"REQUESTS_CA_BUNDLE", ca},
-		{"AZURE_CONFIG_DIR", azDir},
-		{"AZURE_CORE_COLLECT_TELEMETRY", "false"},
-		{"AZURE_CORE_ERROR_RECOMMENDATION", "off"},
-		{"AZURE_EXTENSION_USE_DYNAMIC_INSTALL", "no"},
-		{"AZURE_CORE_SURVEY_MESSAGE", "false"},
-	}), nil
-}
-
-func exportLines(lines [][2]string) string {
-	var b strings.Builder
-	for _, l := range lines {
-		fmt.Fprintf(&b, "export %s=%s\n", l[0], shellQuote(l[1]))
-	}
-	return b.String()
-}
-
-// ProxyEnv is `aksid env`: every client on the machine reaches aksid
-// through its proxy while believing it talks to Azure. Its HTTP_PROXY
-// names no host, so managed-identity clients speak for the default host
-// (aksid-default-vm); `aksid host env NAME` makes a shell speak for another.
-func (dd DataDir) ProxyEnv() (string, error) {
-	kr, err := dd.ExistingKeyring()
-	if err != nil {
-		return "", err
-	}
-	azDir, err := dd.azConfigDir("az-proxy")
-	if err != nil {
-		return "", err
-	}
-	url := dd.url()
-	httpProxy := url
-	if info, ok := dd.RunningServer(); ok && info.HTTPProxy != "" {
-		httpProxy = info.HTTPProxy
-	}
-	c := bootstrap.CredentialsFor(kr)
-	ca := dd.Path("ca.pem")
-	return exportLines([][2]string{
-		{"HTTPS_PROXY", url},
-		{"HTTP_PROXY", httpProxy},
-		{"NO_PROXY", "127.0.0.1,localhost,::1"},
-		{"REQUESTS_CA_BUNDLE", ca},
-		{"SSL_CERT_FILE", ca},
-		{"NODE_EXTRA_CA_CERTS", ca},
-		{"AZURE_CONFIG_DIR", azDir},
-		{"AZURE_CORE_COLLECT_TELEMETRY", "false"},
-		{"AZURE_CORE_ERROR_RECOMMENDATION", "off"},
-		{"AZURE_EXTENSION_USE_DYNAMIC_INSTALL", "no"},
-		{"AZURE_CORE_SURVEY_MESSAGE", "false"},
-		{"AZURE_TENANT_ID", c.TenantID},
-		{"AZURE_CLIENT_ID", c.ClientID},
-		{"AZURE_CLIENT_SECRET", c.ClientSecret},
-		{"AKSID_URL", url},
-		{"AKSID_SUBSCRIPTION_ID", c.SubscriptionID},
-	}), nil
 }

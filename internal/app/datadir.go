@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/aksid/aksid/internal/envvar"
 	"github.com/aksid/aksid/internal/keyring"
 )
 
@@ -27,7 +28,7 @@ type DataDir string
 
 // DefaultDataDir is $AKSID_DATA_DIR, else ~/.aksid.
 func DefaultDataDir() string {
-	if d := os.Getenv("AKSID_DATA_DIR"); d != "" {
+	if d := os.Getenv(envvar.DataDir); d != "" {
 		return d
 	}
 	home, err := os.UserHomeDir()

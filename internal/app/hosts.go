@@ -7,6 +7,7 @@ import (
 
 	"github.com/aksid/aksid/internal/admin"
 	"github.com/aksid/aksid/internal/bootstrap"
+	"github.com/aksid/aksid/internal/envvar"
 	"github.com/aksid/aksid/internal/hosts"
 	"github.com/aksid/aksid/internal/imds"
 )
@@ -112,12 +113,14 @@ func (h *hostOps) view(ctx context.Context, host hosts.Host) (admin.HostView, er
 
 // AppServiceEnvLines are `aksid host env --app-service`'s shell lines.
 func AppServiceEnvLines(env admin.HostEnv) string {
-	return exportLines([][2]string{{"AKSID_HOST", env.Name}, {"IDENTITY_ENDPOINT", env.IdentityEndpoint}, {"IDENTITY_HEADER", env.IdentityHeader}})
+	return exportLines([][2]string{{envvar.Host, env.Name}, {envvar.IdentityEndpoint, env.IdentityEndpoint}, {envvar.IdentityHeader, env.IdentityHeader}})
 }
 
 // IMDSEnvLines are `aksid host env`'s shell lines: HTTP_PROXY with the
 // host's credentials, App Service variables unset so clients pick IMDS.
+// http_proxy too, or the lowercase one `aksid env` printed would still
+// speak for the default host to curl and Python (which prefers it).
 func IMDSEnvLines(env admin.HostEnv) string {
-	return "unset IDENTITY_ENDPOINT IDENTITY_HEADER MSI_ENDPOINT MSI_SECRET\n" +
-		exportLines([][2]string{{"AKSID_HOST", env.Name}, {"HTTP_PROXY", env.HTTPProxy}})
+	return "unset " + strings.Join([]string{envvar.IdentityEndpoint, envvar.IdentityHeader, envvar.MSIEndpoint, envvar.MSISecret}, " ") + "\n" +
+		exportLines([][2]string{{envvar.Host, env.Name}, {envvar.HTTPProxy, env.HTTPProxy}, {envvar.HTTPProxyLower, env.HTTPProxy}})
 }

@@ -136,7 +136,7 @@ func TestAccountStatesWithAzAndCLI(t *testing.T) {
 	_ = json.Unmarshal([]byte(in.aksid(t, "group", "create", "ops-inner")), &inner)
 	in.aksid(t, "group", "add-member", "ops-inner", ann.UPN)
 	in.aksid(t, "group", "add-member", "ops", "ops-inner")
-	in.aksid(t, "group", "add-member", "ops", in.env["AZURE_CLIENT_ID"])
+	in.aksid(t, "group", "add-member", "ops", in.env["AKSID_ADMIN_CLIENT_ID"])
 	var groups []groupRow
 	if err := json.Unmarshal([]byte(in.aksid(t, "group", "list")), &groups); err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestAccountStatesWithAzAndCLI(t *testing.T) {
 
 	// A user made with `az ad user create` (Graph) is one like the others.
 	admin := newAz(t, in)
-	admin.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	admin.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	zed := createdUser{UPN: "zed@aksid.local"}
 	zed.ID = admin.ok("ad", "user", "create", "--display-name", "Zed", "--password", "Zed-secret-9", "--user-principal-name", zed.UPN, "--query", "id", "-o", "tsv")
 	if _, stderr, ok := login(zed, "Zed-secret-9"); !ok {
@@ -192,7 +192,7 @@ func TestGroupOverageWithGraph(t *testing.T) {
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	u := in.createUser(t, "--name", "olive@aksid.local")
-	admin := getToken(t, in.secretCredential(t, in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"]), "https://graph.microsoft.com/.default").Token
+	admin := getToken(t, in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"]), "https://graph.microsoft.com/.default").Token
 	graph := func(token, method, path string, body any) (int, map[string]any) {
 		t.Helper()
 		b, _ := json.Marshal(body)

@@ -13,7 +13,7 @@ func TestAzAKSAddonsAndLegacyAAD(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
 	az.ok("group", "create", "--name", "rg", "--location", "westus2", "-o", "none")
 	az.ok("provider", "register", "--namespace", "Microsoft.ContainerService")
 	az.ok("aks", "create", "-g", "rg", "-n", "c", "--enable-managed-identity", "--generate-ssh-keys", "-o", "none")

@@ -16,7 +16,7 @@ func TestAzAKSEntraCluster(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	tid := in.env["AZURE_TENANT_ID"]
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	az.ok("group", "create", "--name", "MyResourceGroup", "--location", "westus2", "-o", "none")
 
 	// The MSI preview path of the 2019 doc.
@@ -63,7 +63,7 @@ func TestAzAKSEntraCluster(t *testing.T) {
 
 	// Directly (custom-cloud mode) the kubeconfig also tells kubelogin where aksid is.
 	direct := newAz(t, in)
-	direct.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	direct.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	dkc := filepath.Join(direct.home(), "direct.kubeconfig")
 	direct.ok("aks", "get-credentials", "-g", "MyResourceGroup", "-n", "entra", "--file", dkc)
 	if b, _ := os.ReadFile(dkc); !strings.Contains(string(b), "- --authority-host\n      - "+in.url+"/") || !strings.Contains(string(b), "--disable-instance-discovery") {
@@ -76,7 +76,7 @@ func TestAzAKSEntraCluster(t *testing.T) {
 func TestAKSRefusals(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
 	az.ok("group", "create", "--name", "rg", "--location", "westus2", "-o", "none")
 	az.ok("provider", "register", "--namespace", "Microsoft.ContainerService")
 	az.fails("ResourceGroupNotFound", "aks", "create", "-g", "nope", "-n", "c1", "--generate-ssh-keys")

@@ -15,7 +15,7 @@ func TestAzAKSClusters(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	home := az.home()
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
 	az.ok("group", "create", "--name", "myResourceGroup", "--location", "westus2", "-o", "none")
 	az.ok("provider", "register", "--namespace", "Microsoft.ContainerService")
 
@@ -94,7 +94,7 @@ func TestAzAKSClusters(t *testing.T) {
 func TestAzGroupDeleteTakesItsClusters(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
 	az.ok("group", "create", "-n", "d1", "-l", "westus2", "-o", "none")
 	az.ok("provider", "register", "--namespace", "Microsoft.ContainerService")
 	az.ok("aks", "create", "-g", "d1", "-n", "c1", "--enable-managed-identity", "--generate-ssh-keys", "-o", "none")

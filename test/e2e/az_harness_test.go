@@ -57,7 +57,7 @@ func newAzEnv(t *testing.T, direct map[string]string) *azCLI {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LANG=C.UTF-8", "AZURE_CONFIG_DIR=" + cfgDir}
 	for k, v := range direct {
 		switch k {
-		case "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_CONFIG_DIR":
+		case "AKSID_ADMIN_CLIENT_ID", "AKSID_ADMIN_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_CONFIG_DIR":
 			continue // az does not read the first three; the last is per az
 		}
 		env = append(env, k+"="+v)

@@ -19,7 +19,7 @@ func TestAzIdentityCommands(t *testing.T) {
 		ID, TenantID, State string
 		User                struct{ Name, Type string }
 	}
-	az.json(&login, "login", "--service-principal", "-u", in.env["AZURE_CLIENT_ID"], "-p", in.env["AZURE_CLIENT_SECRET"], "--tenant", tid)
+	az.json(&login, "login", "--service-principal", "-u", in.env["AKSID_ADMIN_CLIENT_ID"], "-p", in.env["AKSID_ADMIN_CLIENT_SECRET"], "--tenant", tid)
 	if len(login) != 1 || login[0].ID != sub || login[0].TenantID != tid || login[0].User.Type != "servicePrincipal" {
 		t.Fatalf("az login: %+v", login)
 	}

@@ -37,7 +37,9 @@ func TestAzLoginWithManagedIdentity(t *testing.T) {
 	ui, other := in.newUAMI(t, "work", "ui-az"), in.newUAMI(t, "work", "ui-other")
 	vm := hostCreate(t, in, "az-vm", "--system-assigned", "--identity", ui.ID)
 	az := newProxyAz(t, in)
-	az.env = append(az.env, "HTTP_PROXY="+hostEnv(t, in, "az-vm")["HTTP_PROXY"]) // the last value wins
+	// As after eval "$(aksid host env az-vm)": az (Python) prefers http_proxy.
+	host := hostEnv(t, in, "az-vm")
+	az.env = append(az.env, "HTTP_PROXY="+host["HTTP_PROXY"], "http_proxy="+host["http_proxy"]) // the last value wins
 
 	az.fails("No access was configured for the VM", "login", "--identity", "-o", "none")
 	in.grantRole(t, sub, readerRole, vm.SystemAssigned.PrincipalID)

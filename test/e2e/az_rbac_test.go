@@ -33,7 +33,7 @@ func TestAzRBACIsEnforced(t *testing.T) {
 	in := start(t, "")
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]
 	admin := newAz(t, in)
-	admin.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	admin.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	rg := "/subscriptions/" + sub + "/resourceGroups/rbac-rg"
 	admin.ok("group", "create", "-n", "rbac-rg", "-l", "westus2", "-o", "none")
 
@@ -87,7 +87,7 @@ func TestRBACPropagationDelay(t *testing.T) {
 	in := start(t, "", "--rbac-propagation", "60m")
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]
 	admin := newAz(t, in)
-	admin.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	admin.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	admin.ok("group", "create", "-n", "late-rg", "-l", "westus2", "-o", "none")
 	worker := in.createSP("late-worker")
 	assign(t, admin, "/subscriptions/"+sub+"/resourceGroups/late-rg", readerRole, spObjectID(t, admin, worker.AppID), "ServicePrincipal")

@@ -18,7 +18,7 @@ func TestAzCredentialsFollowAksidClock(t *testing.T) {
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	az := newAz(t, in)
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	var sp struct{ AppID, Password string }
 	az.json(&sp, "ad", "sp", "create-for-rbac", "--name", "ttl-app")
 

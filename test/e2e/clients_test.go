@@ -157,7 +157,7 @@ func TestRealClientsGetTokens(t *testing.T) {
 	})
 
 	t.Run("bootstrap admin principal from aksid env", func(t *testing.T) {
-		cred := in.secretCredential(t, in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"])
-		check(t, getToken(t, cred, armScope).Token, "https://management.core.windows.net/", in.env["AZURE_CLIENT_ID"], "1")
+		cred := in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"])
+		check(t, getToken(t, cred, armScope).Token, "https://management.core.windows.net/", in.env["AKSID_ADMIN_CLIENT_ID"], "1")
 	})
 }

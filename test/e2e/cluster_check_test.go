@@ -52,7 +52,7 @@ func TestClusterIdentityActsUnderRBAC(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
 	for _, g := range []string{"net-rg", "myResourceGroup"} {
 		az.ok("group", "create", "--name", g, "--location", "westus2", "-o", "none")
 	}
@@ -136,7 +136,7 @@ func TestClusterDelegationWaitsForPropagation(t *testing.T) {
 	in := start(t, "", "--rbac-propagation", "60m")
 	az := newProxyAz(t, in)
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
 	for _, g := range []string{"net-rg", "rg"} {
 		az.ok("group", "create", "--name", g, "--location", "westus2", "-o", "none")
 	}

@@ -126,7 +126,7 @@ func aksidRun(t *testing.T, args ...string) string {
 
 func parseEnv(t *testing.T, out string) map[string]string {
 	t.Helper()
-	return parseEnvKeys(t, out, "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST", "AKSID_URL", "AKSID_SUBSCRIPTION_ID", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+	return parseEnvKeys(t, out, "AZURE_TENANT_ID", "AKSID_ADMIN_CLIENT_ID", "AKSID_ADMIN_CLIENT_SECRET", "AZURE_AUTHORITY_HOST", "AKSID_URL", "AKSID_SUBSCRIPTION_ID", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 }
 
 // parseEnvKeys reads export lines and checks the required keys are there.

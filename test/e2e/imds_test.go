@@ -21,7 +21,7 @@ import (
 func TestManagedIdentityThroughProxy(t *testing.T) {
 	in := start(t, "")
 	az := newProxyAz(t, in)
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])
 	az.ok("group", "create", "-n", "mi-rg", "-l", "westus2", "-o", "none")
 	// Microsoft.ManagedIdentity is not registered: aksid answers
 	// MissingSubscriptionRegistration and az registers it and retries, as

@@ -64,7 +64,7 @@ func convertAndSignIn(t *testing.T, in *instance, az *azCLI, kc, dkc string) {
 	}
 	tok := run(kubeconfigExec(t, kc), append(append([]string(nil), proxyEnv...), azEnv...))
 	c := claimsOf(t, tok)
-	if c["appid"] != in.env["AZURE_CLIENT_ID"] {
+	if c["appid"] != in.env["AKSID_ADMIN_CLIENT_ID"] {
 		t.Fatalf("azurecli token %v", c)
 	}
 	proxyKube.expectUser(t, tok, c["oid"].(string))

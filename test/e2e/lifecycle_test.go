@@ -78,7 +78,7 @@ func TestRestartKeepsState(t *testing.T) {
 	in.stop()
 
 	again := start(t, dir, addr...)
-	if again.env["AZURE_CLIENT_SECRET"] != in.env["AZURE_CLIENT_SECRET"] {
+	if again.env["AKSID_ADMIN_CLIENT_SECRET"] != in.env["AKSID_ADMIN_CLIENT_SECRET"] {
 		t.Fatal("bootstrap secret changed across restart")
 	}
 	if st, m := again.rawToken(sp.AppID, "bad8Q~secret", aksServerApp+"/.default"); st != 401 || errorCode(m) != 7000215 {
@@ -93,7 +93,7 @@ func TestRestartKeepsState(t *testing.T) {
 	authn := newKubeAuthenticator(t, again)
 	authn.expectUser(t, before, claimsOf(t, before)["oid"].(string))
 	for _, logs := range []string{in.logText(), again.logText()} {
-		for _, secret := range []string{sp.Password, "bad8Q~secret", in.env["AZURE_CLIENT_SECRET"]} {
+		for _, secret := range []string{sp.Password, "bad8Q~secret", in.env["AKSID_ADMIN_CLIENT_SECRET"]} {
 			if strings.Contains(logs, secret) {
 				t.Fatal("a secret reached the log")
 			}

@@ -34,7 +34,7 @@ type uami struct {
 // armAdmin sends one request to the ARM face as the bootstrap principal.
 func (in *instance) armAdmin(t *testing.T, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	st, tok := in.rawToken(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], armScope)
+	st, tok := in.rawToken(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], armScope)
 	if st != 200 {
 		t.Fatalf("admin token: %d %v", st, tok)
 	}
@@ -88,7 +88,7 @@ func hostEnv(t *testing.T, in *instance, name string, extra ...string) map[strin
 	if !strings.HasPrefix(out, "unset IDENTITY_ENDPOINT IDENTITY_HEADER") {
 		t.Fatalf("host env does not unset the App Service variables:\n%s", out)
 	}
-	return parseEnvKeys(t, out, "AKSID_HOST", "HTTP_PROXY")
+	return parseEnvKeys(t, out, "AKSID_HOST", "HTTP_PROXY", "http_proxy")
 }
 
 // kubeloginMSI runs the real kubelogin `get-token --login msi` with env

@@ -90,7 +90,7 @@ func TestKubeloginPoP(t *testing.T) {
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]
 	u := "/subscriptions/" + sub + "/resourceGroups/arc/providers/Microsoft.Kubernetes/connectedClusters/arc-1"
 	sp := in.createSP("arc-ci")
-	admin := in.secretCredential(t, in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"])
+	admin := in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"])
 	spOID := in.graphObjectID(t, admin, sp.AppID)
 	creds := adminUser(t, in)
 	userOID := in.userObjectID(t, creds.upn)
@@ -229,7 +229,7 @@ func resign(t *testing.T, at, u string) string {
 // userObjectID finds a user's object ID through Graph, as the admin SP.
 func (in *instance) userObjectID(t *testing.T, upn string) string {
 	t.Helper()
-	tok := getToken(t, in.secretCredential(t, in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"]), "https://graph.microsoft.com/.default")
+	tok := getToken(t, in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"]), "https://graph.microsoft.com/.default")
 	req, _ := http.NewRequest("GET", in.url+"/v1.0/users/"+url.PathEscape(upn), nil)
 	req.Header.Set("Authorization", "Bearer "+tok.Token)
 	resp, err := in.client.Do(req)

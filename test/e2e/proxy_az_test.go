@@ -14,7 +14,7 @@ func TestAzProxyMode(t *testing.T) {
 	az := newProxyAz(t, in)
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]
 	var login []struct{ ID, CloudName, TenantID string }
-	az.json(&login, "login", "--service-principal", "-u", in.env["AZURE_CLIENT_ID"], "-p", in.env["AZURE_CLIENT_SECRET"], "--tenant", tid)
+	az.json(&login, "login", "--service-principal", "-u", in.env["AKSID_ADMIN_CLIENT_ID"], "-p", in.env["AKSID_ADMIN_CLIENT_SECRET"], "--tenant", tid)
 	if len(login) != 1 || login[0].ID != sub || login[0].CloudName != "AzureCloud" {
 		t.Fatalf("az login: %+v", login)
 	}

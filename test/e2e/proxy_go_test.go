@@ -44,7 +44,7 @@ func TestGoClientsThroughProxy(t *testing.T) {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: in.proxyTransport(t)}
 	opts := azcore.ClientOptions{Transport: hc}
 
-	cred, err := azidentity.NewClientSecretCredential(tid, in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"],
+	cred, err := azidentity.NewClientSecretCredential(tid, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"],
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +55,8 @@ func TestGoClientsThroughProxy(t *testing.T) {
 	}
 
 	t.Setenv("AZURE_TENANT_ID", tid)
-	t.Setenv("AZURE_CLIENT_ID", in.env["AZURE_CLIENT_ID"])
-	t.Setenv("AZURE_CLIENT_SECRET", in.env["AZURE_CLIENT_SECRET"])
+	t.Setenv("AZURE_CLIENT_ID", in.env["AKSID_ADMIN_CLIENT_ID"])
+	t.Setenv("AZURE_CLIENT_SECRET", in.env["AKSID_ADMIN_CLIENT_SECRET"])
 	def, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestGoSDKRoleAssignments(t *testing.T) {
 	in := start(t, "")
 	ctx := context.Background()
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]
-	admin := in.secretCredential(t, in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"])
+	admin := in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"])
 	opts := in.armOptions()
 
 	groups, err := armresources.NewResourceGroupsClient(sub, admin, opts)

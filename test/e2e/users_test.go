@@ -26,7 +26,7 @@ func TestUserSignInWithPassword(t *testing.T) {
 
 	// A group for the user, made with az, to see it in the tokens.
 	az := newAz(t, in)
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	oid := az.ok("ad", "user", "show", "--id", creds.upn, "--query", "id", "-o", "tsv")
 	group := az.ok("ad", "group", "create", "--display-name", "cluster-admins", "--mail-nickname", "cluster-admins", "--query", "id", "-o", "tsv")
 	az.ok("ad", "group", "member", "add", "--group", group, "--member-id", oid)

@@ -100,7 +100,7 @@ func TestWorkloadIdentityForAppRegistration(t *testing.T) {
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	az := newAz(t, in)
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	var app struct{ AppID, ID string }
 	az.json(&app, "ad", "app", "create", "--display-name", "ci-deployer")
 	spOID := az.ok("ad", "sp", "create", "--id", app.AppID, "--query", "id", "-o", "tsv")

@@ -33,7 +33,7 @@ func TestWorkloadIdentityOnAKS(t *testing.T) {
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	az := newAz(t, in)
-	az.loginSP(in.env["AZURE_CLIENT_ID"], in.env["AZURE_CLIENT_SECRET"], tid)
+	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], tid)
 	az.ok("group", "create", "--name", "wiGroup", "--location", "westus2", "-o", "none")
 	az.ok("provider", "register", "--namespace", "Microsoft.ContainerService")
 

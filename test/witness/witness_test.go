@@ -1,4 +1,4 @@
-// Package witness checks that every test the README's feature table names exists and is not skipped.
+// Package witness checks that every test FEATURES.md's table names exists and is not skipped.
 package witness
 
 import (
@@ -12,20 +12,16 @@ import (
 	"testing"
 )
 
-// namedTest is one "`pkg/dir` `TestName`" reference in the README.
+// namedTest is one "`pkg/dir` `TestName`" reference in FEATURES.md.
 var namedTest = regexp.MustCompile("`([a-z0-9_/]+)` `((?:Test|Benchmark)[A-Za-z0-9_]+)`")
 
 func TestEveryClaimedTestExistsAndRuns(t *testing.T) {
 	root := filepath.Join("..", "..")
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	table, err := os.ReadFile(filepath.Join(root, "FEATURES.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, table, ok := strings.Cut(string(readme), "## Features and the tests that prove them")
-	if !ok {
-		t.Fatal("README has no feature table")
-	}
-	refs := namedTest.FindAllStringSubmatch(table, -1)
+	refs := namedTest.FindAllStringSubmatch(string(table), -1)
 	if len(refs) < 20 {
 		t.Fatalf("feature table names only %d tests", len(refs))
 	}
@@ -37,7 +33,7 @@ func TestEveryClaimedTestExistsAndRuns(t *testing.T) {
 		}
 		fn, ok := funcs[dir][name]
 		if !ok {
-			t.Errorf("README names %s in %s, which does not exist", name, dir)
+			t.Errorf("FEATURES.md names %s in %s, which does not exist", name, dir)
 			continue
 		}
 		if skips(fn) {
