@@ -25,7 +25,7 @@ func BenchmarkAzAKSCreate(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = p.stop() }()
-	out, err := exec.Command(bin, "env", "--data-dir", dir).Output()
+	out, err := exec.Command(bin, "env", "--as-admin", "--data-dir", dir).Output()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -198,7 +198,7 @@ func selfCPU() time.Duration {
 // the way `aksid env` prints them.
 func binaryCreds(tb testing.TB, dataDir string) bootstrap.Credentials {
 	tb.Helper()
-	out, err := app.DataDir(dataDir).DirectEnv()
+	out, err := app.DataDir(dataDir).DirectEnv(app.EnvOptions{AsAdmin: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
