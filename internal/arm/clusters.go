@@ -23,198 +23,103 @@ type Clusters interface {
 	AdminKubeconfig(ctx context.Context, id string) ([]byte, error)
 }
 
-const (
-	aksNamespace = "Microsoft.ContainerService"
-	actAKS       = "Microsoft.ContainerService/managedClusters/"
-)
+// clusterID is …/managedClusters/{name} of the path.
+func clusterID(c *call) string { return inGroup(c, "Microsoft.ContainerService/managedClusters") }
 
-// clusters serves …/providers/Microsoft.ContainerService/managedClusters…
-func (h *Handler) clusters(c *call) {
-	if !h.checkVersion(c, aksNamespace, "managedClusters") {
-		return
-	}
-	ctx := c.r.Context()
-	s, ok := h.pathSubscription(c)
-	if !ok {
-		return
-	}
-	if c.low[2] != "resourcegroups" { // subscription-wide list
-		h.listClusters(c, "/subscriptions/"+s)
-		return
-	}
-	g, ok := h.pathGroup(c, s)
-	if !ok {
-		return
-	}
-	if len(c.segs) == 7 {
-		h.listClusters(c, g.ID)
-		return
-	}
-	name := c.segs[7]
-	id := "/subscriptions/" + s + "/resourcegroups/" + g.Name + "/providers/Microsoft.ContainerService/managedClusters/" + name
-	if len(c.segs) == 9 && c.r.Method == http.MethodPost {
-		h.clusterAction(c, id, g.Location, c.low[8])
-		return
-	}
-	if len(c.segs) != 8 {
-		writeError(c.w, notFoundPath(c))
-		return
-	}
-	switch c.r.Method {
-	case http.MethodGet:
-		if !h.allow(c, actAKS+"read", id) {
-			return
-		}
-		m, err := h.aks.Get(ctx, id)
-		h.render(c, m, err)
-	case http.MethodPut:
-		if !h.allow(c, actAKS+"write", id) {
-			return
-		}
-		if ok, err := h.res.ProviderRegistered(ctx, s, aksNamespace); err != nil || !ok {
-			if err == nil {
-				err = azerr.New(azerr.Conflict, "MissingSubscriptionRegistration",
-					"The subscription is not registered to use namespace '%s'. See https://aka.ms/rps-not-found for how to register subscriptions.", aksNamespace)
-			}
-			h.fail(c, err)
-			return
-		}
-		var body map[string]any
-		if err := decode(c, &body); err != nil {
-			h.fail(c, err)
-			return
-		}
-		if err := aks.CheckBody(body); err != nil { // before an operation starts
-			h.fail(c, err)
-			return
-		}
-		loc, _ := body["location"].(string)
-		var res aks.PutResult
-		h.runOperation(c, s, loc, id, func() (err error) {
-			res, err = h.aks.Put(ctx, aks.PutRequest{TenantID: c.p.TenantID, Sub: s, Group: g.Name, Name: name, Body: body})
-			return err
-		}, func() (int, any) {
-			if res.Created {
-				return http.StatusCreated, res.Model
-			}
-			return http.StatusOK, res.Model
-		})
-	case http.MethodDelete:
-		if !h.allow(c, actAKS+"delete", id) {
-			return
-		}
-		m, err := h.aks.Get(ctx, id)
-		if err != nil {
-			if e, ok := azerr.As(err); ok && e.Kind == azerr.NotFound {
-				c.w.WriteHeader(http.StatusNoContent)
-				return
-			}
-			h.fail(c, err)
-			return
-		}
-		loc, _ := m["location"].(string)
-		// Deleting a cluster is deleting a scope: its node resource
-		// group, its nodes and the role assignments on it go too.
-		h.runOperation(c, s, loc, id, func() error { return h.res.DeleteScope(ctx, id) })
-	default:
-		methodNotAllowed(c)
-	}
+// listClusters serves …/managedClusters at subscription or group scope.
+func (h *Handler) listClusters(c *call) error {
+	list, err := h.aks.List(c.ctx(), listScope(c))
+	return readable(h, c, actAKS+"read", list, err, func(m map[string]any) string { return m["id"].(string) })
 }
 
-// runOperation runs work as a long-running operation on a cluster (one at
-// a time) and answers 202, or what answer says (a PUT's 200/201 and body).
-func (h *Handler) runOperation(c *call, sub, location, id string, work func() error, answer ...func() (int, any)) {
-	ctx := c.r.Context()
-	if err := h.aks.Begin(ctx, id); err != nil {
-		h.fail(c, err)
-		return
+func (h *Handler) getCluster(c *call) error { return c.reply(h.aks.Get(c.ctx(), c.id)) }
+
+func (h *Handler) putCluster(c *call) error {
+	if err := h.registered(c, aksNamespace); err != nil {
+		return err
 	}
-	defer h.aks.End(context.WithoutCancel(ctx), id)
-	op, err := h.res.StartOperation(ctx, sub, aksNamespace, location, id)
+	var body map[string]any
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	if err := aks.CheckBody(body); err != nil { // before an operation starts
+		return err
+	}
+	loc, _ := body["location"].(string)
+	var res aks.PutResult
+	return h.clusterOperation(c, loc, func() (err error) {
+		res, err = h.aks.Put(c.ctx(), aks.PutRequest{TenantID: c.p.TenantID, Sub: c.subID(), Group: c.group.Name, Name: c.segs[7], Body: body})
+		return err
+	}, func() (int, any) {
+		if res.Created {
+			return http.StatusCreated, res.Model
+		}
+		return http.StatusOK, res.Model
+	})
+}
+
+func (h *Handler) deleteCluster(c *call) error {
+	m, err := h.aks.Get(c.ctx(), c.id)
+	if azerr.Is(err, azerr.NotFound) {
+		return c.empty(http.StatusNoContent)
+	}
 	if err != nil {
-		h.fail(c, err)
-		return
+		return err
 	}
-	if err := work(); err != nil {
-		e, _ := azerr.As(err)
-		_, _ = h.res.FinishOperation(ctx, op, e)
-		h.fail(c, err)
-		return
-	}
-	if op, err = h.res.FinishOperation(ctx, op, nil); err != nil {
-		h.fail(c, err)
-		return
-	}
-	status, body := http.StatusAccepted, any(nil)
-	if len(answer) > 0 {
-		status, body = answer[0]()
-	}
-	h.accepted(c, op, status, body)
+	loc, _ := m["location"].(string)
+	// Deleting a cluster is deleting a scope: its node resource
+	// group, its nodes and the role assignments on it go too.
+	return h.clusterOperation(c, loc, func() error { return h.res.DeleteScope(c.ctx(), c.id) }, accepted)
 }
 
-func (h *Handler) listClusters(c *call, scope string) {
-	if c.r.Method != http.MethodGet {
-		methodNotAllowed(c)
-		return
+// clusterOperation runs work as a long-running operation on the path's
+// cluster, one at a time.
+func (h *Handler) clusterOperation(c *call, location string, work func() error, answer answer) error {
+	if err := h.aks.Begin(c.ctx(), c.id); err != nil {
+		return err
 	}
-	list, err := h.aks.List(c.r.Context(), scope)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	writeReadable(h, c, list, fixed[map[string]any](actAKS+"read"), func(m map[string]any) string { return m["id"].(string) })
+	defer h.aks.End(context.WithoutCancel(c.ctx()), c.id)
+	return h.operate(c, aksNamespace, location, c.id, work, answer)
 }
 
-// clusterAction serves the POST actions az uses.
-func (h *Handler) clusterAction(c *call, id, location, action string) {
-	ctx := c.r.Context()
-	sub := c.segs[1]
-	switch action {
-	case "listclusterusercredential", "listclusteradmincredential":
-		act, name := "listClusterUserCredential/action", "clusterUser"
-		if action == "listclusteradmincredential" {
-			act, name = "listClusterAdminCredential/action", "clusterAdmin"
-		}
-		if !h.allow(c, actAKS+act, id) {
-			return
-		}
-		var kc []byte
-		var err error
-		if name == "clusterAdmin" {
-			kc, err = h.aks.AdminKubeconfig(ctx, id)
-		} else {
-			o := aks.KubeconfigOptions{}
-			if org := origin.FromContext(ctx); !org.ViaProxy() {
-				// Reached directly: kubelogin must be told where aksid is.
-				o.AuthorityHost = org.Base + "/"
-			}
-			kc, err = h.aks.UserKubeconfig(ctx, id, o)
-		}
-		h.render(c, map[string]any{"kubeconfigs": []any{map[string]any{"name": name, "value": base64.StdEncoding.EncodeToString(kc)}}}, err)
-	case "resetserviceprincipalprofile":
-		if !h.allow(c, actAKS+"resetServicePrincipalProfile/action", id) {
-			return
-		}
-		var body struct {
-			ClientID string `json:"clientId"`
-			Secret   string `json:"secret"`
-		}
-		if err := decode(c, &body); err != nil {
-			h.fail(c, err)
-			return
-		}
-		h.runOperation(c, sub, location, id, func() error { return h.aks.ResetServicePrincipal(ctx, id, body.ClientID, body.Secret) })
-	case "resetaadprofile":
-		if !h.allow(c, actAKS+"resetAADProfile/action", id) {
-			return
-		}
-		var body map[string]any
-		if err := decode(c, &body); err != nil {
-			h.fail(c, err)
-			return
-		}
-		h.runOperation(c, sub, location, id, func() error { return h.aks.ResetAAD(ctx, id, body) })
-	default:
-		writeError(c.w, notFoundPath(c))
+// The POST actions az uses.
+
+func (h *Handler) userCredential(c *call) error {
+	o := aks.KubeconfigOptions{}
+	if org := origin.FromContext(c.ctx()); !org.ViaProxy() {
+		// Reached directly: kubelogin must be told where aksid is.
+		o.AuthorityHost = org.Base + "/"
 	}
+	kc, err := h.aks.UserKubeconfig(c.ctx(), c.id, o)
+	return kubeconfigs(c, "clusterUser", kc, err)
+}
+
+func (h *Handler) adminCredential(c *call) error {
+	kc, err := h.aks.AdminKubeconfig(c.ctx(), c.id)
+	return kubeconfigs(c, "clusterAdmin", kc, err)
+}
+
+func kubeconfigs(c *call, name string, kc []byte, err error) error {
+	return c.reply(map[string]any{"kubeconfigs": []any{map[string]any{"name": name, "value": base64.StdEncoding.EncodeToString(kc)}}}, err)
+}
+
+func (h *Handler) resetServicePrincipal(c *call) error {
+	var body struct {
+		ClientID string `json:"clientId"`
+		Secret   string `json:"secret"`
+	}
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	return h.clusterOperation(c, c.group.Location, func() error {
+		return h.aks.ResetServicePrincipal(c.ctx(), c.id, body.ClientID, body.Secret)
+	}, accepted)
+}
+
+func (h *Handler) resetAAD(c *call) error {
+	var body map[string]any
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	return h.clusterOperation(c, c.group.Location, func() error { return h.aks.ResetAAD(c.ctx(), c.id, body) }, accepted)
 }

@@ -1,86 +1,42 @@
 package arm
 
 import (
-	"net/http"
-
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/msi"
 )
 
-const (
-	actFICRead   = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read"
-	actFICWrite  = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write"
-	actFICDelete = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete"
-)
+// federatedID is …/userAssignedIdentities/{name}/federatedIdentityCredentials/{fic} of the path.
+func federatedID(c *call) string {
+	return identityID(c) + "/federatedIdentityCredentials/" + c.segs[9]
+}
 
-// federatedCredentials serves …/userAssignedIdentities/{name}/federatedIdentityCredentials[/{fic}].
-func (h *Handler) federatedCredentials(c *call) {
-	if !h.checkVersion(c, miNamespace, "userAssignedIdentities/federatedIdentityCredentials") {
-		return
+func (h *Handler) listFederated(c *call) error {
+	list, err := h.msi.ListFederated(c.ctx(), identityID(c))
+	return readable(h, c, actFICRead, list, err, func(f msi.Federated) string { return f.ID })
+}
+
+func (h *Handler) getFederated(c *call) error {
+	return c.reply(h.msi.GetFederated(c.ctx(), identityID(c), c.segs[9]))
+}
+
+func (h *Handler) putFederated(c *call) error {
+	var body struct {
+		Properties *msi.FederatedProperties `json:"properties"`
 	}
-	ctx := c.r.Context()
-	s, ok := h.pathSubscription(c)
-	if !ok {
-		return
+	if err := decode(c, &body); err != nil {
+		return err
 	}
-	g, ok := h.pathGroup(c, s)
-	if !ok {
-		return
+	if body.Properties == nil {
+		return azerr.New(azerr.Invalid, "BadRequest", "The request body must contain 'properties' with 'issuer', 'subject' and 'audiences'.")
 	}
-	identityID := "/subscriptions/" + s + "/resourcegroups/" + g.Name + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + c.segs[7]
-	if len(c.segs) == 9 {
-		if c.r.Method != http.MethodGet {
-			methodNotAllowed(c)
-			return
-		}
-		list, err := h.msi.ListFederated(ctx, identityID)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		writeReadable(h, c, list, fixed[msi.Federated](actFICRead), func(f msi.Federated) string { return f.ID })
-		return
-	}
-	name := c.segs[9]
-	id := identityID + "/federatedIdentityCredentials/" + name
-	switch c.r.Method {
-	case http.MethodGet:
-		if !h.allow(c, actFICRead, id) {
-			return
-		}
-		f, err := h.msi.GetFederated(ctx, identityID, name)
-		h.render(c, f, err)
-	case http.MethodPut:
-		if !h.allow(c, actFICWrite, id) {
-			return
-		}
-		var body struct {
-			Properties *msi.FederatedProperties `json:"properties"`
-		}
-		if err := decode(c, &body); err != nil {
-			h.fail(c, err)
-			return
-		}
-		if body.Properties == nil {
-			h.fail(c, azerr.New(azerr.Invalid, "BadRequest", "The request body must contain 'properties' with 'issuer', 'subject' and 'audiences'."))
-			return
-		}
-		up, err := h.msi.PutFederated(ctx, identityID, name, *body.Properties)
-		answerPut(h, c, up, err)
-	case http.MethodDelete:
-		if !h.allow(c, actFICDelete, id) {
-			return
-		}
-		if err := h.msi.DeleteFederated(ctx, identityID, name); err != nil {
-			if e, ok := azerr.As(err); ok && e.Kind == azerr.NotFound && e.Code == "ResourceNotFound" {
-				c.w.WriteHeader(http.StatusNoContent)
-				return
-			}
-			h.fail(c, err)
-			return
-		}
-		c.w.WriteHeader(http.StatusOK)
-	default:
-		methodNotAllowed(c)
-	}
+	up, err := h.msi.PutFederated(c.ctx(), identityID(c), c.segs[9], *body.Properties)
+	return answerPut(c, up, err)
+}
+
+// deleteFederated answers 204 for a credential that is not there, but 404
+// for an identity that is not.
+func (h *Handler) deleteFederated(c *call) error {
+	return c.deleted(h.msi.DeleteFederated(c.ctx(), identityID(c), c.segs[9]), func(e *azerr.Error) bool {
+		return e.Kind == azerr.NotFound && e.Code == "ResourceNotFound"
+	})
 }

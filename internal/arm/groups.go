@@ -8,19 +8,15 @@ import (
 	"github.com/aksid/aksid/internal/resources"
 )
 
-func (h *Handler) listTenants(c *call) {
-	if !h.checkVersion(c, "Microsoft.Resources", "tenants") {
-		return
-	}
-	t, err := h.tenants.CachedTenant(c.r.Context(), c.p.TenantID)
+func (h *Handler) listTenants(c *call) error {
+	t, err := h.tenants.CachedTenant(c.ctx(), c.p.TenantID)
 	if err != nil {
-		h.fail(c, err)
-		return
+		return err
 	}
-	writeJSON(c.w, http.StatusOK, map[string]any{"value": []any{map[string]any{
+	return c.list([]any{map[string]any{
 		"id": "/tenants/" + t.ID, "tenantId": t.ID, "countryCode": "US", "displayName": t.DisplayName,
 		"domains": t.Domains, "tenantCategory": "Home", "defaultDomain": t.DefaultDomain, "tenantType": "AAD",
-	}}})
+	}}, nil)
 }
 
 func subscriptionJSON(s resources.Subscription) map[string]any {
@@ -33,69 +29,35 @@ func subscriptionJSON(s resources.Subscription) map[string]any {
 
 // listSubscriptions shows the subscriptions where the caller holds any
 // role at any scope, as ARM does.
-func (h *Handler) listSubscriptions(c *call) {
-	if !h.checkVersion(c, "Microsoft.Resources", "subscriptions") {
-		return
-	}
-	subs, err := h.res.Subscriptions(c.r.Context(), c.p.TenantID)
+func (h *Handler) listSubscriptions(c *call) error {
+	subs, err := h.res.Subscriptions(c.ctx(), c.p.TenantID)
 	if err != nil {
-		h.fail(c, err)
-		return
+		return err
 	}
 	out := []any{}
 	for _, s := range subs {
-		ok, err := h.authz.HasAccessUnder(c.r.Context(), c.ids, "/subscriptions/"+s.SubscriptionID)
+		ok, err := h.authz.HasAccessUnder(c.ctx(), c.ids, "/subscriptions/"+s.SubscriptionID)
 		if err != nil {
-			h.fail(c, err)
-			return
+			return err
 		}
 		if ok {
 			out = append(out, subscriptionJSON(s))
 		}
 	}
-	writeJSON(c.w, http.StatusOK, map[string]any{"value": out})
+	return c.list(out, nil)
 }
 
-func (h *Handler) getSubscription(c *call) {
-	if !h.checkVersion(c, "Microsoft.Resources", "subscriptions") {
-		return
+func (h *Handler) getSubscription(c *call) error {
+	if err := h.allowUnder(c, "Microsoft.Resources/subscriptions/read", subscriptionID(c)); err != nil {
+		return err
 	}
-	s, err := h.res.Subscription(c.r.Context(), c.p.TenantID, c.segs[1])
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	scope := "/subscriptions/" + s.SubscriptionID
-	if ok, err := h.authz.HasAccessUnder(c.r.Context(), c.ids, scope); err != nil || !ok {
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		writeError(c.w, Denied(c.p, "Microsoft.Resources/subscriptions/read", scope))
-		return
-	}
-	writeJSON(c.w, http.StatusOK, subscriptionJSON(s))
+	return c.json(http.StatusOK, subscriptionJSON(c.sub))
 }
-
-const (
-	actGroupRead   = "Microsoft.Resources/subscriptions/resourceGroups/read"
-	actGroupWrite  = "Microsoft.Resources/subscriptions/resourceGroups/write"
-	actGroupDelete = "Microsoft.Resources/subscriptions/resourceGroups/delete"
-	actResRead     = "Microsoft.Resources/subscriptions/resources/read"
-)
 
 // listGroups shows the groups the caller may read.
-func (h *Handler) listGroups(c *call, sub string) {
-	if c.r.Method != http.MethodGet {
-		methodNotAllowed(c)
-		return
-	}
-	groups, err := h.res.Groups(c.r.Context(), sub)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	writeReadable(h, c, groups, fixed[resources.Group](actGroupRead), func(g resources.Group) string { return g.ID })
+func (h *Handler) listGroups(c *call) error {
+	groups, err := h.res.Groups(c.ctx(), c.subID())
+	return readable(h, c, actGroupRead, groups, err, func(g resources.Group) string { return g.ID })
 }
 
 type groupBody struct {
@@ -104,114 +66,65 @@ type groupBody struct {
 	ManagedBy string            `json:"managedBy"`
 }
 
-func (h *Handler) group(c *call, sub string) {
-	name := c.segs[3]
-	scope := "/subscriptions/" + sub + "/resourceGroups/" + name
-	ctx := c.r.Context()
-	switch c.r.Method {
-	case http.MethodGet, http.MethodHead:
-		if !h.allow(c, actGroupRead, scope) {
-			return
-		}
-		g, err := h.res.GetGroup(ctx, sub, name)
-		if c.r.Method == http.MethodHead {
-			if err != nil {
-				c.w.WriteHeader(http.StatusNotFound)
-				return
-			}
-			c.w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		writeJSON(c.w, http.StatusOK, g)
-	case http.MethodPut:
-		if !h.allow(c, actGroupWrite, scope) {
-			return
-		}
-		var body groupBody
-		if err := decode(c, &body); err != nil {
-			h.fail(c, err)
-			return
-		}
-		if strings.TrimSpace(body.Location) == "" {
-			writeError(c.w, azerr.New(azerr.Invalid, "LocationRequired", "The location property is required for this definition."))
-			return
-		}
-		up, err := h.res.PutGroup(ctx, sub, name, resources.GroupSpec{Location: body.Location, Tags: body.Tags, ManagedBy: body.ManagedBy})
-		answerPut(h, c, up, err)
-	case http.MethodPatch:
-		if !h.allow(c, actGroupWrite, scope) {
-			return
-		}
-		var body groupBody
-		if err := decode(c, &body); err != nil {
-			h.fail(c, err)
-			return
-		}
-		g, err := h.res.PatchGroup(ctx, sub, name, body.Tags)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		writeJSON(c.w, http.StatusOK, g)
-	case http.MethodDelete:
-		if !h.allow(c, actGroupDelete, scope) {
-			return
-		}
-		g, err := h.res.GetGroup(ctx, sub, name)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		op, err := h.res.StartOperation(ctx, sub, "Microsoft.Resources", g.Location, g.ID)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		// Deletion finishes at once, so the first poll already succeeds.
-		// The domain cascades through every owner of what is in the group.
-		if err := h.res.DeleteGroup(ctx, sub, name); err != nil {
-			h.fail(c, err)
-			return
-		}
-		if op, err = h.res.FinishOperation(ctx, op, nil); err != nil {
-			h.fail(c, err)
-			return
-		}
-		h.accepted(c, op, http.StatusAccepted, nil)
-	default:
-		methodNotAllowed(c)
+// groupID is /subscriptions/{s}/resourceGroups/{name} of the path.
+func groupID(c *call) string { return subscriptionID(c) + "/resourceGroups/" + c.segs[3] }
+
+func (h *Handler) getGroup(c *call) error {
+	return c.reply(h.res.GetGroup(c.ctx(), c.subID(), c.segs[3]))
+}
+
+// headGroup answers whether the group exists, with no body either way.
+func (h *Handler) headGroup(c *call) error {
+	if _, err := h.res.GetGroup(c.ctx(), c.subID(), c.segs[3]); err != nil {
+		return c.empty(http.StatusNotFound)
 	}
+	return c.empty(http.StatusNoContent)
+}
+
+func (h *Handler) putGroup(c *call) error {
+	var body groupBody
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	if strings.TrimSpace(body.Location) == "" {
+		return azerr.New(azerr.Invalid, "LocationRequired", "The location property is required for this definition.")
+	}
+	up, err := h.res.PutGroup(c.ctx(), c.subID(), c.segs[3], resources.GroupSpec{Location: body.Location, Tags: body.Tags, ManagedBy: body.ManagedBy})
+	return answerPut(c, up, err)
+}
+
+func (h *Handler) patchGroup(c *call) error {
+	var body groupBody
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	return c.reply(h.res.PatchGroup(c.ctx(), c.subID(), c.segs[3], body.Tags))
+}
+
+func (h *Handler) deleteGroup(c *call) error {
+	g, err := h.res.GetGroup(c.ctx(), c.subID(), c.segs[3])
+	if err != nil {
+		return err
+	}
+	// The domain cascades through every owner of what is in the group.
+	return h.operate(c, rsNamespace, g.Location, g.ID, func() error { return h.res.DeleteGroup(c.ctx(), c.subID(), c.segs[3]) }, accepted)
 }
 
 // listResources serves GET …/resources with `$filter=resourceType eq '…'`.
-func (h *Handler) listResources(c *call, sub string) {
-	if c.r.Method != http.MethodGet {
-		methodNotAllowed(c)
-		return
-	}
-	scope := "/subscriptions/" + sub
-	if len(c.segs) == 5 {
+func (h *Handler) listResources(c *call) error {
+	scope := subscriptionID(c)
+	if len(c.segs) == 5 { // the group is looked up once the method is known to be GET
 		scope += "/resourceGroups/" + c.segs[3]
-		if _, err := h.res.GetGroup(c.r.Context(), sub, c.segs[3]); err != nil {
-			h.fail(c, err)
-			return
+		if _, err := h.res.GetGroup(c.ctx(), c.subID(), c.segs[3]); err != nil {
+			return err
 		}
 	}
 	typ, err := resourceTypeFilter(c.r.URL.Query().Get("$filter"))
 	if err != nil {
-		h.fail(c, err)
-		return
+		return err
 	}
-	list, err := h.res.ListResources(c.r.Context(), scope, typ)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	writeReadable(h, c, list, fixed[resources.GenericResource](actResRead), func(r resources.GenericResource) string { return r.ID })
+	list, err := h.res.ListResources(c.ctx(), scope, typ)
+	return readable(h, c, actResRead, list, err, func(r resources.GenericResource) string { return r.ID })
 }
 
 // resourceTypeFilter reads the one filter az sends: resourceType eq 'X'.

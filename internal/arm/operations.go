@@ -1,9 +1,11 @@
 package arm
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
+	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/resources"
 )
 
@@ -15,46 +17,55 @@ func operationURLs(base string, op resources.Operation, version string) (async, 
 	return prefix + "/operations/" + op.ID + q, prefix + "/operationresults/" + op.ID + q
 }
 
-// accepted answers a request whose work runs as op: the status (202 for
-// POST/DELETE, 201 or 200 for PUT with the resource as body), both polling
-// headers and Retry-After: 1, so clients poll soon (az waits 30 s without).
-func (h *Handler) accepted(c *call, op resources.Operation, status int, body any) {
-	async, location := operationURLs(c.base, op, c.version)
-	c.w.Header().Set("Azure-AsyncOperation", async)
-	c.w.Header().Set("Location", location)
-	c.w.Header().Set("Retry-After", "1")
-	if body == nil {
-		c.w.WriteHeader(status)
-		return
+// answer is what a finished operation answers: a status and a body (nil for none).
+type answer func() (int, any)
+
+// accepted is the answer of work with no resource to show: 202 Accepted.
+func accepted() (int, any) { return http.StatusAccepted, nil }
+
+// operate runs work as a long-running operation on id in namespace ns
+// (work finishes at once, so the first poll already succeeds) and answers
+// with both polling headers and Retry-After: 1, so clients poll soon (az
+// waits 30 s without); the status and body are answer's (202 for POST and
+// DELETE, 201 or 200 and the resource for PUT).
+func (h *Handler) operate(c *call, ns, location, id string, work func() error, answer answer) error {
+	op, err := h.res.StartOperation(c.ctx(), c.subID(), ns, location, id)
+	if err != nil {
+		return err
 	}
-	writeJSON(c.w, status, body)
+	if err := work(); err != nil {
+		e, _ := azerr.As(err)
+		_, _ = h.res.FinishOperation(c.ctx(), op, e)
+		return err
+	}
+	if op, err = h.res.FinishOperation(c.ctx(), op, nil); err != nil {
+		return err
+	}
+	async, loc := operationURLs(c.base, op, c.version)
+	c.w.Header().Set("Azure-AsyncOperation", async)
+	c.w.Header().Set("Location", loc)
+	c.w.Header().Set("Retry-After", "1")
+	status, body := answer()
+	if body == nil {
+		return c.empty(status)
+	}
+	return c.json(status, body)
 }
 
 // operation serves the polling endpoints of any namespace:
 // …/providers/{ns}/locations/{loc}/operations/{id} (status document) and
-// …/operationresults/{id} (202 while running, then 200).
-func (h *Handler) operation(c *call) {
-	if c.r.Method != http.MethodGet {
-		methodNotAllowed(c)
-		return
+// …/operationresults/{id} (202 while running, then 200). Only GET reaches
+// it, before its subscription is resolved.
+func (h *Handler) operation(c *call) error {
+	if err := h.resolve(c, atSubscription); err != nil {
+		return err
 	}
-	sub, err := h.res.Subscription(c.r.Context(), c.p.TenantID, c.segs[1])
+	if err := h.allowUnder(c, c.segs[3]+"/locations/operations/read", subscriptionID(c)); err != nil {
+		return err
+	}
+	op, err := h.res.GetOperation(c.ctx(), c.subID(), c.segs[7])
 	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	if ok, err := h.authz.HasAccessUnder(c.r.Context(), c.ids, "/subscriptions/"+sub.SubscriptionID); err != nil || !ok {
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		writeError(c.w, Denied(c.p, c.segs[3]+"/locations/operations/read", "/subscriptions/"+sub.SubscriptionID))
-		return
-	}
-	op, err := h.res.GetOperation(c.r.Context(), sub.SubscriptionID, c.segs[7])
-	if err != nil {
-		h.fail(c, err)
-		return
+		return err
 	}
 	if c.low[6] == "operations" {
 		doc := map[string]any{"id": "/subscriptions/" + op.Subscription + "/providers/" + op.Namespace + "/locations/" + op.Location + "/operations/" + op.ID,
@@ -68,18 +79,19 @@ func (h *Handler) operation(c *call) {
 		if op.Status == resources.OpInProgress {
 			c.w.Header().Set("Retry-After", "1")
 		}
-		writeJSON(c.w, http.StatusOK, doc)
-		return
+		return c.json(http.StatusOK, doc)
 	}
 	switch op.Status {
 	case resources.OpInProgress:
 		_, location := operationURLs(c.base, op, c.version)
 		c.w.Header().Set("Location", location)
 		c.w.Header().Set("Retry-After", "1")
-		c.w.WriteHeader(http.StatusAccepted)
+		return c.empty(http.StatusAccepted)
 	case resources.OpSucceeded:
-		c.w.WriteHeader(http.StatusOK)
-	default:
-		writeError(c.w, op.Error)
+		return c.empty(http.StatusOK)
 	}
+	if op.Error == nil { // a failed operation always records why
+		return fmt.Errorf("arm: operation %s is %s without an error", op.ID, op.Status)
+	}
+	return op.Error
 }

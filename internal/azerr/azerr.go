@@ -6,10 +6,11 @@ import (
 	"fmt"
 )
 
-// Kind classifies a refusal; each face maps kinds to its own status codes.
+// Kind classifies a refusal; Status maps kinds to HTTP statuses for the
+// faces, so no domain error ever names a status.
 type Kind int
 
-// Kinds of refusal.
+// Kinds of refusal. The zero Kind is an internal failure.
 const (
 	Invalid Kind = iota + 1
 	NotFound
@@ -17,7 +18,24 @@ const (
 	Forbidden
 	PreconditionFailed
 	Unauthenticated
+	MethodNotAllowed
 )
+
+// statuses is the one kind → status table. The numbers are written out so
+// that this package, which every domain imports, stays free of net/http.
+var statuses = map[Kind]int{
+	Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404,
+	MethodNotAllowed: 405, Conflict: 409, PreconditionFailed: 412,
+}
+
+// Status is the HTTP status a face answers a refusal of kind k with:
+// 500 for the zero Kind and any kind the table does not know.
+func Status(k Kind) int {
+	if s, ok := statuses[k]; ok {
+		return s
+	}
+	return 500
+}
 
 // Error is a refusal with Azure's code and message.
 type Error struct {
@@ -38,4 +56,10 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Is reports whether err is an *Error of kind k.
+func Is(err error, k Kind) bool {
+	e, ok := As(err)
+	return ok && e.Kind == k
 }

@@ -3,14 +3,13 @@ package rbac
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/google/uuid"
@@ -42,22 +41,29 @@ const (
 	CodeInvalidFilter                    = "InvalidFilter"
 )
 
-// Error is a domain failure with ARM's code and message and no HTTP status.
-type Error struct {
-	Code    string
-	Message string
+// Error is the one ARM-shaped refusal, azerr.Error: a kind and ARM's code
+// and message, no HTTP status. The alias keeps this package's signatures.
+type Error = azerr.Error
+
+// kinds classifies this package's codes; any other code is Invalid.
+var kinds = map[string]azerr.Kind{
+	CodeAuthorizationFailed: azerr.Forbidden, CodeRoleAssignmentExists: azerr.Conflict,
+	CodeRoleAssignmentNotFound: azerr.NotFound, CodeRoleDefinitionDoesNotExist: azerr.NotFound,
+	CodeRoleDefinitionHasAssignments: azerr.Conflict, CodeRoleDefinitionWithSameNameExists: azerr.Conflict,
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
 func errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	kind, ok := kinds[code]
+	if !ok {
+		kind = azerr.Invalid
+	}
+	return azerr.New(kind, code, format, args...)
 }
 
 // IsCode reports whether err is an *Error with the given code.
 func IsCode(err error, code string) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Code == code
+	e, ok := azerr.As(err)
+	return ok && e.Code == code
 }
 
 // Options tune a Service.
@@ -110,28 +116,20 @@ func (s *Service) Refresh(ctx context.Context) error {
 		idx.putRole(d)
 	}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		defs, err := tx.List(kindDefinition, "")
+		defs, err := store.ListJSON[RoleDefinition](tx, kindDefinition, "")
 		if err != nil {
 			return err
 		}
-		for _, it := range defs {
-			var d RoleDefinition
-			if err := json.Unmarshal(it.Value, &d); err != nil {
-				return fmt.Errorf("rbac: role definition %s: %w", it.Key, err)
-			}
+		for _, d := range defs {
 			idx.putRole(d)
 		}
-		items, err := tx.List(KindAssignment, "")
+		items, err := store.ListJSON[Assignment](tx, KindAssignment, "")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var a Assignment
-			if err := json.Unmarshal(it.Value, &a); err != nil {
-				return fmt.Errorf("rbac: role assignment %s: %w", it.Key, err)
-			}
+		for _, a := range items {
 			if err := idx.putAssignment(a, s.opts.Propagation); err != nil {
-				return fmt.Errorf("rbac: role assignment %s: %w", it.Key, err)
+				return fmt.Errorf("rbac: role assignment %s: %w", a.ID, err)
 			}
 		}
 		return nil
