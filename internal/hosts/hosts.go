@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -105,8 +104,6 @@ var (
 	ErrUnauthenticated  = errors.New("hosts: unknown host or wrong host secret")
 )
 
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
 // VMSpec describes a virtual machine host.
 type VMSpec struct {
 	TenantID       string
@@ -119,9 +116,8 @@ type VMSpec struct {
 // CreateVM makes a virtual machine host; a system-assigned identity gets
 // a service principal of type ManagedIdentity named after the VM.
 func (s *Service) CreateVM(ctx context.Context, spec VMSpec) (Host, error) {
-	if !validName.MatchString(spec.Name) {
-		return Host{}, azerr.New(azerr.Invalid, "InvalidResourceName",
-			"Resource name '%s' is invalid. The name can contain only letters, numbers, '.', '_' and '-', 1 to 64 characters, starting with a letter or number.", spec.Name)
+	if err := CheckVMName(spec.Name); err != nil {
+		return Host{}, err
 	}
 	if _, err := s.Get(ctx, spec.Name); err == nil {
 		return Host{}, azerr.New(azerr.Conflict, "HostExists", "A host named '%s' exists already.", spec.Name)
@@ -172,6 +168,9 @@ func (s *Service) EnsureDefault(ctx context.Context, tenantID, subscriptionID st
 // EnsureCluster makes (once) the host that stands for every node of a
 // cluster, named "<group>/<cluster>"; its identities follow the cluster.
 func (s *Service) EnsureCluster(ctx context.Context, name, clusterID string) (Host, error) {
+	if err := CheckName(name); err != nil {
+		return Host{}, err
+	}
 	nodes, err := s.clusters.NodeIdentities(ctx, clusterID)
 	if err != nil {
 		return Host{}, err
