@@ -191,6 +191,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall),
 		Wall: wall, Log: cfg.Log}).Register(graphMux)
 	router.Handle("v1.0", graphMux)
+	router.Handle("oidc", graphMux) // Graph's /oidc/userinfo
 	router.HandleFace(server.FaceGraph, graphMux)
 
 	plain, err := listenPlain(cfg.HTTPProxyAddr)
@@ -278,7 +279,7 @@ func (r *Running) Banner(w io.Writer) {
   login (Entra ID):  %[1]s/%[2]s/v2.0   (v1: %[1]s/%[2]s/)
   tenant:            %[2]s (%[3]s)
   subscription:      %[4]s
-  admin principal:   AZURE_CLIENT_ID=%[5]s AZURE_CLIENT_SECRET=%[6]s
+  admin principal:   AKSID_ADMIN_CLIENT_ID=%[5]s AKSID_ADMIN_CLIENT_SECRET=%[6]s
   admin user:        %[7]s / %[8]s
   trust the CA:      SSL_CERT_FILE=%[9]s (Go)  REQUESTS_CA_BUNDLE=%[9]s (az)
   or run:            eval "$(aksid env --data-dir %[10]s)"

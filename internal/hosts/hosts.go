@@ -235,15 +235,11 @@ func (s *Service) Get(ctx context.Context, name string) (Host, error) {
 func (s *Service) List(ctx context.Context) ([]Host, error) {
 	out := []Host{}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := tx.List(kindHost, "")
+		items, err := store.ListJSON[Host](tx, kindHost, "")
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			var h Host
-			if err := store.GetJSON(tx, kindHost, it.Key, &h); err != nil {
-				return err
-			}
+		for _, h := range items {
 			out = append(out, h)
 		}
 		return nil
