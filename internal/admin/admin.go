@@ -193,20 +193,14 @@ func (g gate) wrap(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// statusOf maps the domain's refusals to statuses.
-var statusOf = map[azerr.Kind]int{azerr.Invalid: http.StatusBadRequest, azerr.NotFound: http.StatusNotFound,
-	azerr.Conflict: http.StatusConflict, azerr.Forbidden: http.StatusForbidden}
-
 // respond is the face's one error writer: refusals as their codes, and
 // anything else a 500 whose cause goes to the log under the request ID.
 func (g gate) respond(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if e, ok := azerr.As(err); ok {
-		status, known := statusOf[e.Kind]
-		if !known {
-			status = http.StatusBadRequest
+		if status := azerr.Status(e.Kind); status != http.StatusInternalServerError {
+			writeErr(w, status, e.Code, e.Message)
+			return
 		}
-		writeErr(w, status, e.Code, e.Message)
-		return
 	}
 	switch {
 	case errors.Is(err, directory.ErrConflict):

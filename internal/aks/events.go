@@ -37,16 +37,11 @@ func (s *Service) RecordEvent(ctx context.Context, clusterID string, e Event) (E
 
 // Events lists a cluster's events, oldest first.
 func (s *Service) Events(ctx context.Context, clusterID string) ([]Event, error) {
-	out := []Event{}
+	var out []Event
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := store.ListJSON[Event](tx, kindEvent, eventPrefix(clusterID))
-		if err != nil {
-			return err
-		}
-		for _, e := range items {
-			out = append(out, e)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[Event](tx, kindEvent, eventPrefix(clusterID))
+		return err
 	})
 	return out, err
 }

@@ -233,16 +233,11 @@ func (s *Service) Get(ctx context.Context, name string) (Host, error) {
 
 // List returns every host.
 func (s *Service) List(ctx context.Context) ([]Host, error) {
-	out := []Host{}
+	var out []Host
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := store.ListJSON[Host](tx, kindHost, "")
-		if err != nil {
-			return err
-		}
-		for _, h := range items {
-			out = append(out, h)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[Host](tx, kindHost, "")
+		return err
 	})
 	return out, err
 }

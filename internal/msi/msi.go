@@ -139,16 +139,11 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 
 // List returns the identities under scope (a subscription or group ID).
 func (s *Service) List(ctx context.Context, scope string) ([]Identity, error) {
-	out := []Identity{}
+	var out []Identity
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := store.ListJSON[Identity](tx, kindIdentity, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
-		if err != nil {
-			return err
-		}
-		for _, ident := range items {
-			out = append(out, ident)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[Identity](tx, kindIdentity, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
+		return err
 	})
 	return out, err
 }

@@ -201,12 +201,8 @@ func listCustom(tx store.Tx) ([]RoleDefinition, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RoleDefinition, 0, len(items))
-	for _, d := range items {
-		out = append(out, d)
-	}
-	sortByName(out, func(d RoleDefinition) string { return strings.ToLower(d.RoleName) })
-	return out, nil
+	sortByName(items, func(d RoleDefinition) string { return strings.ToLower(d.RoleName) })
+	return items, nil
 }
 
 // PutRoleDefinition creates or replaces the custom role def.Name (a GUID),

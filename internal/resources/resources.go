@@ -175,14 +175,9 @@ func (s *Service) PatchGroup(ctx context.Context, sub, name string, tags map[str
 func (s *Service) Groups(ctx context.Context, sub string) ([]Group, error) {
 	var out []Group
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := store.ListJSON[Group](tx, kindGroup, strings.ToLower(sub)+"/")
-		if err != nil {
-			return err
-		}
-		for _, g := range items {
-			out = append(out, g)
-		}
-		return nil
+		var err error
+		out, err = store.ListJSON[Group](tx, kindGroup, strings.ToLower(sub)+"/")
+		return err
 	})
 	return out, err
 }
