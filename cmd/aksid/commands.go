@@ -215,12 +215,14 @@ func trustCmd() *cobra.Command {
 		fmt.Fprintf(cmd.OutOrStdout(), `%[1]s
 # Go programs, curl and kubectl:
 export %[2]s=%[1]s
+# curl, where the system sets its own bundle variable:
+export %[5]s=%[1]s
 # az (Python requests ignores %[2]s):
 export %[3]s=%[1]s
 # Node.js:
 export %[4]s=%[1]s
 # or system-wide (Debian): cp %[1]s /usr/local/share/ca-certificates/aksid.crt && update-ca-certificates
-`, ca, envvar.SSLCertFile, envvar.RequestsCABundle, envvar.NodeExtraCACerts)
+`, ca, envvar.SSLCertFile, envvar.RequestsCABundle, envvar.NodeExtraCACerts, envvar.CurlCABundle)
 		return nil
 	}
 	return cmd

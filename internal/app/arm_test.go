@@ -76,7 +76,7 @@ func TestARMRefusesBadInputWithAzureCodes(t *testing.T) {
 		{"no location", admin, "PUT", sub + "/resourcegroups/rg2?api-version=2021-04-01", `{}`, 400, "LocationRequired"},
 		{"unknown location", admin, "PUT", sub + "/resourcegroups/rg2?api-version=2021-04-01", `{"location":"mars"}`, 400, "LocationNotAvailableForResourceGroup"},
 		{"moved location", admin, "PUT", sub + "/resourcegroups/rg1?api-version=2021-04-01", `{"location":"eastus"}`, 409, "InvalidResourceGroupLocation"},
-		{"bad resources filter", admin, "GET", sub + "/resources?api-version=2021-04-01&$filter=" + url.QueryEscape("name eq 'x'"), "", 400, "InvalidFilterInQueryString"},
+		{"bad resources filter", admin, "GET", sub + "/resources?api-version=2021-04-01&$filter=" + url.QueryEscape("resourceType ne 'x'"), "", 400, "InvalidFilterInQueryString"},
 		{"unknown namespace", admin, "POST", sub + "/providers/Microsoft.Nope/register?api-version=2021-04-01", "", 404, "InvalidResourceNamespace"},
 		{"unknown feature", admin, "GET", sub + "/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/Nope?api-version=2021-07-01", "", 404, "FeatureNotFound"},
 		{"unknown role", admin, "PUT", other + "c0ffee00-0000-4000-8000-000000000002?api-version=2022-04-01", assign(adminOID, sub+"/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000000"), 404, "RoleDefinitionDoesNotExist"},

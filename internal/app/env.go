@@ -41,6 +41,7 @@ func (dd DataDir) DirectEnv(o EnvOptions) (string, error) {
 	lines := [][2]string{
 		{envvar.AzureAuthorityHost, url + "/"},
 		{envvar.SSLCertFile, ca},
+		{envvar.CurlCABundle, ca},
 		{envvar.RequestsCABundle, ca},
 	}
 	return dd.envLines(o, lines, azDir, bootstrap.CredentialsFor(kr)), nil
@@ -75,6 +76,7 @@ func (dd DataDir) ProxyEnv(o EnvOptions) (string, error) {
 		{envvar.NoProxyLower, noProxy},
 		{envvar.RequestsCABundle, ca},
 		{envvar.SSLCertFile, ca},
+		{envvar.CurlCABundle, ca},
 		{envvar.NodeExtraCACerts, ca},
 	}
 	return dd.envLines(o, lines, azDir, bootstrap.CredentialsFor(kr)), nil

@@ -2,6 +2,7 @@ package arm
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/aksid/aksid/internal/azerr"
@@ -110,7 +111,7 @@ func (h *Handler) deleteGroup(c *call) error {
 	return h.operate(c, rsNamespace, g.Location, g.ID, func() error { return h.res.DeleteGroup(c.ctx(), c.subID(), c.segs[3]) }, accepted)
 }
 
-// listResources serves GET …/resources with `$filter=resourceType eq '…'`.
+// listResources serves GET …/resources, filtered as az resource list asks.
 func (h *Handler) listResources(c *call) error {
 	scope := subscriptionID(c)
 	if len(c.segs) == 5 { // the group is looked up once the method is known to be GET
@@ -119,28 +120,14 @@ func (h *Handler) listResources(c *call) error {
 			return err
 		}
 	}
-	typ, err := resourceTypeFilter(c.r.URL.Query().Get("$filter"))
+	rf, err := parseResourceFilter(c.r.URL.Query().Get("$filter"))
 	if err != nil {
 		return err
 	}
-	list, err := h.res.ListResources(c.ctx(), scope, typ)
+	if len(c.segs) == 5 {
+		rf = rf.inGroup(c.segs[3])
+	}
+	list, err := h.res.ListResources(c.ctx(), rf.scope(scope), rf.typ)
+	list = slices.DeleteFunc(list, func(r resources.GenericResource) bool { return !rf.keep(r) })
 	return readable(h, c, actResRead, list, err, func(r resources.GenericResource) string { return r.ID })
-}
-
-// resourceTypeFilter reads the one filter az sends: resourceType eq 'X'.
-func resourceTypeFilter(f string) (string, error) {
-	f = strings.TrimSpace(f)
-	if f == "" {
-		return "", nil
-	}
-	field, rest, ok := strings.Cut(f, " ")
-	rest = strings.TrimSpace(rest)
-	op, val, ok2 := strings.Cut(rest, " ")
-	val = strings.TrimSpace(val)
-	if !ok || !ok2 || !strings.EqualFold(field, "resourceType") || !strings.EqualFold(op, "eq") ||
-		len(val) < 2 || val[0] != '\'' || val[len(val)-1] != '\'' {
-		return "", azerr.New(azerr.Invalid, "InvalidFilterInQueryString",
-			"Invalid $filter '%s' specified in the query string. Supported: resourceType eq '<Namespace/type>'.", f)
-	}
-	return val[1 : len(val)-1], nil
 }

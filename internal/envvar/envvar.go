@@ -46,6 +46,7 @@ const (
 // Trust for aksid's CA, per runtime.
 const (
 	SSLCertFile      = "SSL_CERT_FILE"       // Go, curl (not for the proxy itself: --proxy-cacert)
+	CurlCABundle     = "CURL_CA_BUNDLE"      // curl: wins over SSL_CERT_FILE where a system sets it
 	RequestsCABundle = "REQUESTS_CA_BUNDLE"  // Python requests, az
 	NodeExtraCACerts = "NODE_EXTRA_CA_CERTS" // Node.js
 )

@@ -100,12 +100,19 @@ func TestAzGroupDeleteTakesItsClusters(t *testing.T) {
 	az.ok("aks", "create", "-g", "d1", "-n", "c1", "--enable-managed-identity", "--generate-ssh-keys", "-o", "none")
 	const mc = "MC_d1_c1_westus2"
 	kubelet := az.ok("identity", "list", "-g", mc, "--query", "[0].principalId", "-o", "tsv")
-	// az resource list -g filters by resourceGroup, which aksid does not
-	// serve yet: the group's own list says the same.
-	types := az.ok("rest", "--method", "get", "--url", "/subscriptions/"+in.env["AKSID_SUBSCRIPTION_ID"]+"/resourceGroups/"+mc+"/resources?api-version=2021-04-01",
-		"--query", "sort(value[].type)", "-o", "tsv")
+	// az resource list -g sends $filter=resourceGroup eq '…' to the
+	// subscription's list; the group's own list must say the same.
+	types := az.ok("resource", "list", "-g", mc, "--query", "sort([].type)", "-o", "tsv")
 	if types != "Microsoft.ManagedIdentity/userAssignedIdentities\nMicrosoft.Network/loadBalancers\nMicrosoft.Network/publicIPAddresses" {
 		t.Fatalf("node resource group right after create:\n%s", types)
+	}
+	if lb := az.ok("resource", "list", "-g", mc, "--resource-type", "Microsoft.Network/loadBalancers", "--query", "[].name", "-o", "tsv"); lb != "kubernetes" {
+		t.Fatalf("az resource list --resource-type: %q", lb)
+	}
+	inGroup := az.ok("rest", "--method", "get", "--url", "/subscriptions/"+in.env["AKSID_SUBSCRIPTION_ID"]+"/resourceGroups/"+mc+"/resources?api-version=2021-04-01",
+		"--query", "sort(value[].type)", "-o", "tsv")
+	if inGroup != types {
+		t.Fatalf("the group's own list:\n%s", inGroup)
 	}
 	got, pass := clusterCheck(t, in, "d1/c1")
 	wantChecks(t, "right after create", got, pass, "PASS public-ip", "PASS load-balancer")

@@ -63,8 +63,11 @@ func TestKubeloginROPCInAksidEnvShell(t *testing.T) {
 // principal, and IMDS over plain http.
 func TestCurlThroughProxyWithAksidEnv(t *testing.T) {
 	in := start(t, "")
+	// Many systems (Debian images, CI runners) set curl's own bundle
+	// variable, which curl reads over SSL_CERT_FILE.
+	sysBundle := "CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt"
 	tid := in.env["AZURE_TENANT_ID"]
-	out, stderr, err := in.inAksidEnv(t, `curl -sS --fail --proxy-cacert "$SSL_CERT_FILE" https://login.microsoftonline.com/$AZURE_TENANT_ID/v2.0/.well-known/openid-configuration`)
+	out, stderr, err := in.inAksidEnv(t, `curl -sS --fail --proxy-cacert "$SSL_CERT_FILE" https://login.microsoftonline.com/$AZURE_TENANT_ID/v2.0/.well-known/openid-configuration`, sysBundle)
 	var doc struct{ Issuer string }
 	if err != nil || json.Unmarshal([]byte(out), &doc) != nil || doc.Issuer != "https://login.microsoftonline.com/"+tid+"/v2.0" {
 		t.Fatalf("discovery with curl through the proxy: %v %s %s", err, out, stderr)
@@ -73,7 +76,7 @@ func TestCurlThroughProxyWithAksidEnv(t *testing.T) {
 	out, stderr, err = in.inAksidEnv(t, `curl -sS --fail --proxy-cacert "$SSL_CERT_FILE" "https://login.microsoftonline.com/$AZURE_TENANT_ID/oauth2/v2.0/token" \
   -d grant_type=client_credentials -d client_id="$AKSID_ADMIN_CLIENT_ID" \
   --data-urlencode client_secret="$AKSID_ADMIN_CLIENT_SECRET" \
-  --data-urlencode scope=https://management.azure.com/.default`)
+  --data-urlencode scope=https://management.azure.com/.default`, sysBundle)
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
