@@ -30,6 +30,8 @@ func parseResourceFilter(f string) (resourceFilter, error) {
 	if err != nil {
 		return rf, bad
 	}
+	fields := map[string]*string{"resourcegroup": &rf.group, "resourcetype": &rf.typ, "name": &rf.name,
+		"location": &rf.location, "tagname": &rf.tagName, "tagvalue": &rf.tagVal}
 	var walk func(e odata.Expr) bool
 	walk = func(e odata.Expr) bool {
 		switch e := e.(type) {
@@ -39,21 +41,8 @@ func parseResourceFilter(f string) (resourceFilter, error) {
 			if e.Op != "eq" || e.Value.Kind != odata.LitString {
 				return false
 			}
-			var field *string
-			switch strings.ToLower(e.Path) {
-			case "resourcegroup":
-				field = &rf.group
-			case "resourcetype":
-				field = &rf.typ
-			case "name":
-				field = &rf.name
-			case "tagname":
-				field = &rf.tagName
-			case "tagvalue":
-				field = &rf.tagVal
-			case "location":
-				field = &rf.location
-			default:
+			field, ok := fields[strings.ToLower(e.Path)]
+			if !ok {
 				return false
 			}
 			if *field != "" && !strings.EqualFold(*field, e.Value.Str) {
