@@ -56,6 +56,10 @@ func (d DataDir) secure(log *slog.Logger) error {
 	if perm&0o077 == 0 {
 		return nil
 	}
+	// A shared directory (/tmp, someone else's) is not aksid's to close.
+	if sys, ok := st.Sys().(*syscall.Stat_t); st.Mode()&os.ModeSticky != 0 || (ok && int(sys.Uid) != os.Geteuid()) {
+		return fmt.Errorf("data directory %s is shared with other users (%v); give aksid a directory of its own (--data-dir)", d, st.Mode())
+	}
 	if err := os.Chmod(string(d), 0o700); err != nil {
 		return fmt.Errorf("data directory %s is open to other users (%v) and cannot be made private: %w", d, perm, err)
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -44,5 +45,23 @@ func TestDataDirPrivate(t *testing.T) {
 		if st, _ := e.Info(); st != nil && st.Mode().Perm()&0o077 != 0 && !strings.HasSuffix(e.Name(), ".pem") {
 			t.Errorf("%s is %v", e.Name(), st.Mode().Perm())
 		}
+	}
+}
+
+// A shared directory such as /tmp is refused, never closed to its users.
+func TestDataDirSharedIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "give aksid a directory of its own") {
+		t.Fatalf("start on a sticky shared directory: %v", err)
+	}
+	if st, _ := os.Stat(dir); st.Mode()&os.ModeSticky == 0 || st.Mode().Perm() != 0o777 {
+		t.Errorf("the shared directory was changed to %v", st.Mode())
 	}
 }
