@@ -11,11 +11,14 @@ test: deps lint unit
 
 # Tools the tests use: staticcheck, and for the end-to-end tests the real
 # az (Debian's azure-cli 2.45) and kubelogin (its go.mod needs a newer Go
-# toolchain, which the module proxy serves) and Chromium for the sign-in pages.
+# toolchain, which the module proxy serves) and Chromium for the sign-in pages;
+# for the clusters' API servers Debian's etcd and kube-apiserver, built once
+# (minutes) from tools/kube-apiserver into $(GOBIN), where aksid looks.
 deps:
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 	@test -x $(GOBIN)/kubelogin || GOTOOLCHAIN=go1.26.10 GOFLAGS=-buildvcs=false $(GO) install $(KUBELOGIN)
-	@command -v az >/dev/null && command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium >/dev/null; }
+	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server >/dev/null; }
+	@GOFLAGS=-buildvcs=false $(GO) run ./internal/apiserver/buildkas -dir $(GOBIN) >/dev/null
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

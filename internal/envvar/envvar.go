@@ -11,6 +11,9 @@ const (
 	// AZURE_CLIENT_ID/SECRET, kubelogin would use them over --client-id.
 	AdminClientID     = "AKSID_ADMIN_CLIENT_ID"
 	AdminClientSecret = "AKSID_ADMIN_CLIENT_SECRET"
+	// KubeAPIServer, read: a kube-apiserver binary to run instead of the
+	// one aksid builds from its carried module.
+	KubeAPIServer = "AKSID_KUBE_APISERVER"
 )
 
 // Azure SDK, az and kubelogin variables.

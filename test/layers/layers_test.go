@@ -22,9 +22,10 @@ var faces = []string{"admin", "arm", "graph", "imds", "login", "oidcissuer"}
 const listener = "server"
 
 // httpAllowed are the packages that may speak HTTP: the faces, the
-// listener, the assembly and the cloud provider (an HTTP client of ARM,
-// as cloud-provider-azure is).
-var httpAllowed = append([]string{listener, "app", "cloudprovider"}, faces...)
+// listener, the assembly, the cloud provider (an HTTP client of ARM,
+// as cloud-provider-azure is) and apiserver (a client of the API servers
+// and etcd it runs, to see them ready and to delete a cluster's data).
+var httpAllowed = append([]string{listener, "app", "cloudprovider", "apiserver"}, faces...)
 
 type pkg struct {
 	ImportPath string

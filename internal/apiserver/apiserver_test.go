@@ -1,0 +1,203 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aksid/aksid/internal/keyring"
+	"github.com/aksid/aksid/internal/pki"
+)
+
+// fakeClock is moved by hand, for idle decisions.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type staticKey struct{ k crypto.Signer }
+
+func (s staticKey) SigningKey(context.Context) (crypto.Signer, error) { return s.k, nil }
+
+// TestRealAPIServer runs the real kube-apiserver over etcd: a namespace
+// made with the admin's client certificate outlives a stop, an idle stop
+// and a start, and is gone after Delete. It builds kube-apiserver when
+// `make deps` has not.
+func TestRealAPIServer(t *testing.T) {
+	ctx := t.Context()
+	dataDir := t.TempDir()
+	bin, err := EnsureBinary(ctx, dataDir, t.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := keyring.Random()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterCA, err := pki.LoadOrCreateCA(t.TempDir(), ring, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminCA, err := newLocalCA("admin CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &fakeClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := New(Config{DataDir: dataDir, Binary: bin, Clock: clk, IdleAfter: time.Minute,
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const issuer = "https://eastus.oic.prod-aks.azure.com/tenant/issuer/"
+	c := Cluster{ID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c1",
+		FQDN: "c1-g-0123ab-4567cdef.hcp.eastus.azmk8s.io", Serving: clusterCA, ClientCA: adminCA.pem,
+		Issuer: issuer, Key: staticKey{saKey}}
+
+	ep := start(t, s, c)
+	admin := adminClient(t, adminCA, clusterCA, c.FQDN)
+	// As AKS: no anonymous requests.
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: clusterCA.Pool(), ServerName: c.FQDN}}}
+	if code := do(t, anon, "GET", ep.URL+"/api/v1/namespaces", "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("anonymous: %d, want 401", code)
+	}
+	if code := do(t, admin, "POST", ep.URL+"/api/v1/namespaces", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"kept"}}`, nil); code != http.StatusCreated {
+		t.Fatalf("create namespace: %d", code)
+	}
+	// Service-account tokens carry the cluster's issuer, signed with the
+	// key given, though its file is gone once the server has read it.
+	if code := do(t, admin, "POST", ep.URL+"/api/v1/namespaces/kept/serviceaccounts", `{"metadata":{"name":"wl"}}`, nil); code != http.StatusCreated {
+		t.Fatalf("create service account: %d", code)
+	}
+	var tr struct {
+		Status struct{ Token string } `json:"status"`
+	}
+	if code := do(t, admin, "POST", ep.URL+"/api/v1/namespaces/kept/serviceaccounts/wl/token",
+		`{"spec":{"audiences":["api://AzureADTokenExchange"]}}`, &tr); code != http.StatusCreated {
+		t.Fatalf("token request: %d", code)
+	}
+	if got := jwtIssuer(t, tr.Status.Token); got != issuer {
+		t.Fatalf("token issuer %q, want %q", got, issuer)
+	}
+
+	s.Stop(c.ID)
+	if _, ok := s.Running(c.ID); ok {
+		t.Fatal("running after Stop")
+	}
+	if m := s.MemoryOf(c.ID); m != (Memory{}) {
+		t.Fatalf("memory after Stop: %+v, want none (etcd stops with the last server)", m)
+	}
+	ep = start(t, s, c)
+	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusOK {
+		t.Fatalf("namespace after restart: %d", code)
+	}
+
+	clk.Advance(30 * time.Second)
+	if n := s.StopIdle(); n != 0 {
+		t.Fatalf("stopped %d servers used 30 s ago", n)
+	}
+	clk.Advance(time.Minute)
+	if n := s.StopIdle(); n != 1 {
+		t.Fatalf("StopIdle stopped %d, want 1", n)
+	}
+
+	if err := s.Delete(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	ep = start(t, s, c)
+	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusNotFound {
+		t.Fatalf("namespace after Delete: %d, want 404", code)
+	}
+}
+
+func start(t *testing.T, s *Supervisor, c Cluster) *Endpoint {
+	t.Helper()
+	began := time.Now()
+	ep, err := s.Start(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.MemoryOf(c.ID)
+	t.Logf("Start: %s (kube-apiserver /readyz after %s); RSS kube-apiserver %d MB, etcd %d MB",
+		time.Since(began).Round(time.Millisecond), ep.Ready.Round(time.Millisecond), m.APIServer>>20, m.Etcd>>20)
+	return ep
+}
+
+// adminClient presents a get-credentials --admin style certificate and
+// checks the server under the cluster's FQDN, as kubectl through the
+// proxy does.
+func adminClient(t *testing.T, adminCA *localCA, clusterCA *pki.CA, fqdn string) *http.Client {
+	p, err := adminCA.issue("masterclient", []string{"system:masters"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(p.cert, p.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		Certificates: []tls.Certificate{cert}, RootCAs: clusterCA.Pool(), ServerName: fqdn}}}
+}
+
+func do(t *testing.T, c *http.Client, method, url, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, url, err, b)
+		}
+	}
+	if resp.StatusCode >= 300 {
+		t.Logf("%s %s: %d %s", method, url, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return resp.StatusCode
+}
+
+func jwtIssuer(t *testing.T, tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ Iss string }
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Iss
+}
