@@ -2,9 +2,9 @@ package aks
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -89,12 +89,23 @@ func (s *Service) oidcKey(r record) (issuerKey, error) {
 	if !ok {
 		return issuerKey{}, errors.New("aks: OIDC issuer key is not RSA")
 	}
-	// The key ID is the public key's JWK thumbprint, as Kubernetes names its keys.
-	tp, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
+	kid, err := KeyID(&key.PublicKey)
 	if err != nil {
 		return issuerKey{}, err
 	}
-	return issuerKey{key, base64.RawURLEncoding.EncodeToString(tp)}, nil
+	return issuerKey{key, kid}, nil
+}
+
+// KeyID names a service-account signing key as kube-apiserver does: the
+// SHA-256 of the public key's PKIX DER, base64url. aksid's own tokens and
+// the cluster's API server's then carry the kid the issuer publishes.
+func KeyID(pub *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(der)
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
 // OIDCIssuer is what a cluster's issuer publishes.
