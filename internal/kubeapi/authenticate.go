@@ -81,28 +81,13 @@ const (
 	trV1beta1 = trGroup + "v1beta1"
 )
 
+var tokenReviews = webhook{group: trGroup, kind: "TokenReview", maxBody: trMaxBody,
+	refuse: func(w http.ResponseWriter, code int, msg string) { writeTR(w, code, trV1, trStatus{Error: msg}) }}
+
 func (h *AuthenticateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeTR(w, http.StatusMethodNotAllowed, trV1, trStatus{Error: "method not allowed"})
-		return
-	}
-	id, ok := h.cluster(r)
-	if !ok {
-		writeTR(w, http.StatusNotFound, trV1, trStatus{Error: "no such cluster"})
-		return
-	}
 	var in tokenReview
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, trMaxBody)).Decode(&in); err != nil {
-		msg := "the body is not a TokenReview"
-		if errors.As(err, new(*http.MaxBytesError)) {
-			msg = "the TokenReview is too large"
-		}
-		writeTR(w, http.StatusBadRequest, trV1, trStatus{Error: msg})
-		return
-	}
-	if (in.APIVersion != trV1 && in.APIVersion != trV1beta1) || in.Kind != "TokenReview" || in.Spec == nil {
-		writeTR(w, http.StatusBadRequest, trV1, trStatus{Error: "expected a TokenReview of " + trV1 + " or " + trV1beta1})
+	id, ok := tokenReviews.read(w, r, h.cluster, &in)
+	if !ok {
 		return
 	}
 	c, err := h.clusters.EntraCluster(r.Context(), id)

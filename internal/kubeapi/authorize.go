@@ -3,7 +3,6 @@ package kubeapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -83,29 +82,15 @@ const (
 	sarV1beta1 = sarGroup + "v1beta1"
 )
 
+var accessReviews = webhook{group: sarGroup, kind: "SubjectAccessReview", maxBody: sarMaxBody,
+	refuse: func(w http.ResponseWriter, code int, msg string) {
+		writeSAR(w, code, sarV1, sarStatus{EvaluationError: msg})
+	}}
+
 func (h *AuthorizeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeSAR(w, http.StatusMethodNotAllowed, sarV1, sarStatus{EvaluationError: "method not allowed"})
-		return
-	}
-	cluster, ok := h.cluster(r)
-	if !ok {
-		writeSAR(w, http.StatusNotFound, sarV1, sarStatus{EvaluationError: "no such cluster"})
-		return
-	}
 	var in subjectAccessReview
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, sarMaxBody))
-	if err := dec.Decode(&in); err != nil {
-		msg := "the body is not a SubjectAccessReview"
-		if errors.As(err, new(*http.MaxBytesError)) {
-			msg = "the SubjectAccessReview is too large"
-		}
-		writeSAR(w, http.StatusBadRequest, sarV1, sarStatus{EvaluationError: msg})
-		return
-	}
-	if (in.APIVersion != sarV1 && in.APIVersion != sarV1beta1) || in.Kind != "SubjectAccessReview" || in.Spec == nil {
-		writeSAR(w, http.StatusBadRequest, sarV1, sarStatus{EvaluationError: "expected a SubjectAccessReview of " + sarV1 + " or " + sarV1beta1})
+	cluster, ok := accessReviews.read(w, r, h.cluster, &in)
+	if !ok {
 		return
 	}
 	d, err := h.reviewer.Decide(r.Context(), in.Spec.review(cluster))
