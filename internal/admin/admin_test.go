@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/aksid/aksid/internal/facetest"
 )
 
 // failingOps fails HostEnv with an error the face does not know; the
@@ -21,15 +23,6 @@ type failingOps struct {
 
 func (f failingOps) HostEnv(context.Context, string) (HostEnv, error) { return HostEnv{}, f.err }
 
-// withRequestID stands in for the server middleware (faces do not import
-// the listener): it gives the response its x-ms-request-id.
-func withRequestID(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-ms-request-id", "f00dfeed-0000-4000-8000-000000000001")
-		h.ServeHTTP(w, r)
-	})
-}
-
 // TestInternalErrorLogsCause: a 500 from the admin face logs its cause
 // with the request ID the server middleware gave the response, and the
 // body carries the ID but not the cause.
@@ -38,7 +31,7 @@ func TestInternalErrorLogsCause(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	mux := http.NewServeMux()
 	Register(mux, failingOps{err: errors.New("disk on fire")}, "tok", log)
-	srv := httptest.NewServer(withRequestID(mux))
+	srv := httptest.NewServer(facetest.WithRequestID(mux))
 	defer srv.Close()
 	req, _ := http.NewRequest("POST", srv.URL+"/aksid/admin/hosts/env", strings.NewReader(`{"name":"vm1"}`))
 	req.Header.Set("Authorization", "Bearer tok")

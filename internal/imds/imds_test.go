@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aksid/aksid/internal/facetest"
+
 	"github.com/aksid/aksid/internal/hosts"
 )
 
@@ -20,21 +22,12 @@ func (brokenHosts) BySecret(context.Context, string) (hosts.Host, error) {
 	return hosts.Host{}, errors.New("store down")
 }
 
-// withRequestID stands in for the server middleware (faces do not import
-// the listener): it gives the response its x-ms-request-id.
-func withRequestID(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-ms-request-id", "f00dfeed-0000-4000-8000-000000000001")
-		h.ServeHTTP(w, r)
-	})
-}
-
 // TestInternalErrorLogsCause: a 500 logs its cause with the request ID
 // the server middleware gave the response.
 func TestInternalErrorLogsCause(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	h := withRequestID(New(brokenHosts{}, nil, log).AppService())
+	h := facetest.WithRequestID(New(brokenHosts{}, nil, log).AppService())
 	req := httptest.NewRequest("GET", AppServicePath+"?api-version=2019-08-01&resource=x", nil)
 	req.Header.Set("X-IDENTITY-HEADER", "secret")
 	rec := httptest.NewRecorder()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aksid/aksid/internal/facetest"
+
 	"github.com/aksid/aksid/internal/aks"
 )
 
@@ -19,21 +21,12 @@ func (brokenIssuers) Issuer(context.Context, string, string) (aks.OIDCIssuer, er
 	return aks.OIDCIssuer{}, errors.New("store down")
 }
 
-// withRequestID stands in for the server middleware (faces do not import
-// the listener): it gives the response its x-ms-request-id.
-func withRequestID(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-ms-request-id", "f00dfeed-0000-4000-8000-000000000001")
-		h.ServeHTTP(w, r)
-	})
-}
-
 // TestInternalErrorLogsCause: a 500 logs its cause with the request ID
 // the server middleware gave the response.
 func TestInternalErrorLogsCause(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	h := withRequestID(New(brokenIssuers{}, func(*http.Request) string { return "" }, log))
+	h := facetest.WithRequestID(New(brokenIssuers{}, func(*http.Request) string { return "" }, log))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/t/i/.well-known/openid-configuration", nil))
 	id := rec.Header().Get("x-ms-request-id")
