@@ -22,10 +22,10 @@ var faces = []string{"admin", "arm", "graph", "imds", "kubeapi", "login", "oidci
 const listener = "server"
 
 // httpAllowed are the packages that may speak HTTP: the faces, the
-// listener, the assembly, the cloud provider (an HTTP client of ARM,
-// and etcd it runs, to see them ready and to delete a cluster's data),
-// and facetest (the faces' tests' stand-in for the listener).
-// and etcd it runs, to see them ready and to delete a cluster's data).
+// listener, the assembly, the cloud provider (an HTTP client of ARM, as
+// cloud-provider-azure is), apiserver (a client of the API servers and
+// etcd it runs, to see them ready and to delete a cluster's data) and
+// facetest (the faces' tests' stand-in for the listener).
 var httpAllowed = append([]string{listener, "app", "cloudprovider", "apiserver", "facetest"}, faces...)
 
 type pkg struct {
