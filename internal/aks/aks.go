@@ -68,6 +68,7 @@ type Service struct {
 	signIn SignIn
 	roles  Roles
 	nodes  NodeResources
+	obs    Observer
 }
 
 // Deps are the service's collaborators.
@@ -124,7 +125,7 @@ func (s *Service) load(ctx context.Context, id string) (record, error) {
 }
 
 func (s *Service) save(ctx context.Context, id string, r record) error {
-	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := store.PutJSON(tx, kindCluster, strings.ToLower(id), r); err != nil {
 			return err
 		}
@@ -138,6 +139,10 @@ func (s *Service) save(ctx context.Context, id string, r record) error {
 		return resources.IndexResource(tx, resources.GenericResource{ID: r.Model["id"].(string), Name: r.Model["name"].(string),
 			Type: ResourceType, Location: loc, Tags: stringMap(tags)})
 	})
+	if err == nil && s.obs != nil {
+		s.obs.ClusterSaved(str(r.Model["id"]))
+	}
+	return err
 }
 
 // List returns the clusters under scope.

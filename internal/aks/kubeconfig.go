@@ -36,7 +36,7 @@ func (s *Service) newCA(name string) (clusterCA, error) {
 	if err != nil {
 		return clusterCA{}, err
 	}
-	now := s.clk.Now()
+	now := s.wall.Now() // checked by real clients: the wall clock's frame
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "ca", Organization: []string{name}},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(30, 0, 0), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
@@ -75,7 +75,7 @@ func (s *Service) clientCert(r record, cn string) (clientCredential, error) {
 	if err != nil {
 		return clientCredential{}, err
 	}
-	now := s.clk.Now()
+	now := s.wall.Now()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: cn, Organization: []string{"system:masters"}},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(2, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}

@@ -129,7 +129,7 @@ func (s *Service) deleteCluster(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.Delete(kindCluster, strings.ToLower(id)); err != nil {
 			return err
 		}
@@ -143,6 +143,10 @@ func (s *Service) deleteCluster(ctx context.Context, id string) error {
 		}
 		return unindex(tx, r.Model["id"].(string))
 	})
+	if err == nil && s.obs != nil {
+		s.obs.ClusterDeleted(str(r.Model["id"]))
+	}
+	return err
 }
 
 // deleteNodeGroup undoes a failed create: the node resource group with

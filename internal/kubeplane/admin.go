@@ -1,0 +1,30 @@
+package kubeplane
+
+import (
+	"context"
+
+	"github.com/aksid/aksid/internal/aks"
+)
+
+// adminBinding is the binding AKS makes for --aad-admin-group-object-ids.
+const adminBinding = "aks-cluster-admin-binding-aad"
+
+const rbacV1 = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+
+// syncAdminBinding binds the cluster's Entra admin groups to cluster-admin,
+// or removes the binding when there are none.
+func syncAdminBinding(ctx context.Context, k Kube, spec aks.KubeSpec) error {
+	if len(spec.AdminGroups) == 0 {
+		return k.Delete(ctx, rbacV1+"/"+adminBinding)
+	}
+	subjects := make([]any, 0, len(spec.AdminGroups))
+	for _, g := range spec.AdminGroups {
+		subjects = append(subjects, map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g})
+	}
+	return k.Apply(ctx, rbacV1, adminBinding, map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+		"metadata": map[string]any{"name": adminBinding, "labels": map[string]any{"addonmanager.kubernetes.io/mode": "Reconcile"}},
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+		"subjects": subjects,
+	})
+}
