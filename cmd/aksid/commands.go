@@ -33,6 +33,7 @@ func serveCmd() *cobra.Command {
 	propagation := cmd.Flags().Duration("rbac-propagation", 0, "delay before new role assignments take effect, on aksid's clock (e.g. 60m)")
 	httpProxy := cmd.Flags().String("http-proxy-addr", "127.0.0.1:0", "loopback address of the plain-HTTP proxy port (IMDS, http:// proxies); \"off\" disables it")
 	featureDelay := cmd.Flags().Duration("feature-delay", 5*time.Minute, "how long preview feature registration stays Registering, on aksid's clock")
+	kubeIdle := cmd.Flags().Duration("kube-idle", 15*time.Minute, "stop a cluster's kube-apiserver after it has been unused this long (it starts again on the next connection)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		level := slog.LevelInfo
 		if *quiet {
@@ -40,7 +41,7 @@ func serveCmd() *cobra.Command {
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
-			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, Log: log})
+			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, KubeIdle: *kubeIdle, Log: log})
 		if err != nil {
 			return err
 		}

@@ -67,11 +67,14 @@ func (dd DataDir) ProxyEnv(o EnvOptions) (string, error) {
 	}
 	ca := dd.Path("ca.pem")
 	noProxy := "127.0.0.1,localhost,::1"
+	// HTTPS_PROXY is the plain port too when there is one: kubectl checks
+	// an https:// proxy's certificate against the kubeconfig's cluster CA,
+	// which no proxy certificate can satisfy for every cluster.
 	lines := [][2]string{
-		{envvar.HTTPSProxy, url},
+		{envvar.HTTPSProxy, httpProxy},
 		{envvar.HTTPProxy, httpProxy},
 		{envvar.NoProxy, noProxy},
-		{envvar.HTTPSProxyLower, url},
+		{envvar.HTTPSProxyLower, httpProxy},
 		{envvar.HTTPProxyLower, httpProxy},
 		{envvar.NoProxyLower, noProxy},
 		{envvar.RequestsCABundle, ca},

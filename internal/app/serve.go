@@ -23,6 +23,7 @@ import (
 	"github.com/aksid/aksid/internal/graph"
 	"github.com/aksid/aksid/internal/imds"
 	"github.com/aksid/aksid/internal/keyring"
+	"github.com/aksid/aksid/internal/kubeplane"
 	"github.com/aksid/aksid/internal/login"
 	"github.com/aksid/aksid/internal/oidcissuer"
 	"github.com/aksid/aksid/internal/origin"
@@ -48,7 +49,9 @@ type Config struct {
 	// HTTPProxyAddr is the loopback address of the plain-HTTP proxy port
 	// (for http:// proxies and IMDS); "off" disables it.
 	HTTPProxyAddr string
-	Out           io.Writer // start-up banner
+	// KubeIdle stops a cluster's API server unused this long (default 15m).
+	KubeIdle time.Duration
+	Out      io.Writer // start-up banner
 	Log           *slog.Logger
 }
 
@@ -65,6 +68,7 @@ type Running struct {
 	DataDir   DataDir
 
 	rbac   *rbac.Service
+	kube   *kubeplane.Plane
 	srv    *server.Server
 	st     store.Store
 	cancel context.CancelFunc
@@ -205,6 +209,18 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
 		HTTPProxy: plainURL(plain),
 		srv:       server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
+	r.kube, err = startKube(kubeDeps{dataDir: dd, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
+		dir: dir, keys: keys, log: cfg.Log})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	r.srv.SetClusterGate(r.kube)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.kube.Run(loopCtx, 30*time.Second)
+	}()
 	go func() {
 		if plain != nil {
 			go r.srv.ServePlain(plain)
@@ -262,6 +278,7 @@ func (r *Running) Shutdown(ctx context.Context) error {
 	err := r.srv.Shutdown(ctx)
 	r.cancel()
 	r.wg.Wait()
+	r.kube.Close()
 	r.DataDir.RemoveServerInfo(os.Getpid())
 	if cerr := r.st.Close(); err == nil {
 		err = cerr
@@ -284,7 +301,20 @@ func (r *Running) Banner(w io.Writer) {
   trust the CA:      SSL_CERT_FILE=%[9]s (Go)  REQUESTS_CA_BUNDLE=%[9]s (az)
   or run:            eval "$(aksid env --data-dir %[10]s)"
   managed identity:  IMDS through HTTP_PROXY as the host aksid-default-vm; eval "$(aksid host env NAME)" for another
-`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir))
+  clusters' API:     %[11]s
+`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir), r.kubeStatus())
+}
+
+// kubeStatus says whether clusters' kubectl will work, and if not yet, why.
+func (r *Running) kubeStatus() string {
+	bin, err := r.kube.Binary()
+	if err == nil {
+		return "kube-apiserver " + bin + ", started at each cluster's first connection"
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return "no kube-apiserver yet: built at the first kubectl (some minutes; `make deps` builds it ahead); clusters work at the ARM level meanwhile"
+	}
+	return "kube-apiserver unusable: " + err.Error()
 }
 
 func requireLoopback(addr string) error {

@@ -10,13 +10,14 @@ import (
 
 // connectStream answers a CONNECT that arrived on an HTTP/2 stream, as
 // browsers send it to an https proxy: the stream itself is the tunnel (it
-// cannot be hijacked), so the handler stays until the tunnel closes.
+// cannot be hijacked), so the handler stays until the tunnel closes. serve
+// takes the tunnel's end and must not block.
 //
 // The stream is joined to the tunnel through net.Pipe rather than handed
 // over directly: net/http interrupts reads by setting a deadline in the
 // past and then clears it, which a pipe survives and an HTTP/2 stream
 // does not (its read deadline resets the stream).
-func (p *Proxy) connectStream(w http.ResponseWriter, r *http.Request, host string) {
+func (p *Proxy) connectStream(w http.ResponseWriter, r *http.Request, serve func(net.Conn)) {
 	rc := http.NewResponseController(w)
 	// The server's timeouts bound requests, not a tunnel's life.
 	_ = rc.SetReadDeadline(time.Time{})
@@ -38,7 +39,7 @@ func (p *Proxy) connectStream(w http.ResponseWriter, r *http.Request, host strin
 		defer close(done)
 		_, _ = io.Copy(flushWriter{w, rc}, streamEnd)
 	})
-	p.tunnel(addressed{Conn: tunnelEnd, local: localAddr(r), remote: remoteAddr(r)}, host)
+	serve(addressed{Conn: tunnelEnd, local: localAddr(r), remote: remoteAddr(r)})
 	select {
 	case <-done:
 	case <-r.Context().Done():

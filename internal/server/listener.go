@@ -59,8 +59,10 @@ func (l *connListener) push(c net.Conn) {
 }
 
 // acceptTLS terminates TLS for every connection on ln and feeds the
-// decrypted connections to l, until ln is closed.
-func acceptTLS(ln net.Listener, cfg *tls.Config, l *connListener) {
+// decrypted connections to the HTTP server, until ln is closed; a
+// connection for a cluster's API server name is carried there instead.
+func (s *Server) acceptTLS(ln net.Listener) {
+	cfg, l := s.tls, s.conns
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -73,6 +75,14 @@ func acceptTLS(ln net.Listener, cfg *tls.Config, l *connListener) {
 			return
 		}
 		go func() {
+			if s.clusters != nil {
+				name, replay := peekServerName(c)
+				if name != "" && s.clusters.Owns(name) {
+					s.carryCluster(replay, name)
+					return
+				}
+				c = replay
+			}
 			tc := tls.Server(c, cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
 			defer cancel()

@@ -23,9 +23,10 @@ type LeafMinter interface {
 // leaf certificate for the target from aksid's CA, and the requests inside
 // are served by the faces. Nothing is ever forwarded to the outside.
 type Proxy struct {
-	ca    LeafMinter
-	conns *connListener
-	log   *slog.Logger
+	ca       LeafMinter
+	clusters ClusterGate
+	conns    *connListener
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	leafs map[string]*tls.Certificate
@@ -79,13 +80,23 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if g := p.clusters; g != nil && port == "443" && g.Owns(host) {
+		p.connectCluster(w, r, host)
+		return
+	}
 	if AzureFace(host) == "" || port != "443" {
 		p.log.WarnContext(r.Context(), "proxy: refused", "host", r.Host)
 		refuse(w, http.StatusForbidden, "refusing to connect to %s: aksid is offline and only stands in for Azure's public endpoints", r.Host)
 		return
 	}
+	p.open(w, r, func(c net.Conn) { go p.tunnel(c, host) })
+}
+
+// open answers a CONNECT with 200 and hands the tunnel to serve, which
+// must not block.
+func (p *Proxy) open(w http.ResponseWriter, r *http.Request, serve func(net.Conn)) {
 	if r.ProtoMajor == 2 {
-		p.connectStream(w, r, host)
+		p.connectStream(w, r, serve)
 		return
 	}
 	hj, ok := w.(http.Hijacker)
@@ -107,7 +118,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		// The client sent its ClientHello without waiting for our answer.
 		inner = &prefixed{Conn: conn, head: brw.Reader}
 	}
-	go p.tunnel(inner, host)
+	serve(inner)
 }
 
 // tunnel terminates the inner TLS of a tunnel and serves its requests.

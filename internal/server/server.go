@@ -27,6 +27,9 @@ type Server struct {
 	conns *connListener
 	tls   *tls.Config
 	proxy *Proxy
+	log   *slog.Logger
+	// clusters carries TLS for API server names; nil until set.
+	clusters ClusterGate
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -64,7 +67,7 @@ func NewServer(h http.Handler, cert tls.Certificate, ca LeafMinter, log *slog.Lo
 			return connContext(ctx, c)
 		},
 	}
-	return &Server{http: s, conns: conns, proxy: p,
+	return &Server{http: s, conns: conns, proxy: p, log: log,
 		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}}
 }
 
@@ -72,7 +75,7 @@ func NewServer(h http.Handler, cert tls.Certificate, ca LeafMinter, log *slog.Lo
 func (s *Server) Serve(ln net.Listener) error {
 	s.conns.addr = ln.Addr()
 	s.track(ln)
-	go acceptTLS(ln, s.tls, s.conns)
+	go s.acceptTLS(ln)
 	return s.http.Serve(s.conns)
 }
 

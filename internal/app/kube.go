@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aksid/aksid/internal/aks"
+	"github.com/aksid/aksid/internal/apiserver"
+	"github.com/aksid/aksid/internal/authn"
+	"github.com/aksid/aksid/internal/azrbac"
+	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/guard"
+	"github.com/aksid/aksid/internal/kubeapi"
+	"github.com/aksid/aksid/internal/kubeplane"
+	"github.com/aksid/aksid/internal/server"
+	"github.com/aksid/aksid/internal/sts"
+)
+
+// kubeDeps are what the clusters' Kubernetes APIs are wired from.
+type kubeDeps struct {
+	dataDir  DataDir
+	url      string // aksid's own URL, which the API servers call back
+	caPEM    []byte
+	idle     time.Duration
+	router   *server.Router
+	arm      *armParts
+	dir      *directory.Directory
+	keys     *sts.Keys
+	services kubeplane.LoadBalancers
+	log      *slog.Logger
+}
+
+// startKube makes the plane that runs each cluster's kube-apiserver and
+// routes the webhooks those servers call: token review (Guard's part) and
+// Azure RBAC decisions.
+func startKube(d kubeDeps) (*kubeplane.Plane, error) {
+	wall := clock.Wall{}
+	sup, err := apiserver.New(apiserver.Config{DataDir: string(d.dataDir), Clock: wall, IdleAfter: d.idle,
+		Progress: logWriter{d.log}, Log: d.log})
+	if err != nil {
+		return nil, err
+	}
+	plane := kubeplane.New(kubeplane.Config{Supervisor: sup, Clusters: d.arm.aks, DataDir: string(d.dataDir),
+		WebhookBase: d.url, WebhookCA: d.caPEM, Services: d.services, Progress: logWriter{d.log}, Log: d.log})
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(d.url, "https://"))
+	reviewer := guard.New(guard.Options{Validator: authn.New(d.keys, wall), Groups: d.dir, Apps: d.dir, Wall: wall,
+		IssuerBases: []string{d.url, "https://localhost:" + port}})
+	mux := http.NewServeMux()
+	mux.Handle(kubeplane.AuthenticatePath, kubeapi.NewAuthenticateHandler(reviewer, entraClusters{d.arm.aks}, plane.WebhookCluster, d.log))
+	mux.Handle(kubeplane.AuthorizePath, kubeapi.NewAuthorizeHandler(azrbac.New(d.arm.rbac), plane.WebhookCluster, d.log))
+	d.router.Handle(strings.Split(strings.Trim(kubeplane.AuthenticatePath, "/"), "/")[0], mux)
+	d.arm.aks.Observe(plane)
+	return plane, nil
+}
+
+// entraClusters reads a cluster's Entra settings for Guard.
+type entraClusters struct{ s *aks.Service }
+
+func (e entraClusters) EntraCluster(ctx context.Context, id string) (guard.Cluster, error) {
+	spec, err := e.s.KubeSpec(ctx, id)
+	if err != nil {
+		return guard.Cluster{}, err
+	}
+	model, err := e.s.Get(ctx, id)
+	if err != nil {
+		return guard.Cluster{}, err
+	}
+	return guard.ClusterFrom(spec.ID, spec.TenantID, model)
+}
+
+// logWriter sends the kube-apiserver build's progress lines to the log.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if line != "" {
+			w.log.Info("kube-apiserver build", "progress", line)
+		}
+	}
+	return len(b), nil
+}
+
+var _ io.Writer = logWriter{}

@@ -1,0 +1,230 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// AKS's built-in roles for Kubernetes data actions (rbac/builtin_roles.json).
+const (
+	aksRBACReader       = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+	aksRBACClusterAdmin = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+)
+
+// nodeName is how AKS names a VMSS pool's nodes.
+var nodeName = regexp.MustCompile(`^node/aks-nodepool1-\d{8}-vmss[0-9a-z]{6}$`)
+
+// kubeShell runs the docs' commands in a shell set up by `aksid env`, with
+// one kubeconfig file for the whole test.
+type kubeShell struct {
+	t  *testing.T
+	in *instance
+	kc string
+}
+
+func newKubeShell(t *testing.T, in *instance) *kubeShell {
+	return &kubeShell{t: t, in: in, kc: filepath.Join(t.TempDir(), "config")}
+}
+
+func (k *kubeShell) run(script string, env ...string) (string, string, error) {
+	k.t.Helper()
+	return k.in.inAksidEnv(k.t, "export KUBECONFIG="+k.kc+"\n"+script, env...)
+}
+
+func (k *kubeShell) ok(script string, env ...string) string {
+	k.t.Helper()
+	out, stderr, err := k.run("set -e\n"+script, env...)
+	if err != nil {
+		k.t.Fatalf("%s\n: %v\nstdout: %s\nstderr: %s", script, err, out, stderr)
+	}
+	return strings.TrimSpace(out)
+}
+
+// fails runs script expecting it to fail with want in its stderr.
+func (k *kubeShell) fails(want, script string, env ...string) {
+	k.t.Helper()
+	out, stderr, err := k.run(script, env...)
+	if err == nil || !strings.Contains(stderr+out, want) {
+		k.t.Fatalf("%s\n: want a failure with %q; err %v\nstdout: %s\nstderr: %s", script, want, err, out, stderr)
+	}
+}
+
+// assignRole grants role at scope through `az rest`: az 2.45's own role
+// assignment command crashes in the client (compat/az.md §1).
+func (k *kubeShell) assignRole(scope, role, principal, typ string) {
+	k.t.Helper()
+	body := fmt.Sprintf(`{"properties":{"roleDefinitionId":"/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s","principalId":"%s","principalType":"%s"}}`,
+		k.in.env["AKSID_SUBSCRIPTION_ID"], role, principal, typ)
+	k.ok(`az rest --method put --url "https://management.azure.com` + scope + `/providers/Microsoft.Authorization/roleAssignments/$(cat /proc/sys/kernel/random/uuid)?api-version=2022-04-01" --body '` + body + `' -o none`)
+}
+
+// whoami is `kubectl auth whoami`'s user.
+type whoami struct {
+	Status struct {
+		UserInfo struct {
+			Username string
+			Groups   []string
+			Extra    map[string][]string
+		}
+	}
+}
+
+func (k *kubeShell) whoami(env ...string) whoami {
+	k.t.Helper()
+	var w whoami
+	out := k.ok("kubectl auth whoami -o json", env...)
+	if err := json.Unmarshal([]byte(out), &w); err != nil {
+		k.t.Fatalf("whoami %s: %v", out, err)
+	}
+	return w
+}
+
+// expectNodes checks `kubectl get nodes` lists n Ready nodes named as AKS names them.
+func (k *kubeShell) expectNodes(n int, env ...string) {
+	k.t.Helper()
+	out := k.ok("kubectl get nodes -o name", env...)
+	names := strings.Fields(out)
+	if len(names) != n {
+		k.t.Fatalf("kubectl get nodes: %q, want %d nodes", out, n)
+	}
+	for _, name := range names {
+		if !nodeName.MatchString(name) {
+			k.t.Fatalf("node %q is not named as AKS names nodes", name)
+		}
+	}
+	ready := k.ok(`kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}'`, env...)
+	if strings.Count(ready, "True") != n {
+		k.t.Fatalf("nodes' Ready conditions %q", ready)
+	}
+}
+
+// canI is `kubectl auth can-i`'s answer.
+func (k *kubeShell) canI(args string, env ...string) string {
+	k.t.Helper()
+	out, stderr, _ := k.run("kubectl auth can-i "+args, env...)
+	out = strings.TrimSpace(out)
+	if out != "yes" && out != "no" {
+		k.t.Fatalf("kubectl auth can-i %s: %q %s", args, out, stderr)
+	}
+	return out
+}
+
+func ropc(u createdUser) []string {
+	return []string{"AAD_USER_PRINCIPAL_NAME=" + u.UPN, "AAD_USER_PRINCIPAL_PASSWORD=" + u.Password}
+}
+
+// TestKubectlEntraClusterThroughProxy is the AKS docs' sign-in recipe to
+// its last line, in a shell set up by `aksid env`, with AKS's kubeconfig
+// unchanged but for kubelogin's conversion: a cluster with managed Entra,
+// an admin group and Azure RBAC; kubelogin's ropc, spn, azurecli, msi and
+// workloadidentity modes; then the real kubectl against the cluster's own
+// kube-apiserver, which asks aksid's Guard and Azure RBAC webhooks.
+func TestKubectlEntraClusterThroughProxy(t *testing.T) {
+	in := start(t, "")
+	alice := in.createUser(t, "--name", "alice@aksid.local")
+	bob := in.createUser(t, "--name", "bob@aksid.local")
+	var admins struct{ ID string }
+	if err := json.Unmarshal([]byte(in.aksid(t, "group", "create", "aks-admins")), &admins); err != nil || admins.ID == "" {
+		t.Fatalf("group create: %v", err)
+	}
+	in.aksid(t, "group", "add-member", "aks-admins", alice.UPN)
+	sp := in.createSP("kubectl-spn")
+	k := newKubeShell(t, in)
+
+	k.ok(`az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
+az group create -n kube-rg -l eastus -o none
+az aks create -g kube-rg -n entra --enable-aad --aad-admin-group-object-ids ` + admins.ID + ` --enable-azure-rbac --enable-oidc-issuer --generate-ssh-keys -o none
+az aks get-credentials -g kube-rg -n entra
+kubelogin convert-kubeconfig -l ropc`)
+	clusterID := k.ok(`az aks show -g kube-rg -n entra --query id -o tsv`)
+
+	// An admin-group member: cluster admin through Kubernetes RBAC.
+	k.expectNodes(3, ropc(alice)...)
+	w := k.whoami(ropc(alice)...)
+	if w.Status.UserInfo.Username != alice.UPN || !containsFold(w.Status.UserInfo.Groups, admins.ID) {
+		t.Fatalf("alice is %+v, want %s in group %s", w.Status.UserInfo, alice.UPN, admins.ID)
+	}
+	if got := k.canI("'*' '*' --all-namespaces", ropc(alice)...); got != "yes" {
+		t.Fatalf("admin-group member can-i * *: %s", got)
+	}
+
+	// A user with no role: Azure RBAC and Kubernetes RBAC both say no.
+	if got := k.canI("get pods -n team", ropc(bob)...); got != "no" {
+		t.Fatalf("bob without a role can-i get pods: %s", got)
+	}
+	k.fails("Forbidden", "kubectl get pods -n team", ropc(bob)...)
+	// AKS RBAC Reader on one namespace: there and only there, read only.
+	k.assignRole(clusterID+"/namespaces/team", aksRBACReader, bob.ID, "User")
+	for args, want := range map[string]string{"get pods -n team": "yes", "list deployments.apps -n team": "yes",
+		"get pods -n kube-system": "no", "create deployments.apps -n team": "no", "get secrets -n team": "no"} {
+		if got := k.canI(args, ropc(bob)...); got != want {
+			t.Fatalf("bob, AKS RBAC Reader on namespace team, can-i %s: %s, want %s", args, got, want)
+		}
+	}
+	k.ok("kubectl get pods -n team", ropc(bob)...)
+
+	// spn: a service principal holding AKS RBAC Cluster Admin on the cluster.
+	spID := spObjectIDOf(t, k, sp.AppID)
+	k.assignRole(clusterID, aksRBACClusterAdmin, spID, "ServicePrincipal")
+	spEnv := []string{"AAD_SERVICE_PRINCIPAL_CLIENT_ID=" + sp.AppID, "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=" + sp.Password}
+	k.ok("kubelogin convert-kubeconfig -l spn")
+	k.expectNodes(3, spEnv...)
+	if w := k.whoami(spEnv...); w.Status.UserInfo.Username != spID {
+		t.Fatalf("spn user %+v, want the object ID %s", w.Status.UserInfo, spID)
+	}
+	// PoP: the signed request names the cluster's resource ID.
+	k.ok(`kubelogin convert-kubeconfig -l spn --pop-enabled --pop-claims "u=` + clusterID + `"`)
+	k.expectNodes(3, spEnv...)
+
+	// workloadidentity: a service account token from this cluster's own
+	// API server, federated to a user-assigned identity.
+	k.ok("kubelogin convert-kubeconfig -l ropc\nkubectl create serviceaccount wi-sa -n default", ropc(alice)...)
+	tokenFile := filepath.Join(t.TempDir(), "sa-token")
+	k.ok(`kubectl create token wi-sa -n default --audience api://AzureADTokenExchange > `+tokenFile, ropc(alice)...)
+	wi := k.ok(`az identity create -g kube-rg -n wi-id -o none
+az identity federated-credential create -g kube-rg --identity-name wi-id -n wi-fic --issuer "$(az aks show -g kube-rg -n entra --query oidcIssuerProfile.issuerUrl -o tsv)" --subject system:serviceaccount:default:wi-sa --audiences api://AzureADTokenExchange -o none
+az identity show -g kube-rg -n wi-id --query '[clientId,principalId]' -o tsv`)
+	ids := strings.Fields(wi)
+	if len(ids) != 2 {
+		t.Fatalf("identity ids %q", wi)
+	}
+	k.assignRole(clusterID, aksRBACClusterAdmin, ids[1], "ServicePrincipal")
+	k.ok("kubelogin convert-kubeconfig -l workloadidentity")
+	wiEnv := []string{"AZURE_CLIENT_ID=" + ids[0], "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/"}
+	k.expectNodes(3, wiEnv...)
+	if w := k.whoami(wiEnv...); w.Status.UserInfo.Username != ids[1] {
+		t.Fatalf("workload identity user %+v, want %s", w.Status.UserInfo, ids[1])
+	}
+
+	// msi: the default host's identity through IMDS on the plain proxy port.
+	vm := k.ok(`aksid host list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["systemAssigned"]["principalId"])'`)
+	k.assignRole(clusterID, aksRBACClusterAdmin, vm, "ServicePrincipal")
+	k.ok("kubelogin convert-kubeconfig -l msi")
+	k.expectNodes(3)
+
+	// azurecli: kubelogin asks the az signed in as the admin-group member.
+	k.ok(`az login -u ` + alice.UPN + ` -p '` + alice.Password + `' --allow-no-subscriptions -o none
+kubelogin convert-kubeconfig -l azurecli`)
+	if w := k.whoami(); w.Status.UserInfo.Username != alice.UPN {
+		t.Fatalf("azurecli user %+v", w.Status.UserInfo)
+	}
+	k.expectNodes(3)
+}
+
+func spObjectIDOf(t *testing.T, k *kubeShell, appID string) string {
+	t.Helper()
+	return k.ok(`az ad sp show --id ` + appID + ` --query id -o tsv`)
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
