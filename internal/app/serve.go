@@ -52,7 +52,7 @@ type Config struct {
 	// KubeIdle stops a cluster's API server unused this long (default 15m).
 	KubeIdle time.Duration
 	Out      io.Writer // start-up banner
-	Log           *slog.Logger
+	Log      *slog.Logger
 }
 
 // Running is a started aksid.
