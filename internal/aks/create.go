@@ -111,6 +111,11 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if err := s.save(ctx, id, r); err != nil {
 		return fail(err)
 	}
+	if s.obs != nil {
+		// A new cluster runs, as in Azure: its API server starts now, so
+		// the docs' next commands (get-credentials, kubectl) find it up.
+		s.obs.ClusterStarted(str(r.Model["id"]))
+	}
 	return PutResult{Model: r.Model, Created: true}, nil
 }
 
