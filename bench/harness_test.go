@@ -90,11 +90,11 @@ type proc struct {
 
 // startBinary runs `aksid serve` on dataDir and returns once server.json
 // names the new process (it is written after the listener is open).
-func startBinary(bin, dataDir string, timeout time.Duration) (*proc, error) {
+func startBinary(bin, dataDir string, timeout time.Duration, extra ...string) (*proc, error) {
 	info := filepath.Join(dataDir, "server.json")
 	_ = os.Remove(info)
 	p := &proc{stderr: &bytes.Buffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--quiet")
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--quiet"}, extra...)...)
 	p.cmd.Stdout = io.Discard
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {

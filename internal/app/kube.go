@@ -87,3 +87,12 @@ func (w logWriter) Write(b []byte) (int, error) {
 }
 
 var _ io.Writer = logWriter{}
+
+// kubeSweep is how often idle API servers are looked for: a quarter of
+// the idle period, between a second and half a minute.
+func kubeSweep(idle time.Duration) time.Duration {
+	if idle <= 0 {
+		return 30 * time.Second
+	}
+	return min(max(idle/4, time.Second), 30*time.Second)
+}

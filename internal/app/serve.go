@@ -219,7 +219,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.kube.Run(loopCtx, 30*time.Second)
+		r.kube.Run(loopCtx, kubeSweep(cfg.KubeIdle))
 	}()
 	go func() {
 		if plain != nil {

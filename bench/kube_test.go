@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkKubectlGetNodes times the docs' last line on a warm machine
+// (kube-apiserver built, as `make test` leaves it): from `az aks create`
+// returning to the first `kubectl get nodes` that answers, get-credentials
+// included; and from the first connection to a cluster whose API server
+// stopped when idle. It reads the memory of what aksid runs beside itself
+// (kube-apiserver and etcd) per running cluster, and with every server
+// idle. Targets: <= 2 s each way, <= 200 MB per running cluster, 0 MB idle.
+func BenchmarkKubectlGetNodes(b *testing.B) {
+	for _, tool := range []string{"az", "kubectl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Fatalf("%s is not installed: `make test` installs it", tool)
+		}
+	}
+	bin, _ := built(b)
+	dir := b.TempDir()
+	const idle = 4 * time.Second
+	p, err := startBinary(bin, dir, 30*time.Second, "--kube-idle", idle.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = p.stop() }()
+	out, err := exec.Command(bin, "env", "--as-admin", "--data-dir", dir).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	kc := filepath.Join(b.TempDir(), "config")
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "KUBECONFIG=" + kc}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		if kv, ok := strings.CutPrefix(sc.Text(), "export "); ok {
+			k, v, _ := strings.Cut(kv, "=")
+			v = strings.Trim(v, "'")
+			vars[k] = v
+			env = append(env, k+"="+v)
+		}
+	}
+	run := func(name string, args ...string) error {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil && name == "az" {
+			b.Fatalf("az %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return err
+	}
+	run("az", "login", "--service-principal", "-u", vars["AZURE_CLIENT_ID"], "-p", vars["AZURE_CLIENT_SECRET"], "--tenant", vars["AZURE_TENANT_ID"], "-o", "none")
+	run("az", "group", "create", "-n", "bench", "-l", "westus2", "-o", "none")
+	run("az", "provider", "register", "-n", "Microsoft.ContainerService")
+	getNodes := func(since time.Time) time.Duration {
+		for time.Since(since) < 2*time.Minute {
+			if run("kubectl", "get", "nodes") == nil {
+				return time.Since(since)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		b.Fatal("kubectl get nodes never answered")
+		return 0
+	}
+	run("az", "aks", "create", "-g", "bench", "-n", "c1", "--generate-ssh-keys", "-o", "none")
+	created := time.Now()
+	run("az", "aks", "get-credentials", "-g", "bench", "-n", "c1", "--admin")
+	afterCreate := getNodes(created)
+	running := sideMemory(b, p.cmd.Process.Pid)
+
+	// Idle: every server stops; then the next connection starts it again.
+	deadline := time.Now().Add(idle + time.Minute)
+	for sideMemory(b, p.cmd.Process.Pid) > 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	idleMB := sideMemory(b, p.cmd.Process.Pid)
+	onDemand := getNodes(time.Now())
+
+	b.ReportMetric(afterCreate.Seconds(), "create-to-nodes-s")
+	b.ReportMetric(onDemand.Seconds(), "first-connection-s")
+	b.ReportMetric(running, "MB/running-cluster")
+	b.ReportMetric(idleMB, "MB-idle")
+	b.Logf("az aks create → kubectl get nodes %.2fs; after an idle stop %.2fs; beside aksid %.0f MB with one cluster running, %.0f MB idle",
+		afterCreate.Seconds(), onDemand.Seconds(), running, idleMB)
+	atMost(b, "seconds from az aks create to kubectl get nodes", afterCreate.Seconds(), 2)
+	atMost(b, "seconds from first connection to kubectl get nodes", onDemand.Seconds(), 2)
+	atMost(b, "MB beside aksid per running cluster", running, 200)
+	atMost(b, "MB beside aksid when idle", idleMB, 0)
+}
+
+// sideMemory sums the resident memory, in MB, of pid's child processes
+// (each cluster's kube-apiserver and the etcd they share).
+func sideMemory(b *testing.B, pid int) float64 {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var kb float64
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis: state, ppid, …
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		status, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				n, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+				kb += n
+			}
+		}
+	}
+	return kb / 1024
+}
