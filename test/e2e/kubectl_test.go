@@ -106,7 +106,8 @@ func (k *kubeShell) expectNodes(n int, env ...string) {
 func (k *kubeShell) canI(args string, env ...string) string {
 	k.t.Helper()
 	out, stderr, _ := k.run("kubectl auth can-i "+args, env...)
-	out = strings.TrimSpace(out)
+	// A denial may carry the authorizer's reason: "no - …".
+	out, _, _ = strings.Cut(strings.TrimSpace(out), " ")
 	if out != "yes" && out != "no" {
 		k.t.Fatalf("kubectl auth can-i %s: %q %s", args, out, stderr)
 	}
