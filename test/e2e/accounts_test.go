@@ -192,37 +192,12 @@ func TestGroupOverageWithGraph(t *testing.T) {
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	u := in.createUser(t, "--name", "olive@aksid.local")
-	admin := getToken(t, in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"]), "https://graph.microsoft.com/.default").Token
 	graph := func(token, method, path string, body any) (int, map[string]any) {
 		t.Helper()
-		b, _ := json.Marshal(body)
-		target := path
-		if !strings.HasPrefix(path, "https://") {
-			target = in.url + path
-		}
-		req, _ := http.NewRequest(method, target, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := in.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return in.graph(t, token, method, path, body)
 	}
 	want := map[string]bool{}
-	for i := range 250 {
-		name := fmt.Sprintf("overage-%03d", i)
-		st, g := graph(admin, "POST", "/v1.0/groups", map[string]any{"displayName": name, "mailNickname": name, "mailEnabled": false, "securityEnabled": true})
-		id, _ := g["id"].(string)
-		if st != 201 || id == "" {
-			t.Fatalf("create group %d: %d %v", i, st, g)
-		}
-		if st, m := graph(admin, "POST", "/v1.0/groups/"+id+"/members/$ref", map[string]string{"@odata.id": in.url + "/v1.0/directoryObjects/" + u.ID}); st != 204 {
-			t.Fatalf("add member %d: %d %v", i, st, m)
-		}
+	for _, id := range in.joinNewGroups(t, u.ID, 250) {
 		want[id] = true
 	}
 
@@ -261,4 +236,46 @@ func TestGroupOverageWithGraph(t *testing.T) {
 			}
 		}
 	}
+}
+
+// graph calls aksid's Graph face directly with token.
+func (in *instance) graph(t *testing.T, token, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	target := path
+	if !strings.HasPrefix(path, "https://") {
+		target = in.url + path
+	}
+	req, _ := http.NewRequest(method, target, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := in.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// joinNewGroups makes n security groups through Graph, as the admin
+// principal, with the object a member of each, and returns their IDs.
+func (in *instance) joinNewGroups(t *testing.T, objectID string, n int) []string {
+	t.Helper()
+	admin := getToken(t, in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"]), "https://graph.microsoft.com/.default").Token
+	var ids []string
+	for i := range n {
+		name := fmt.Sprintf("overage-%03d", i)
+		st, g := in.graph(t, admin, "POST", "/v1.0/groups", map[string]any{"displayName": name, "mailNickname": name, "mailEnabled": false, "securityEnabled": true})
+		id, _ := g["id"].(string)
+		if st != 201 || id == "" {
+			t.Fatalf("create group %d: %d %v", i, st, g)
+		}
+		if st, m := in.graph(t, admin, "POST", "/v1.0/groups/"+id+"/members/$ref", map[string]string{"@odata.id": in.url + "/v1.0/directoryObjects/" + objectID}); st != 204 {
+			t.Fatalf("add member %d: %d %v", i, st, m)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }

@@ -229,3 +229,38 @@ func containsFold(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestKubectlOverageAndLocalAccounts: a user in more than 200 groups,
+// whose token names no groups but where to find them, is an admin-group
+// member through Guard's Graph lookup; a cluster without Entra takes the
+// admin client certificate of `get-credentials --admin`, and a cluster
+// with local accounts disabled refuses to hand one out.
+func TestKubectlOverageAndLocalAccounts(t *testing.T) {
+	in := start(t, "")
+	olga := in.createUser(t, "--name", "olga@aksid.local")
+	groups := in.joinNewGroups(t, olga.ID, 201)
+	admins := groups[150]
+	k := newKubeShell(t, in)
+	k.ok(`az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
+az group create -n kube-rg -l eastus -o none
+az aks create -g kube-rg -n entra --enable-aad --aad-admin-group-object-ids ` + admins + ` --disable-local-accounts --generate-ssh-keys -o none
+az aks get-credentials -g kube-rg -n entra
+kubelogin convert-kubeconfig -l ropc`)
+	w := k.whoami(ropc(olga)...)
+	if w.Status.UserInfo.Username != olga.UPN || len(w.Status.UserInfo.Groups) < 201 || !containsFold(w.Status.UserInfo.Groups, admins) {
+		t.Fatalf("overage user: %s with %d groups, want %s in 201 groups with %s", w.Status.UserInfo.Username, len(w.Status.UserInfo.Groups), olga.UPN, admins)
+	}
+	if got := k.canI("'*' '*' --all-namespaces", ropc(olga)...); got != "yes" {
+		t.Fatalf("overage admin-group member can-i * *: %s", got)
+	}
+	k.expectNodes(3, ropc(olga)...)
+	k.fails("Getting static credential is not allowed because this cluster is set to disable local accounts",
+		`az aks get-credentials -g kube-rg -n entra --admin`)
+
+	k.ok(`az aks create -g kube-rg -n plain --node-count 2 --generate-ssh-keys -o none
+az aks get-credentials -g kube-rg -n plain --admin --overwrite-existing`)
+	k.expectNodes(2)
+	if w := k.whoami(); w.Status.UserInfo.Username != "masterclient" || !containsFold(w.Status.UserInfo.Groups, "system:masters") {
+		t.Fatalf("admin certificate user %+v", w.Status.UserInfo)
+	}
+}
