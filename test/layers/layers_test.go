@@ -24,9 +24,11 @@ const listener = "server"
 // httpAllowed are the packages that may speak HTTP: the faces, the
 // listener, the assembly, the cloud provider (an HTTP client of ARM, as
 // cloud-provider-azure is), apiserver (a client of the API servers and
-// etcd it runs, to see them ready and to delete a cluster's data) and
-// facetest (the faces' tests' stand-in for the listener).
-var httpAllowed = append([]string{listener, "app", "cloudprovider", "apiserver", "facetest"}, faces...)
+// etcd it runs, to see them ready and to delete a cluster's data),
+// kubeplane (a client of those API servers, writing nodes, bindings and
+// service status as a controller does) and facetest (the faces' tests'
+// stand-in for the listener).
+var httpAllowed = append([]string{listener, "app", "cloudprovider", "apiserver", "kubeplane", "facetest"}, faces...)
 
 type pkg struct {
 	ImportPath string
