@@ -98,7 +98,8 @@ type KubeconfigOptions struct {
 }
 
 // UserKubeconfig is listClusterUserCredential's kubeconfig: kubelogin's
-// exec form for Entra clusters, a client certificate otherwise.
+// exec form for managed Entra, the azure auth-provider for legacy Entra,
+// a client certificate otherwise.
 func (s *Service) UserKubeconfig(ctx context.Context, id string, o KubeconfigOptions) ([]byte, error) {
 	r, err := s.load(ctx, id)
 	if err != nil {
@@ -113,6 +114,16 @@ func (s *Service) UserKubeconfig(ctx context.Context, id string, o KubeconfigOpt
 			args = append(args, "--authority-host", o.AuthorityHost, "--disable-instance-discovery")
 		}
 		return kubeconfig(r, user, execUser(args)), nil
+	}
+	if aad, ok := props["aadProfile"].(map[string]any); ok {
+		// Legacy Entra: the azure auth-provider form AKS still writes,
+		// which kubelogin convert-kubeconfig turns into its exec form.
+		tenant := str(aad["tenantID"])
+		if tenant == "" {
+			tenant = r.TenantID
+		}
+		return kubeconfig(r, user, fmt.Sprintf("    auth-provider:\n      config:\n        apiserver-id: %s\n        client-id: %s\n        config-mode: '1'\n        environment: AzurePublicCloud\n        tenant-id: %s\n      name: azure\n",
+			str(aad["serverAppID"]), str(aad["clientAppID"]), tenant)), nil
 	}
 	return s.certKubeconfig(r, user, "clusterUser")
 }

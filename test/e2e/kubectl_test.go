@@ -264,3 +264,39 @@ az aks get-credentials -g kube-rg -n plain --admin --overwrite-existing`)
 		t.Fatalf("admin certificate user %+v", w.Status.UserInfo)
 	}
 }
+
+// TestKubectlLegacyEntraCluster: a cluster with the legacy Entra profile
+// (its own server and client applications) hands out the azure
+// auth-provider kubeconfig; converted by kubelogin, the user's token is
+// for the legacy server application, which Guard accepts; Kubernetes RBAC
+// decides, with bindings made through the admin certificate.
+func TestKubectlLegacyEntraCluster(t *testing.T) {
+	in := start(t, "")
+	alice := in.createUser(t, "--name", "alice@aksid.local")
+	k := newKubeShell(t, in)
+	apps := k.ok(`az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
+server=$(az ad app create --display-name legacy-server --identifier-uris api://legacy-server --query appId -o tsv)
+az ad sp create --id "$server" -o none
+client=$(az ad app create --display-name legacy-client --is-fallback-public-client true --query appId -o tsv)
+az ad sp create --id "$client" -o none
+echo "$server $client"`)
+	ids := strings.Fields(apps)
+	if len(ids) != 2 {
+		t.Fatalf("apps %q", apps)
+	}
+	k.ok(`az group create -n kube-rg -l eastus -o none
+az provider register -n Microsoft.ContainerService --wait
+az rest --method put --url "https://management.azure.com/subscriptions/$AKSID_SUBSCRIPTION_ID/resourceGroups/kube-rg/providers/Microsoft.ContainerService/managedClusters/legacy?api-version=2022-11-01" --body '{"location":"eastus","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"legacy","enableRBAC":true,"aadProfile":{"serverAppID":"` + ids[0] + `","clientAppID":"` + ids[1] + `","serverAppSecret":"server-secret"}}}' -o none
+az aks get-credentials -g kube-rg -n legacy
+az aks get-credentials -g kube-rg -n legacy --admin -f "$KUBECONFIG.admin"
+kubelogin convert-kubeconfig -l ropc`)
+	w := k.whoami(ropc(alice)...)
+	if w.Status.UserInfo.Username != alice.UPN {
+		t.Fatalf("legacy Entra user %+v, want %s", w.Status.UserInfo, alice.UPN)
+	}
+	k.fails("Forbidden", "kubectl get nodes", ropc(alice)...)
+	k.ok(`kubectl --kubeconfig "$KUBECONFIG.admin" create clusterrolebinding alice-view --clusterrole view --user ` + alice.UPN + `
+kubectl --kubeconfig "$KUBECONFIG.admin" create clusterrole node-reader --verb get,list --resource nodes
+kubectl --kubeconfig "$KUBECONFIG.admin" create clusterrolebinding alice-nodes --clusterrole node-reader --user ` + alice.UPN)
+	k.expectNodes(3, ropc(alice)...)
+}
