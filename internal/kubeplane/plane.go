@@ -97,6 +97,7 @@ type Plane struct {
 // to it.
 type live struct {
 	ep     *apiserver.Endpoint
+	shape  string // the settings the server was started with (shapeOf)
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -212,7 +213,7 @@ func (p *Plane) Ensure(ctx context.Context, id string) (*apiserver.Endpoint, err
 		return nil, fmt.Errorf("kubeplane: bootstrap of %s: %w", id, err)
 	}
 	lctx, cancel := context.WithCancel(context.Background())
-	l := &live{ep: ep, cancel: cancel, done: make(chan struct{})}
+	l := &live{ep: ep, shape: shapeOf(spec), cancel: cancel, done: make(chan struct{})}
 	p.mu.Lock()
 	p.live[k] = l
 	p.mu.Unlock()
@@ -338,6 +339,9 @@ func (p *Plane) ClusterSaved(id string) {
 			p.stop(id)
 			return
 		}
+		if p.restartIfReshaped(ctx, spec) {
+			return
+		}
 		mu := p.lock(id)
 		mu.Lock()
 		defer mu.Unlock()
@@ -349,6 +353,28 @@ func (p *Plane) ClusterSaved(id string) {
 			p.log.Warn("cluster objects not in step with ARM", "cluster", id, "err", err)
 		}
 	}()
+}
+
+// shapeOf is what a server's flags are made from: when it changes (Entra
+// or Azure RBAC turned on, local accounts off), the server must restart.
+func shapeOf(spec aks.KubeSpec) string {
+	return fmt.Sprintf("%s|%t|%t|%t|%s", spec.FQDN, spec.Entra, spec.AzureRBAC, spec.ClientCA != nil, spec.Issuer)
+}
+
+// restartIfReshaped restarts a running server whose settings changed in
+// ARM, and tells whether it did.
+func (p *Plane) restartIfReshaped(ctx context.Context, spec aks.KubeSpec) bool {
+	p.mu.Lock()
+	l := p.live[strings.ToLower(spec.ID)]
+	p.mu.Unlock()
+	if l == nil || l.shape == shapeOf(spec) {
+		return false
+	}
+	p.stop(spec.ID)
+	if _, err := p.Ensure(ctx, spec.ID); err != nil {
+		p.log.Warn("cluster API server did not restart with its new settings", "cluster", spec.ID, "err", err)
+	}
+	return true
 }
 
 // ClusterDeleted removes the cluster's server and its stored objects.
