@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -43,7 +45,7 @@ func (p *Proxy) connectCluster(w http.ResponseWriter, r *http.Request, host stri
 	up, err := p.clusters.Dial(ctx, host)
 	if err != nil {
 		p.log.WarnContext(r.Context(), "proxy: cluster unreachable", "host", host, "err", err.Error())
-		refuse(w, http.StatusBadGateway, "cannot reach the API server %s: %s", host, err.Error())
+		refuseWithReason(w, r, http.StatusBadGateway, fmt.Sprintf("cannot reach the API server %s: %s", host, err.Error()))
 		return
 	}
 	p.open(w, r, func(c net.Conn) { go splice(c, up) })
@@ -108,3 +110,28 @@ type replayed struct {
 }
 
 func (c *replayed) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+// refuseWithReason refuses a CONNECT with the reason in the status line
+// too: Go clients (kubectl) show a failed CONNECT's status text and never
+// its body, so that is where the user reads why.
+func refuseWithReason(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	hj, ok := w.(http.Hijacker)
+	if r.ProtoMajor != 1 || !ok {
+		refuse(w, status, "%s", reason)
+		return
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	line := strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return ' '
+		}
+		return c
+	}, reason)
+	body := "aksid proxy: " + reason + "\n"
+	fmt.Fprintf(brw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", status, line, len(body), body)
+	_ = brw.Flush()
+}

@@ -105,7 +105,7 @@ func TestClusterThroughProxy(t *testing.T) {
 	g.err = errors.New("the managed cluster is stopped")
 	c.CloseIdleConnections()
 	_, err = c.Get("https://" + clusterHost + "/api")
-	if err == nil || !strings.Contains(err.Error(), "Bad Gateway") {
+	if err == nil || !strings.Contains(err.Error(), "managed cluster is stopped") {
 		t.Fatalf("stopped cluster: %v", err)
 	}
 	conn, err := net.Dial("tcp", plain)
