@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/aksid/aksid/internal/aks"
@@ -31,10 +32,7 @@ const (
 // plan lists the checks for a cluster and request.
 func (s *Service) plan(cp aks.ControlPlane, req Request) []check {
 	props, _ := cp.Model["properties"].(map[string]any)
-	location, _ := cp.Model["location"].(string)
-	nodeRG, _ := props["nodeResourceGroup"].(string)
-	sub := strings.Split(strings.TrimPrefix(strings.ToLower(cp.ID), "/subscriptions/"), "/")[0]
-	groupID := "/subscriptions/" + sub + "/resourceGroups/" + nodeRG
+	location, groupID := nodeGroup(cp)
 	pipID := groupID + "/providers/Microsoft.Network/publicIPAddresses/" + pipName
 	plan := []check{
 		{name: "public-ip", run: func(ctx context.Context, c *caller) error {
@@ -43,7 +41,7 @@ func (s *Service) plan(cp aks.ControlPlane, req Request) []check {
 				"properties": map[string]any{"publicIPAllocationMethod": "Static"}}, nil)
 		}},
 		{name: "load-balancer", run: func(ctx context.Context, c *caller) error {
-			return c.addFrontend(ctx, groupID+"/providers/Microsoft.Network/loadBalancers/"+lbName, location, pipID)
+			return c.addFrontend(ctx, groupID+"/providers/Microsoft.Network/loadBalancers/"+lbName, location, frontend{name: "aksid-check", pipID: pipID})
 		}},
 	}
 	if subnet := subnetID(props); subnet != "" {
@@ -67,6 +65,15 @@ func (s *Service) plan(cp aks.ControlPlane, req Request) []check {
 	return plan
 }
 
+// nodeGroup is the cluster's location and node resource group's ID.
+func nodeGroup(cp aks.ControlPlane) (location, groupID string) {
+	props, _ := cp.Model["properties"].(map[string]any)
+	location, _ = cp.Model["location"].(string)
+	nodeRG, _ := props["nodeResourceGroup"].(string)
+	sub := strings.Split(strings.TrimPrefix(strings.ToLower(cp.ID), "/subscriptions/"), "/")[0]
+	return location, "/subscriptions/" + sub + "/resourceGroups/" + nodeRG
+}
+
 func subnetID(props map[string]any) string {
 	pools, _ := props["agentPoolProfiles"].([]any)
 	if len(pools) == 0 {
@@ -86,7 +93,10 @@ type caller struct {
 }
 
 // armError is Resource Manager's refusal.
-type armError struct{ Code, Message string }
+type armError struct {
+	Code, Message string
+	Status        int `json:"-"` // the HTTP status it came with
+}
 
 func (e *armError) Error() string { return e.Code + ": " + e.Message }
 
@@ -121,8 +131,9 @@ func (c *caller) do(ctx context.Context, method, id, version string, in, out any
 			Error armError `json:"error"`
 		}
 		if json.Unmarshal(b, &e) != nil || e.Error.Code == "" {
-			return &armError{Code: resp.Status, Message: strings.TrimSpace(string(b))}
+			return &armError{Code: resp.Status, Message: strings.TrimSpace(string(b)), Status: resp.StatusCode}
 		}
+		e.Error.Status = resp.StatusCode
 		return &e.Error
 	}
 	if out == nil || len(b) == 0 {
@@ -147,18 +158,38 @@ func (c *caller) readWrite(ctx context.Context, id, version string, keep ...stri
 	return c.do(ctx, http.MethodPut, id, version, body, nil)
 }
 
+// frontend is what a Service adds to the cluster's load balancer: a
+// frontend IP configuration and the rules and probes behind it, named
+// after it ("<name>-TCP-80"), as cloud-provider-azure names them.
+type frontend struct {
+	name          string
+	pipID         string
+	rules, probes []any
+}
+
+// owns tells whether a child of the load balancer belongs to the frontend.
+func (f frontend) owns(child any) bool {
+	m, _ := child.(map[string]any)
+	name, _ := m["name"].(string)
+	return name == f.name || strings.HasPrefix(name, f.name+"-")
+}
+
 // addFrontend adds a service's frontend to the cluster's load balancer as
 // cloud-provider-azure does: it reads the one AKS made and writes it back
 // with the frontend, keeping AKS's outbound configuration; it makes the
 // load balancer when there is none.
-func (c *caller) addFrontend(ctx context.Context, lbID, location, pipID string) error {
-	fe := map[string]any{"name": "aksid-check", "properties": map[string]any{"publicIPAddress": map[string]any{"id": pipID}}}
+func (c *caller) addFrontend(ctx context.Context, lbID, location string, f frontend) error {
+	fe := map[string]any{"name": f.name, "properties": map[string]any{"publicIPAddress": map[string]any{"id": f.pipID}}}
 	var lb map[string]any
 	err := c.do(ctx, http.MethodGet, lbID, networkVersion, nil, &lb)
 	var e *armError
 	if errors.As(err, &e) && e.Code == "ResourceNotFound" {
+		props := map[string]any{"frontendIPConfigurations": []any{fe}, "backendAddressPools": []any{map[string]any{"name": lbName}}}
+		if len(f.rules) > 0 {
+			props["loadBalancingRules"], props["probes"] = f.rules, f.probes
+		}
 		return c.do(ctx, http.MethodPut, lbID, networkVersion, map[string]any{"location": location, "sku": map[string]any{"name": "Standard"},
-			"properties": map[string]any{"frontendIPConfigurations": []any{fe}, "backendAddressPools": []any{map[string]any{"name": lbName}}}}, nil)
+			"properties": props}, nil)
 	}
 	if err != nil {
 		return err
@@ -167,14 +198,26 @@ func (c *caller) addFrontend(ctx context.Context, lbID, location, pipID string) 
 	if props == nil {
 		props = map[string]any{}
 	}
-	fes := []any{fe}
-	old, _ := props["frontendIPConfigurations"].([]any)
-	for _, f := range old {
-		if m, _ := f.(map[string]any); m != nil && m["name"] != "aksid-check" {
-			fes = append(fes, f)
+	replace := func(key string, ours []any) {
+		old, _ := props[key].([]any)
+		for _, x := range old {
+			if !f.owns(x) {
+				ours = append(ours, x)
+			}
+		}
+		if len(ours) > 0 || old != nil {
+			props[key] = ours
 		}
 	}
-	props["frontendIPConfigurations"] = fes
+	replace("frontendIPConfigurations", []any{fe})
+	replace("loadBalancingRules", f.rules)
+	replace("probes", f.probes)
+	if len(f.rules) > 0 {
+		pools, _ := props["backendAddressPools"].([]any)
+		if !slices.ContainsFunc(pools, func(p any) bool { m, _ := p.(map[string]any); return m["name"] == lbName }) {
+			props["backendAddressPools"] = append(pools, map[string]any{"name": lbName})
+		}
+	}
 	return c.do(ctx, http.MethodPut, lbID, networkVersion, map[string]any{"location": lb["location"], "sku": lb["sku"], "tags": lb["tags"], "properties": props}, nil)
 }
 

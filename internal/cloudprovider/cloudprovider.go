@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/origin"
@@ -37,6 +38,11 @@ type Service struct {
 	tokens   Tokens
 	http     *http.Client
 	endpoint string
+
+	// mu guards outcomes: each Service's last recorded load-balancer
+	// outcome, so retries failing the same way add no cluster event.
+	mu       sync.Mutex
+	outcomes map[string]string
 }
 
 // Deps are the service's collaborators. HTTP reaches Resource Manager at
