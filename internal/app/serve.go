@@ -210,7 +210,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		HTTPProxy: plainURL(plain),
 		srv:       server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	r.kube, err = startKube(kubeDeps{dataDir: dd, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
-		dir: dir, keys: keys, log: cfg.Log})
+		dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
 	if err != nil {
 		ln.Close()
 		return nil, err

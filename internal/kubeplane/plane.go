@@ -84,13 +84,12 @@ type Plane struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex
-	tokens  map[string]string // webhook bearer token → cluster ID
-	byID    map[string]string // lower(cluster ID) → its token
-	live    map[string]*live  // lower(cluster ID) → what runs for its current API server
-	locks   map[string]*sync.Mutex
-	build   chan struct{} // closed when a started build ends; nil when none started
-	builtOK bool
+	mu     sync.Mutex
+	tokens map[string]string // webhook bearer token → cluster ID
+	byID   map[string]string // lower(cluster ID) → its token
+	live   map[string]*live  // lower(cluster ID) → what runs for its current API server
+	locks  map[string]*sync.Mutex
+	build  chan struct{} // closed when a started build ends; nil when none started
 }
 
 // live is one start of a cluster's API server and the controllers bound
