@@ -57,23 +57,23 @@ func TestKubeloginROPCInAksidEnvShell(t *testing.T) {
 }
 
 // TestCurlThroughProxyWithAksidEnv: the real curl, which reads only the
-// lowercase http_proxy for http:// URLs and needs --proxy-cacert for an
-// https proxy, works through aksid in a shell set up by `aksid env`: the
-// README's discovery request, a client-credentials token for the admin
-// principal, and IMDS over plain http.
+// lowercase http_proxy for http:// URLs, works through aksid in a shell
+// set up by `aksid env` with the README's commands as written: the
+// discovery request, a client-credentials token for the admin principal,
+// and IMDS over plain http.
 func TestCurlThroughProxyWithAksidEnv(t *testing.T) {
 	in := start(t, "")
 	// Many systems (Debian images, CI runners) set curl's own bundle
 	// variable, which curl reads over SSL_CERT_FILE.
 	sysBundle := "CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt"
 	tid := in.env["AZURE_TENANT_ID"]
-	out, stderr, err := in.inAksidEnv(t, `curl -sS --fail --proxy-cacert "$SSL_CERT_FILE" https://login.microsoftonline.com/$AZURE_TENANT_ID/v2.0/.well-known/openid-configuration`, sysBundle)
+	out, stderr, err := in.inAksidEnv(t, `curl -sS --fail https://login.microsoftonline.com/$AZURE_TENANT_ID/v2.0/.well-known/openid-configuration`, sysBundle)
 	var doc struct{ Issuer string }
 	if err != nil || json.Unmarshal([]byte(out), &doc) != nil || doc.Issuer != "https://login.microsoftonline.com/"+tid+"/v2.0" {
 		t.Fatalf("discovery with curl through the proxy: %v %s %s", err, out, stderr)
 	}
 
-	out, stderr, err = in.inAksidEnv(t, `curl -sS --fail --proxy-cacert "$SSL_CERT_FILE" "https://login.microsoftonline.com/$AZURE_TENANT_ID/oauth2/v2.0/token" \
+	out, stderr, err = in.inAksidEnv(t, `curl -sS --fail "https://login.microsoftonline.com/$AZURE_TENANT_ID/oauth2/v2.0/token" \
   -d grant_type=client_credentials -d client_id="$AKSID_ADMIN_CLIENT_ID" \
   --data-urlencode client_secret="$AKSID_ADMIN_CLIENT_SECRET" \
   --data-urlencode scope=https://management.azure.com/.default`, sysBundle)
