@@ -11,7 +11,7 @@ import (
 )
 
 // update changes what may change on an existing cluster: tags, pool
-// sizes and add-ons (an add-on's identity is made when it is enabled and
+// sizes, the Entra integration, local accounts and add-ons (an add-on's identity is made when it is enabled and
 // deleted when it is disabled). Turning a service-principal cluster into
 // a managed-identity one is refused.
 func (s *Service) update(ctx context.Context, id string, cur record, body map[string]any, useSP bool) (PutResult, error) {
@@ -33,6 +33,14 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	}
 	if sp, ok := newProps["securityProfile"].(map[string]any); ok {
 		props["securityProfile"] = sp
+	}
+	if aad, ok := newProps["aadProfile"].(map[string]any); ok {
+		if err := updateAAD(props, aad); err != nil {
+			return PutResult{}, err
+		}
+	}
+	if v, ok := newProps["disableLocalAccounts"].(bool); ok {
+		props["disableLocalAccounts"] = v
 	}
 	location, _ := cur.Model["location"].(string)
 	if err := s.applyOIDC(&cur, location, props, newProps); err != nil {
