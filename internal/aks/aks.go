@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/clock"
@@ -54,6 +55,9 @@ type record struct {
 	// signing key, once enabled.
 	OIDCIssuerID string `json:"oidcIssuerId,omitempty"`
 	OIDCKey      []byte `json:"sealedOidcKey,omitempty"`
+	// PowerSince is when the cluster was made, stopped or started: AKS's
+	// refusals of a second stop or start name that operation's time.
+	PowerSince time.Time `json:"powerSince,omitzero"`
 }
 
 // Service creates, reads, changes and deletes clusters.

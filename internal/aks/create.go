@@ -53,7 +53,7 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if useSP && identity != nil && str(identity["type"]) != "" && !strings.EqualFold(str(identity["type"]), "None") {
 		return PutResult{}, invalid("BadRequest", "Service principal profile and managed identity cannot both be specified. Use one of them.")
 	}
-	r := record{TenantID: req.TenantID}
+	r := record{TenantID: req.TenantID, PowerSince: s.clk.Now().UTC()}
 	var undo []func()
 	fail := func(err error) (PutResult, error) {
 		for i := len(undo) - 1; i >= 0; i-- {

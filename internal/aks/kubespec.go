@@ -121,7 +121,7 @@ func (s *Service) ClusterByFQDN(ctx context.Context, host string) (string, error
 // ClusterCA is a cluster's certificate authority, its key opened only
 // to issue.
 type ClusterCA struct {
-	seal              Sealer
+	seal               Sealer
 	certDER, sealedKey []byte
 }
 

@@ -17,6 +17,7 @@ type Clusters interface {
 	List(ctx context.Context, scope string) ([]map[string]any, error)
 	ResetServicePrincipal(ctx context.Context, id, clientID, secret string) error
 	ResetAAD(ctx context.Context, id string, profile map[string]any) error
+	SetPowerState(ctx context.Context, id string, running bool) error
 	Begin(ctx context.Context, id string) error
 	End(ctx context.Context, id string)
 	UserKubeconfig(ctx context.Context, id string, o aks.KubeconfigOptions) ([]byte, error)
@@ -122,4 +123,18 @@ func (h *Handler) resetAAD(c *call) error {
 		return err
 	}
 	return h.clusterOperation(c, c.group.Location, func() error { return h.aks.ResetAAD(c.ctx(), c.id, body) }, accepted)
+}
+
+// stopCluster and startCluster are az aks stop and start: long-running,
+// 202 with the polling headers, in the cluster's region.
+func (h *Handler) stopCluster(c *call) error  { return h.setPower(c, false) }
+func (h *Handler) startCluster(c *call) error { return h.setPower(c, true) }
+
+func (h *Handler) setPower(c *call, running bool) error {
+	m, err := h.aks.Get(c.ctx(), c.id)
+	if err != nil {
+		return err
+	}
+	loc, _ := m["location"].(string)
+	return h.clusterOperation(c, loc, func() error { return h.aks.SetPowerState(c.ctx(), c.id, running) }, accepted)
 }

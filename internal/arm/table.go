@@ -105,6 +105,10 @@ func (h *Handler) table() []resourceType {
 			on: methods{post: {actAKS + "resetServicePrincipalProfile/action", h.resetServicePrincipal}, "": notFound}},
 		{paths: paths(group + aks + "/*/resetaadprofile"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
 			on: methods{post: {actAKS + "resetAADProfile/action", h.resetAAD}, "": notFound}},
+		{paths: paths(group + aks + "/*/stop"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
+			on: methods{post: {actAKS + "stop/action", h.stopCluster}, "": notFound}},
+		{paths: paths(group + aks + "/*/start"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
+			on: methods{post: {actAKS + "start/action", h.startCluster}, "": notFound}},
 		{paths: paths(group + aks + "/*/**"), ns: aksNamespace, typ: aksType, scope: atGroup, on: methods{"": notFound}},
 	}
 	t = append(t, h.networkTypes()...)
