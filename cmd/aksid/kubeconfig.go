@@ -17,7 +17,7 @@ import (
 func kubeconfigCmd() *cobra.Command {
 	kc := &cobra.Command{Use: "kubeconfig", Short: "Adapt kubeconfigs to aksid"}
 	direct := &cobra.Command{Use: "direct", Args: cobra.NoArgs,
-		Short: "Point every kubelogin user at aksid's own URL (--authority-host, --disable-instance-discovery); run it after `kubelogin convert-kubeconfig`, which drops them"}
+		Short: "Point every kubelogin user at aksid's own URL (--authority-host, --disable-instance-discovery) and every AKS cluster's server at it (server: aksid's URL, tls-server-name: the cluster's FQDN); run it after `kubelogin convert-kubeconfig`, which drops the former"}
 	file := direct.Flags().String("kubeconfig", "", "the file to rewrite (default: $KUBECONFIG's first file, else ~/.kube/config)")
 	dir := dataDirFlag(direct)
 	direct.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -33,7 +33,12 @@ func kubeconfigCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		rw, err := kubecfg.AddAuthority(in, strings.TrimSuffix(info.URL, "/")+"/")
+		base := strings.TrimSuffix(info.URL, "/")
+		users, err := kubecfg.AddAuthority(in, base+"/")
+		if err != nil {
+			return err
+		}
+		rw, err := kubecfg.PointServers(users.Config, base)
 		if err != nil {
 			return err
 		}
@@ -48,7 +53,8 @@ func kubeconfigCmd() *cobra.Command {
 		if err := os.Rename(tmp, path); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: %d kubelogin user(s) now sign in at %s/\n", path, rw.Users, strings.TrimSuffix(info.URL, "/"))
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: %d kubelogin user(s) now sign in at %s/, %d AKS cluster(s) reach their API server through %s\n",
+			path, users.Users, base, rw.Clusters, base)
 		return nil
 	}
 	kc.AddCommand(direct)

@@ -1,4 +1,4 @@
-// Package kubecfg rewrites kubeconfig files so that kubelogin reaches aksid directly.
+// Package kubecfg rewrites kubeconfig files so that kubelogin and kubectl reach aksid directly.
 package kubecfg
 
 import (
@@ -55,10 +55,12 @@ func AddAuthority(in []byte, authorityHost string) (Rewrite, error) {
 	return Rewrite{Config: b, Users: changed}, err
 }
 
-// Rewrite is a rewritten kubeconfig and how many users changed.
+// Rewrite is a rewritten kubeconfig and how many of its users
+// (AddAuthority) or clusters (PointServers) now reach aksid.
 type Rewrite struct {
-	Config []byte
-	Users  int
+	Config   []byte
+	Users    int
+	Clusters int
 }
 
 // withAuthority drops earlier authority arguments and appends aksid's.
