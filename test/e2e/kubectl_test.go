@@ -24,6 +24,8 @@ type kubeShell struct {
 	t  *testing.T
 	in *instance
 	kc string
+	// direct is custom-cloud mode: no proxy, `aksid env --direct`.
+	direct bool
 }
 
 func newKubeShell(t *testing.T, in *instance) *kubeShell {
@@ -32,6 +34,9 @@ func newKubeShell(t *testing.T, in *instance) *kubeShell {
 
 func (k *kubeShell) run(script string, env ...string) (string, string, error) {
 	k.t.Helper()
+	if k.direct {
+		script = "unset HTTPS_PROXY HTTP_PROXY NO_PROXY https_proxy http_proxy no_proxy\n" + `eval "$(aksid env --direct)"` + "\n" + script
+	}
 	return k.in.inAksidEnv(k.t, "export KUBECONFIG="+k.kc+"\n"+script, env...)
 }
 

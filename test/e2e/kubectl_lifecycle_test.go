@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKubectlDirect: in custom-cloud mode, with no proxy at all, `aksid
+// kubeconfig direct` points AKS's kubeconfig at aksid's own URL with the
+// cluster's name as tls-server-name, and kubectl reaches the cluster's API
+// server through aksid's port: an Entra cluster with kubelogin's ropc, and
+// a plain cluster's admin certificate.
+func TestKubectlDirect(t *testing.T) {
+	in := start(t, "")
+	alice := in.createUser(t, "--name", "alice@aksid.local")
+	var admins struct{ ID string }
+	if err := json.Unmarshal([]byte(in.aksid(t, "group", "create", "aks-admins")), &admins); err != nil || admins.ID == "" {
+		t.Fatalf("group create: %v", err)
+	}
+	in.aksid(t, "group", "add-member", "aks-admins", alice.UPN)
+	k := newKubeShell(t, in)
+	k.direct = true
+	k.ok(`aksid az-cloud
+az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
+az group create -n kube-rg -l eastus -o none
+az aks create -g kube-rg -n entra --enable-aad --aad-admin-group-object-ids ` + admins.ID + ` --generate-ssh-keys -o none
+az aks get-credentials -g kube-rg -n entra
+kubelogin convert-kubeconfig -l ropc
+aksid kubeconfig direct`)
+	server := k.ok(`kubectl config view -o jsonpath='{.clusters[0].cluster.server} {.clusters[0].cluster.tls-server-name}'`)
+	if f := strings.Fields(server); len(f) != 2 || f[0] != in.url || !strings.HasSuffix(f[1], ".hcp.eastus.azmk8s.io") {
+		t.Fatalf("server after aksid kubeconfig direct: %q, want %s and the cluster's fqdn", server, in.url)
+	}
+	k.expectNodes(3, ropc(alice)...)
+	if w := k.whoami(ropc(alice)...); w.Status.UserInfo.Username != alice.UPN || !containsFold(w.Status.UserInfo.Groups, admins.ID) {
+		t.Fatalf("directly, alice is %+v", w.Status.UserInfo)
+	}
+	k.ok(`az aks create -g kube-rg -n plain --node-count 1 --generate-ssh-keys -o none
+az aks get-credentials -g kube-rg -n plain --admin --overwrite-existing
+aksid kubeconfig direct`)
+	k.expectNodes(1)
+}
+
+// TestKubectlClusterLifecycle: a cluster's Kubernetes objects follow it.
+// Scaling the pool changes the nodes; `az aks update --enable-aad` brings
+// Entra sign-in to the running cluster; `az aks stop` stops the API server
+// and kubectl is told why; `az aks start` brings it back with its objects,
+// as does an aksid restart; `az aks delete` removes its objects.
+func TestKubectlClusterLifecycle(t *testing.T) {
+	in := start(t, "")
+	alice := in.createUser(t, "--name", "alice@aksid.local")
+	var admins struct{ ID string }
+	if err := json.Unmarshal([]byte(in.aksid(t, "group", "create", "aks-admins")), &admins); err != nil || admins.ID == "" {
+		t.Fatalf("group create: %v", err)
+	}
+	in.aksid(t, "group", "add-member", "aks-admins", alice.UPN)
+	k := newKubeShell(t, in)
+	k.ok(`az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
+az group create -n kube-rg -l eastus -o none
+az aks create -g kube-rg -n life --node-count 2 --generate-ssh-keys -o none
+az aks get-credentials -g kube-rg -n life --admin
+kubectl create namespace keep`)
+	k.expectNodes(2)
+	k.ok(`az aks scale -g kube-rg -n life --node-count 4 -o none`)
+	eventually(t, "four nodes after az aks scale", 20*time.Second, func() (bool, string) {
+		out := k.ok("kubectl get nodes -o name")
+		return len(strings.Fields(out)) == 4, out
+	})
+	k.expectNodes(4)
+
+	// Managed Entra turned on later: the running API server restarts with
+	// Guard's webhook, and the admin group is bound.
+	k.ok(`az aks update -g kube-rg -n life --enable-aad --aad-admin-group-object-ids ` + admins.ID + ` -o none
+az aks get-credentials -g kube-rg -n life -f "$KUBECONFIG.user"
+KUBECONFIG="$KUBECONFIG.user" kubelogin convert-kubeconfig -l ropc`)
+	eventually(t, "an admin-group member signs in after az aks update --enable-aad", 30*time.Second, func() (bool, string) {
+		out, stderr, err := k.run(`KUBECONFIG="$KUBECONFIG.user" kubectl get namespace keep -o name`, ropc(alice)...)
+		return err == nil && strings.TrimSpace(out) == "namespace/keep", stderr
+	})
+
+	k.ok(`az aks stop -g kube-rg -n life`)
+	k.fails("stopped", "kubectl get namespace keep")
+	k.ok(`az aks start -g kube-rg -n life`)
+	k.ok("kubectl get namespace keep")
+	k.expectNodes(4)
+
+	in.stop()
+	in = start(t, in.dataDir)
+	k.in = in
+	k.ok("kubectl get namespace keep")
+
+	clusters := filepath.Join(in.dataDir, "kube", "clusters")
+	if ents, _ := os.ReadDir(clusters); len(ents) != 1 {
+		t.Fatalf("cluster directories before delete: %d", len(ents))
+	}
+	k.ok(`az aks delete -g kube-rg -n life --yes`)
+	eventually(t, "the cluster's API server data removed", 30*time.Second, func() (bool, string) {
+		ents, _ := os.ReadDir(clusters)
+		return len(ents) == 0, ""
+	})
+	k.fails("no managed cluster", "kubectl get namespace keep")
+}
