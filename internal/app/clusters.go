@@ -54,7 +54,8 @@ func (o *Ops) AzureJSON(ctx context.Context, clusterID string) (map[string]any, 
 }
 
 // ServiceAccountToken mints a token as the cluster's kubelet would
-// project it into a pod (the cluster has no API server of its own yet).
+// project it into a pod, without starting the cluster's API server
+// (`kubectl create token` asks that server for the same kind of token).
 func (o *Ops) ServiceAccountToken(ctx context.Context, req admin.SATokenRequest) (admin.SAToken, error) {
 	if o.clusters == nil {
 		return admin.SAToken{}, errNeedsServer
