@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 // kubeDeps are what the clusters' Kubernetes APIs are wired from.
 type kubeDeps struct {
 	dataDir  DataDir
+	inMemory bool   // the clusters end with the process: so do their objects
 	url      string // aksid's own URL, which the API servers call back
 	caPEM    []byte
 	idle     time.Duration
@@ -39,14 +41,25 @@ type kubeDeps struct {
 // startKube makes the plane that runs each cluster's kube-apiserver and
 // routes the webhooks those servers call: token review (Guard's part) and
 // Azure RBAC decisions.
-func startKube(d kubeDeps) (*kubeplane.Plane, error) {
+func startKube(d kubeDeps) (*kubeplane.Plane, func(), error) {
 	wall := clock.Wall{}
-	sup, err := apiserver.New(apiserver.Config{DataDir: string(d.dataDir), Clock: wall, IdleAfter: d.idle,
+	kubeDir, cleanup := string(d.dataDir), func() {}
+	if d.inMemory {
+		// A throwaway store's clusters must not meet the objects of an
+		// earlier run's clusters of the same name.
+		dir, err := os.MkdirTemp(string(d.dataDir), "kube-in-memory-")
+		if err != nil {
+			return nil, nil, err
+		}
+		kubeDir, cleanup = dir, func() { os.RemoveAll(dir) }
+	}
+	sup, err := apiserver.New(apiserver.Config{DataDir: kubeDir, Clock: wall, IdleAfter: d.idle,
 		Progress: logWriter{d.log}, Log: d.log})
 	if err != nil {
-		return nil, err
+		cleanup()
+		return nil, nil, err
 	}
-	plane := kubeplane.New(kubeplane.Config{Supervisor: sup, Clusters: d.arm.aks, DataDir: string(d.dataDir),
+	plane := kubeplane.New(kubeplane.Config{Supervisor: sup, Clusters: d.arm.aks, DataDir: kubeDir,
 		WebhookBase: d.url, WebhookCA: d.caPEM, Services: d.services, Progress: logWriter{d.log}, Log: d.log})
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(d.url, "https://"))
 	reviewer := guard.New(guard.Options{Validator: authn.New(d.keys, wall), Groups: d.dir, Apps: d.dir, Wall: wall,
@@ -56,7 +69,7 @@ func startKube(d kubeDeps) (*kubeplane.Plane, error) {
 	mux.Handle(kubeplane.AuthorizePath, kubeapi.NewAuthorizeHandler(azrbac.New(d.arm.rbac), plane.WebhookCluster, d.log))
 	d.router.Handle(strings.Split(strings.Trim(kubeplane.AuthenticatePath, "/"), "/")[0], mux)
 	d.arm.aks.Observe(plane)
-	return plane, nil
+	return plane, cleanup, nil
 }
 
 // entraClusters reads a cluster's Entra settings for Guard.

@@ -67,13 +67,15 @@ type Running struct {
 	Keys      *sts.Keys
 	DataDir   DataDir
 
-	rbac   *rbac.Service
-	kube   *kubeplane.Plane
-	srv    *server.Server
-	st     store.Store
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	done   chan error
+	rbac *rbac.Service
+	kube *kubeplane.Plane
+	// kubeCleanup removes an in-memory run's cluster objects.
+	kubeCleanup func()
+	srv         *server.Server
+	st          store.Store
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	done        chan error
 }
 
 // Start brings aksid up and returns once it is serving.
@@ -209,7 +211,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
 		HTTPProxy: plainURL(plain),
 		srv:       server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
-	r.kube, err = startKube(kubeDeps{dataDir: dd, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
+	r.kube, r.kubeCleanup, err = startKube(kubeDeps{dataDir: dd, inMemory: cfg.InMemory, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
 		dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
 	if err != nil {
 		ln.Close()
@@ -279,6 +281,7 @@ func (r *Running) Shutdown(ctx context.Context) error {
 	r.cancel()
 	r.wg.Wait()
 	r.kube.Close()
+	r.kubeCleanup()
 	r.DataDir.RemoveServerInfo(os.Getpid())
 	if cerr := r.st.Close(); err == nil {
 		err = cerr
