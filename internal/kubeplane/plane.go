@@ -88,6 +88,8 @@ type Plane struct {
 	tokens map[string]string // webhook bearer token → cluster ID
 	byID   map[string]string // lower(cluster ID) → its token
 	live   map[string]*live  // lower(cluster ID) → what runs for its current API server
+	open   map[string]int    // lower(cluster ID) → connections carried now
+	hosts  map[string]string // API server name → cluster ID, as last found
 	locks  map[string]*sync.Mutex
 	build  chan struct{} // closed when a started build ends; nil when none started
 }
@@ -113,7 +115,7 @@ func New(cfg Config) *Plane {
 		cfg.Log = slog.Default()
 	}
 	return &Plane{cfg: cfg, log: cfg.Log, tokens: map[string]string{}, byID: map[string]string{},
-		live: map[string]*live{}, locks: map[string]*sync.Mutex{}}
+		live: map[string]*live{}, open: map[string]int{}, hosts: map[string]string{}, locks: map[string]*sync.Mutex{}}
 }
 
 // Owns tells whether host is an AKS API server name, which the proxy
@@ -129,12 +131,9 @@ func (p *Plane) Binary() (string, error) { return p.cfg.FindBinary(p.cfg.DataDir
 // first if it is not running. The connection carries the client's TLS
 // to the API server untouched.
 func (p *Plane) Dial(ctx context.Context, host string) (net.Conn, error) {
-	id, err := p.cfg.Clusters.ClusterByFQDN(ctx, host)
+	id, err := p.clusterByHost(ctx, host)
 	if err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, ErrNoCluster
 	}
 	ep, err := p.Ensure(ctx, id)
 	if err != nil {
@@ -149,7 +148,43 @@ func (p *Plane) Dial(ctx context.Context, host string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &touchConn{Conn: c, touch: func() { p.cfg.Supervisor.Touch(id) }}, nil
+	k := strings.ToLower(id)
+	p.mu.Lock()
+	p.open[k]++
+	p.mu.Unlock()
+	return &touchConn{Conn: c, touch: func() {
+		p.mu.Lock()
+		p.open[k]--
+		p.mu.Unlock()
+		p.cfg.Supervisor.Touch(id)
+	}}, nil
+}
+
+// clusterByHost finds the cluster an API server name belongs to,
+// remembering the answer: every kubectl call opens connections.
+func (p *Plane) clusterByHost(ctx context.Context, host string) (string, error) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	p.mu.Lock()
+	id, ok := p.hosts[host]
+	p.mu.Unlock()
+	if ok {
+		// Still that cluster's name? It may have been deleted since.
+		if spec, err := p.cfg.Clusters.KubeSpec(ctx, id); err == nil && strings.EqualFold(spec.FQDN, host) {
+			return id, nil
+		}
+	}
+	id, err := p.cfg.Clusters.ClusterByFQDN(ctx, host)
+	if err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id == "" {
+		delete(p.hosts, host)
+		return "", ErrNoCluster
+	}
+	p.hosts[host] = id
+	return id, nil
 }
 
 // touchConn marks its cluster used when it closes, so an idle stop counts
@@ -324,85 +359,6 @@ func (p *Plane) binaryReady() error {
 	return ErrBuilding
 }
 
-// ClusterSaved follows a change in ARM: a stopped cluster's server stops,
-// a running one's nodes follow its pools.
-func (p *Plane) ClusterSaved(id string) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		spec, err := p.cfg.Clusters.KubeSpec(ctx, id)
-		if err != nil {
-			return
-		}
-		if !spec.Running {
-			p.stop(id)
-			return
-		}
-		if p.restartIfReshaped(ctx, spec) {
-			return
-		}
-		mu := p.lock(id)
-		mu.Lock()
-		defer mu.Unlock()
-		ep, ok := p.cfg.Supervisor.Running(id)
-		if !ok {
-			return
-		}
-		if err := p.reconcile(ctx, Kube{Base: ep.URL, HTTP: ep.Client}, spec); err != nil {
-			p.log.Warn("cluster objects not in step with ARM", "cluster", id, "err", err)
-		}
-	}()
-}
-
-// shapeOf is what a server's flags are made from: when it changes (Entra
-// or Azure RBAC turned on, local accounts off), the server must restart.
-func shapeOf(spec aks.KubeSpec) string {
-	return fmt.Sprintf("%s|%t|%t|%t|%s", spec.FQDN, spec.Entra, spec.AzureRBAC, spec.ClientCA != nil, spec.Issuer)
-}
-
-// restartIfReshaped restarts a running server whose settings changed in
-// ARM, and tells whether it did.
-func (p *Plane) restartIfReshaped(ctx context.Context, spec aks.KubeSpec) bool {
-	p.mu.Lock()
-	l := p.live[strings.ToLower(spec.ID)]
-	p.mu.Unlock()
-	if l == nil || l.shape == shapeOf(spec) {
-		return false
-	}
-	p.stop(spec.ID)
-	if _, err := p.Ensure(ctx, spec.ID); err != nil {
-		p.log.Warn("cluster API server did not restart with its new settings", "cluster", spec.ID, "err", err)
-	}
-	return true
-}
-
-// ClusterDeleted removes the cluster's server and its stored objects.
-func (p *Plane) ClusterDeleted(id string) {
-	p.stopControllers(id)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		mu := p.lock(id)
-		mu.Lock()
-		defer mu.Unlock()
-		if err := p.cfg.Supervisor.Delete(ctx, id); err != nil {
-			p.log.Error("cluster API server data not removed", "cluster", id, "err", err)
-		}
-	}()
-}
-
-// ClusterStarted starts the cluster's server now (az aks start), not at
-// its first use.
-func (p *Plane) ClusterStarted(id string) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if _, err := p.Ensure(ctx, id); err != nil && !errors.Is(err, ErrBuilding) {
-			p.log.Warn("cluster API server did not start", "cluster", id, "err", err)
-		}
-	}()
-}
-
 func (p *Plane) stop(id string) {
 	p.stopControllers(id)
 	mu := p.lock(id)
@@ -430,6 +386,18 @@ func (p *Plane) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// An open connection (a watch, a long exec) is use, however quiet.
+		p.mu.Lock()
+		var busy []string
+		for k, n := range p.open {
+			if n > 0 {
+				busy = append(busy, k)
+			}
+		}
+		p.mu.Unlock()
+		for _, k := range busy {
+			p.cfg.Supervisor.Touch(k)
 		}
 		p.cfg.Supervisor.StopIdle()
 		p.mu.Lock()

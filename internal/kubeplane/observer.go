@@ -1,0 +1,90 @@
+package kubeplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aksid/aksid/internal/aks"
+)
+
+// ClusterSaved follows a change in ARM: a stopped cluster's server stops,
+// a running one's nodes follow its pools.
+func (p *Plane) ClusterSaved(id string) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		spec, err := p.cfg.Clusters.KubeSpec(ctx, id)
+		if err != nil {
+			return
+		}
+		if !spec.Running {
+			p.stop(id)
+			return
+		}
+		if p.restartIfReshaped(ctx, spec) {
+			return
+		}
+		mu := p.lock(id)
+		mu.Lock()
+		defer mu.Unlock()
+		ep, ok := p.cfg.Supervisor.Running(id)
+		if !ok {
+			return
+		}
+		if err := p.reconcile(ctx, Kube{Base: ep.URL, HTTP: ep.Client}, spec); err != nil {
+			p.log.Warn("cluster objects not in step with ARM", "cluster", id, "err", err)
+		}
+	}()
+}
+
+// shapeOf is what a server's flags are made from: when it changes (Entra
+// or Azure RBAC turned on, local accounts off), the server must restart.
+func shapeOf(spec aks.KubeSpec) string {
+	return fmt.Sprintf("%s|%t|%t|%t|%s", spec.FQDN, spec.Entra, spec.AzureRBAC, spec.ClientCA != nil, spec.Issuer)
+}
+
+// restartIfReshaped restarts a running server whose settings changed in
+// ARM, and tells whether it did.
+func (p *Plane) restartIfReshaped(ctx context.Context, spec aks.KubeSpec) bool {
+	p.mu.Lock()
+	l := p.live[strings.ToLower(spec.ID)]
+	p.mu.Unlock()
+	if l == nil || l.shape == shapeOf(spec) {
+		return false
+	}
+	p.stop(spec.ID)
+	if _, err := p.Ensure(ctx, spec.ID); err != nil {
+		p.log.Warn("cluster API server did not restart with its new settings", "cluster", spec.ID, "err", err)
+	}
+	return true
+}
+
+// ClusterDeleted removes the cluster's server and its stored objects.
+func (p *Plane) ClusterDeleted(id string) {
+	p.stopControllers(id)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		mu := p.lock(id)
+		mu.Lock()
+		defer mu.Unlock()
+		if err := p.cfg.Supervisor.Delete(ctx, id); err != nil {
+			p.log.Error("cluster API server data not removed", "cluster", id, "err", err)
+		}
+	}()
+}
+
+// ClusterStarted starts the cluster's server now (az aks start), not at
+// its first use.
+func (p *Plane) ClusterStarted(id string) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if _, err := p.Ensure(ctx, id); err != nil && !errors.Is(err, ErrBuilding) {
+			p.log.Warn("cluster API server did not start", "cluster", id, "err", err)
+		}
+	}()
+}
