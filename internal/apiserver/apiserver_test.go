@@ -77,7 +77,13 @@ func TestRealAPIServer(t *testing.T) {
 		FQDN: "c1-g-0123ab-4567cdef.hcp.eastus.azmk8s.io", Serving: clusterCA, ClientCA: adminCA.pem,
 		Issuer: issuer, Key: staticKey{saKey}}
 
+	// The first start is seeded with the default RBAC objects, the one
+	// after Delete not: the hook must find all it makes in the seed, and
+	// alone make no more than it.
+	defer func() { seedBootstrapRBAC = true }()
+	seedBootstrapRBAC = !*updateRBACSeed
 	ep := start(t, s, c)
+	checkRBACSeed(t, ep, seedBootstrapRBAC)
 	admin := adminClient(t, adminCA, clusterCA, c.FQDN)
 	// As AKS: no anonymous requests.
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: clusterCA.Pool(), ServerName: c.FQDN}}}
@@ -127,7 +133,9 @@ func TestRealAPIServer(t *testing.T) {
 	if err := s.Delete(ctx, c.ID); err != nil {
 		t.Fatal(err)
 	}
+	seedBootstrapRBAC = false
 	ep = start(t, s, c)
+	checkRBACSeed(t, ep, false)
 	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusNotFound {
 		t.Fatalf("namespace after Delete: %d, want 404", code)
 	}

@@ -140,6 +140,15 @@ func prepare(ctx context.Context, c Cluster, run string, port int, e *etcd, own 
 		// A cluster here holds few objects: reading them from etcd costs
 		// little, while the watch cache costs ~50 MB of heap per server.
 		"--watch-cache=false",
+		// Off, what no cluster here uses: priority and fairness (one
+		// client, aksid's proxy), RuntimeClasses and dynamic resources
+		// (no kubelet runs). Measured, live heap 76 -> 70 MB, and CPU
+		// to readiness 2.5 -> 1.8 s (it starts on 2 cores).
+		"--enable-priority-and-fairness=false",
+		"--runtime-config=flowcontrol.apiserver.k8s.io/v1=false,node.k8s.io/v1=false,resource.k8s.io/v1=false",
+		// The node authorizer watches ResourceSlices while this is on.
+		"--feature-gates=DynamicResourceAllocation=false",
+		"--disable-admission-plugins=RuntimeClass",
 	}
 	mode := "Node,RBAC"
 	if w := c.AuthzWebhook; w != nil {

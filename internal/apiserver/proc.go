@@ -99,10 +99,11 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitUntil polls ok every 50 ms until it succeeds, the process exits or
-// ctx ends.
+// waitUntil polls ok every 20 ms until it succeeds, the process exits or
+// ctx ends: each poll is a loopback request, and a start's readiness is
+// what a user waits on.
 func waitUntil(ctx context.Context, p *proc, ok func(context.Context) bool) error {
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		if ok(ctx) {

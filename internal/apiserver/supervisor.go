@@ -3,6 +3,7 @@ package apiserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,10 @@ import (
 // apiServerMemoryLimit keeps an idle API server's heap near 120 MiB (RSS
 // ~190 MB instead of ~250 MB) without the watch cache; measured, the GC
 // then costs ~1% of a core at rest. With the watch cache it thrashed.
+// Not lower: the live heap is ~70 MB (half of it OpenAPI), and at 112 MiB
+// five CRDs already made the GC run 12 times in 30 s at rest (2.6% of a
+// core; 1 time, 0.9%, at 120 MiB), at 100 MiB no CRD at all (10%). Twenty
+// CRDs (live heap 84 MB) make it thrash even at 120 MiB (15-20%).
 const apiServerMemoryLimit = "GOMEMLIMIT=120MiB"
 
 // Config sets up a Supervisor.
@@ -138,7 +143,7 @@ func (s *Supervisor) Start(ctx context.Context, c Cluster) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.acquireEtcd(ctx)
+	e, err := s.acquireEtcd()
 	if err != nil {
 		return nil, err
 	}
@@ -184,14 +189,35 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	if err := e.wait(wctx); err != nil {
+		p.stop(5 * time.Second)
+		return nil, nil, err
+	}
 	marker := filepath.Join(dir, "bootstrapped")
-	path := "/readyz"
+	path, seeded := "/readyz", ""
 	if _, err := os.Stat(marker); err == nil {
 		path = readyzAfterBootstrap
+	} else if seedBootstrapRBAC {
+		// Before the server writes here: it does once it serves, ~1 s
+		// after etcd does. Were it first, the seed would not be written.
+		ok, version, err := seedRBAC(wctx, e, etcdPrefix(clusterKey(c.ID)))
+		if err != nil {
+			// Not fatal: the hook makes them, a second or two later.
+			s.cfg.Log.Warn("default RBAC objects not seeded", "cluster", c.ID, "err", err)
+		} else if ok {
+			path, seeded = readyzAfterBootstrap, version
+		}
 	}
 	if err := waitUntil(wctx, p, func(ctx context.Context) bool { return ready(ctx, ep, path) }); err != nil {
 		p.stop(5 * time.Second)
 		return nil, nil, err
+	}
+	if seeded != "" && serverVersion(wctx, ep) != seeded {
+		// Another release's hook may add to what was seeded: wait for it.
+		if err := waitUntil(wctx, p, func(ctx context.Context) bool { return ready(ctx, ep, "/readyz") }); err != nil {
+			p.stop(5 * time.Second)
+			return nil, nil, err
+		}
 	}
 	ep.Ready = time.Since(start)
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {
@@ -208,9 +234,32 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 
 // readyzAfterBootstrap leaves out the two checks that wait a fixed second
 // (upstream polls every 1 s, first after 1 s) for the default RBAC roles
-// and priority classes: once a cluster's first start has made them, they
-// are in etcd, and a restart is ready that second sooner.
+// and priority classes: once a cluster's first start has made the roles,
+// or aksid has seeded them (seedRBAC), they are in etcd, and the server
+// is ready that second (on a first start, two) sooner. The priority
+// classes nothing of aksid's needs at once: they follow within a second.
 const readyzAfterBootstrap = "/readyz?exclude=poststarthook/rbac/bootstrap-roles&exclude=poststarthook/scheduling/bootstrap-system-priority-classes"
+
+// serverVersion is the server's release (its /version gitVersion), or ""
+// when it does not say.
+func serverVersion(ctx context.Context, ep *Endpoint) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+"/version", nil)
+	if err != nil {
+		return ""
+	}
+	resp, err := ep.Client.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var v struct {
+		GitVersion string `json:"gitVersion"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&v) != nil {
+		return ""
+	}
+	return v.GitVersion
+}
 
 func ready(ctx context.Context, ep *Endpoint, path string) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+path, nil)
@@ -239,8 +288,9 @@ func (s *Supervisor) binary(ctx context.Context) (string, error) {
 	return s.cfg.Binary, nil
 }
 
-// acquireEtcd starts etcd if no one holds it and counts one more holder.
-func (s *Supervisor) acquireEtcd(ctx context.Context) (*etcd, error) {
+// acquireEtcd starts etcd if no one holds it and counts one more holder;
+// etcd may not serve yet (etcd.wait).
+func (s *Supervisor) acquireEtcd() (*etcd, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.etcd != nil && s.etcd.p.exited() != nil {
@@ -252,11 +302,10 @@ func (s *Supervisor) acquireEtcd(ctx context.Context) (*etcd, error) {
 		if err != nil {
 			return nil, fmt.Errorf("apiserver: no etcd (Debian: apt-get install etcd-server): %w", err)
 		}
-		e, err := startEtcd(ctx, bin, filepath.Join(s.cfg.DataDir, "kube", "etcd"), s.own)
+		e, err := startEtcd(bin, filepath.Join(s.cfg.DataDir, "kube", "etcd"), s.own, s.cfg.Log)
 		if err != nil {
 			return nil, err
 		}
-		s.cfg.Log.Info("etcd ready", "url", e.url, "ready", e.ready.Round(time.Millisecond))
 		s.etcd = e
 	}
 	s.users++
@@ -369,11 +418,14 @@ func (s *Supervisor) Delete(ctx context.Context, id string) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	s.stopLocked(in)
-	e, err := s.acquireEtcd(ctx)
+	e, err := s.acquireEtcd()
 	if err != nil {
 		return err
 	}
 	defer s.releaseEtcd()
+	if err := e.wait(ctx); err != nil {
+		return err
+	}
 	if err := e.deletePrefix(ctx, etcdPrefix(clusterKey(id))+"/"); err != nil {
 		return err
 	}
