@@ -25,22 +25,7 @@ func BenchmarkAzAKSCreate(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = p.stop() }()
-	out, err := exec.Command(bin, "env", "--as-admin", "--data-dir", dir).Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir()}
-	vars := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		kv, ok := strings.CutPrefix(sc.Text(), "export ")
-		if ok {
-			k, v, _ := strings.Cut(kv, "=")
-			v = strings.Trim(v, "'")
-			vars[k] = v
-			env = append(env, k+"="+v)
-		}
-	}
+	env, vars := adminEnv(b, bin, dir)
 	az := func(args ...string) time.Duration {
 		start := time.Now()
 		cmd := exec.Command("az", args...)
@@ -69,4 +54,25 @@ func BenchmarkAzAKSCreate(b *testing.B) {
 	b.ReportMetric(ratio, "aks/group")
 	b.Logf("median of %d: az group create %.2fs, az aks create %.2fs", rounds, g.Seconds(), c.Seconds())
 	atMost(b, "ratio aks create/group create", ratio, 1.5)
+}
+
+// adminEnv is `aksid env --as-admin` for dataDir as a process environment
+// (with PATH and a fresh HOME) and as variables.
+func adminEnv(b *testing.B, bin, dataDir string) ([]string, map[string]string) {
+	out, err := exec.Command(bin, "env", "--as-admin", "--data-dir", dataDir).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir()}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		if kv, ok := strings.CutPrefix(sc.Text(), "export "); ok {
+			k, v, _ := strings.Cut(kv, "=")
+			v = strings.Trim(v, "'")
+			vars[k] = v
+			env = append(env, k+"="+v)
+		}
+	}
+	return env, vars
 }

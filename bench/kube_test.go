@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/exec"
@@ -35,22 +34,9 @@ func BenchmarkKubectlGetNodes(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = p.stop() }()
-	out, err := exec.Command(bin, "env", "--as-admin", "--data-dir", dir).Output()
-	if err != nil {
-		b.Fatal(err)
-	}
+	env, vars := adminEnv(b, bin, dir)
 	kc := filepath.Join(b.TempDir(), "config")
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "KUBECONFIG=" + kc}
-	vars := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		if kv, ok := strings.CutPrefix(sc.Text(), "export "); ok {
-			k, v, _ := strings.Cut(kv, "=")
-			v = strings.Trim(v, "'")
-			vars[k] = v
-			env = append(env, k+"="+v)
-		}
-	}
+	env = append(env, "KUBECONFIG="+kc)
 	run := func(name string, args ...string) error {
 		cmd := exec.Command(name, args...)
 		cmd.Env = env

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,17 +16,13 @@ import (
 func TestKubectlDirect(t *testing.T) {
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
-	var admins struct{ ID string }
-	if err := json.Unmarshal([]byte(in.aksid(t, "group", "create", "aks-admins")), &admins); err != nil || admins.ID == "" {
-		t.Fatalf("group create: %v", err)
-	}
-	in.aksid(t, "group", "add-member", "aks-admins", alice.UPN)
+	admins := in.adminGroup(t, alice.UPN)
 	k := newKubeShell(t, in)
 	k.direct = true
 	k.ok(`aksid az-cloud
 az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
 az group create -n kube-rg -l eastus -o none
-az aks create -g kube-rg -n entra --enable-aad --aad-admin-group-object-ids ` + admins.ID + ` --generate-ssh-keys -o none
+az aks create -g kube-rg -n entra --enable-aad --aad-admin-group-object-ids ` + admins + ` --generate-ssh-keys -o none
 az aks get-credentials -g kube-rg -n entra
 kubelogin convert-kubeconfig -l ropc
 aksid kubeconfig direct`)
@@ -36,7 +31,7 @@ aksid kubeconfig direct`)
 		t.Fatalf("server after aksid kubeconfig direct: %q, want %s and the cluster's fqdn", server, in.url)
 	}
 	k.expectNodes(3, ropc(alice)...)
-	if w := k.whoami(ropc(alice)...); w.Status.UserInfo.Username != alice.UPN || !containsFold(w.Status.UserInfo.Groups, admins.ID) {
+	if w := k.whoami(ropc(alice)...); w.Status.UserInfo.Username != alice.UPN || !containsFold(w.Status.UserInfo.Groups, admins) {
 		t.Fatalf("directly, alice is %+v", w.Status.UserInfo)
 	}
 	k.ok(`az aks create -g kube-rg -n plain --node-count 1 --generate-ssh-keys -o none
@@ -53,11 +48,7 @@ aksid kubeconfig direct`)
 func TestKubectlClusterLifecycle(t *testing.T) {
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
-	var admins struct{ ID string }
-	if err := json.Unmarshal([]byte(in.aksid(t, "group", "create", "aks-admins")), &admins); err != nil || admins.ID == "" {
-		t.Fatalf("group create: %v", err)
-	}
-	in.aksid(t, "group", "add-member", "aks-admins", alice.UPN)
+	admins := in.adminGroup(t, alice.UPN)
 	k := newKubeShell(t, in)
 	k.ok(`az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
 az group create -n kube-rg -l eastus -o none
@@ -74,7 +65,7 @@ kubectl create namespace keep`)
 
 	// Managed Entra turned on later: the running API server restarts with
 	// Guard's webhook, and the admin group is bound.
-	k.ok(`az aks update -g kube-rg -n life --enable-aad --aad-admin-group-object-ids ` + admins.ID + ` -o none
+	k.ok(`az aks update -g kube-rg -n life --enable-aad --aad-admin-group-object-ids ` + admins + ` -o none
 az aks get-credentials -g kube-rg -n life -f "$KUBECONFIG.user"
 KUBECONFIG="$KUBECONFIG.user" kubelogin convert-kubeconfig -l ropc`)
 	eventually(t, "an admin-group member signs in after az aks update --enable-aad", 30*time.Second, func() (bool, string) {

@@ -133,17 +133,13 @@ func TestKubectlEntraClusterThroughProxy(t *testing.T) {
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
 	bob := in.createUser(t, "--name", "bob@aksid.local")
-	var admins struct{ ID string }
-	if err := json.Unmarshal([]byte(in.aksid(t, "group", "create", "aks-admins")), &admins); err != nil || admins.ID == "" {
-		t.Fatalf("group create: %v", err)
-	}
-	in.aksid(t, "group", "add-member", "aks-admins", alice.UPN)
+	admins := in.adminGroup(t, alice.UPN)
 	sp := in.createSP("kubectl-spn")
 	k := newKubeShell(t, in)
 
 	k.ok(`az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none
 az group create -n kube-rg -l eastus -o none
-az aks create -g kube-rg -n entra --enable-aad --aad-admin-group-object-ids ` + admins.ID + ` --enable-azure-rbac --enable-oidc-issuer --generate-ssh-keys -o none
+az aks create -g kube-rg -n entra --enable-aad --aad-admin-group-object-ids ` + admins + ` --enable-azure-rbac --enable-oidc-issuer --generate-ssh-keys -o none
 az aks get-credentials -g kube-rg -n entra
 kubelogin convert-kubeconfig -l ropc`)
 	clusterID := k.ok(`az aks show -g kube-rg -n entra --query id -o tsv`)
@@ -151,8 +147,8 @@ kubelogin convert-kubeconfig -l ropc`)
 	// An admin-group member: cluster admin through Kubernetes RBAC.
 	k.expectNodes(3, ropc(alice)...)
 	w := k.whoami(ropc(alice)...)
-	if w.Status.UserInfo.Username != alice.UPN || !containsFold(w.Status.UserInfo.Groups, admins.ID) {
-		t.Fatalf("alice is %+v, want %s in group %s", w.Status.UserInfo, alice.UPN, admins.ID)
+	if w.Status.UserInfo.Username != alice.UPN || !containsFold(w.Status.UserInfo.Groups, admins) {
+		t.Fatalf("alice is %+v, want %s in group %s", w.Status.UserInfo, alice.UPN, admins)
 	}
 	if got := k.canI("'*' '*' --all-namespaces", ropc(alice)...); got != "yes" {
 		t.Fatalf("admin-group member can-i * *: %s", got)
@@ -304,4 +300,15 @@ kubelogin convert-kubeconfig -l ropc`)
 kubectl --kubeconfig "$KUBECONFIG.admin" create clusterrole node-reader --verb get,list --resource nodes
 kubectl --kubeconfig "$KUBECONFIG.admin" create clusterrolebinding alice-nodes --clusterrole node-reader --user ` + alice.UPN)
 	k.expectNodes(3, ropc(alice)...)
+}
+
+// adminGroup makes the group "aks-admins" with member in it and returns its object ID.
+func (in *instance) adminGroup(t *testing.T, member string) string {
+	t.Helper()
+	var g struct{ ID string }
+	if err := json.Unmarshal([]byte(in.aksid(t, "group", "create", "aks-admins")), &g); err != nil || g.ID == "" {
+		t.Fatalf("group create: %v", err)
+	}
+	in.aksid(t, "group", "add-member", "aks-admins", member)
+	return g.ID
 }
