@@ -397,20 +397,6 @@ func (s *Supervisor) idleSince(in *instance, now time.Time) bool {
 	return now.Sub(in.lastUsed) >= s.cfg.IdleAfter
 }
 
-// Run calls StopIdle every interval until ctx ends.
-func (s *Supervisor) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.StopIdle()
-		}
-	}
-}
-
 // Delete stops the cluster's server and removes its data: its etcd
 // prefix and its directory.
 func (s *Supervisor) Delete(ctx context.Context, id string) error {

@@ -131,11 +131,12 @@ func (p *Plane) Binary() (string, error) { return p.cfg.FindBinary(p.cfg.DataDir
 // first if it is not running. The connection carries the client's TLS
 // to the API server untouched.
 func (p *Plane) Dial(ctx context.Context, host string) (net.Conn, error) {
-	id, err := p.clusterByHost(ctx, host)
+	spec, err := p.clusterByHost(ctx, host)
 	if err != nil {
 		return nil, err
 	}
-	ep, err := p.Ensure(ctx, id)
+	id := spec.ID
+	ep, err := p.ensure(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +162,9 @@ func (p *Plane) Dial(ctx context.Context, host string) (net.Conn, error) {
 }
 
 // clusterByHost finds the cluster an API server name belongs to,
-// remembering the answer: every kubectl call opens connections.
-func (p *Plane) clusterByHost(ctx context.Context, host string) (string, error) {
+// remembering which it was: every kubectl call opens connections, and
+// listing the clusters for each would read them all.
+func (p *Plane) clusterByHost(ctx context.Context, host string) (aks.KubeSpec, error) {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	p.mu.Lock()
 	id, ok := p.hosts[host]
@@ -170,21 +172,24 @@ func (p *Plane) clusterByHost(ctx context.Context, host string) (string, error) 
 	if ok {
 		// Still that cluster's name? It may have been deleted since.
 		if spec, err := p.cfg.Clusters.KubeSpec(ctx, id); err == nil && strings.EqualFold(spec.FQDN, host) {
-			return id, nil
+			return spec, nil
 		}
 	}
 	id, err := p.cfg.Clusters.ClusterByFQDN(ctx, host)
 	if err != nil {
-		return "", err
+		return aks.KubeSpec{}, err
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if id == "" {
 		delete(p.hosts, host)
-		return "", ErrNoCluster
+	} else {
+		p.hosts[host] = id
 	}
-	p.hosts[host] = id
-	return id, nil
+	p.mu.Unlock()
+	if id == "" {
+		return aks.KubeSpec{}, ErrNoCluster
+	}
+	return p.cfg.Clusters.KubeSpec(ctx, id)
 }
 
 // touchConn marks its cluster used when it closes, so an idle stop counts
@@ -217,6 +222,12 @@ func (p *Plane) Ensure(ctx context.Context, id string) (*apiserver.Endpoint, err
 	if err != nil {
 		return nil, err
 	}
+	return p.ensure(ctx, spec)
+}
+
+// ensure is Ensure for a cluster already read.
+func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (*apiserver.Endpoint, error) {
+	id := spec.ID
 	if !spec.Running {
 		return nil, ErrStopped
 	}
