@@ -134,12 +134,22 @@ func (p *proc) stop() error {
 	case <-p.exited:
 	case <-time.After(15 * time.Second):
 		p.kill()
-		return fmt.Errorf("aksid serve ignored SIGTERM: %s", p.stderr.String())
+		return fmt.Errorf("%s ignored SIGTERM: %s", p.name(), p.stderr.String())
 	}
 	if !p.cmd.ProcessState.Success() {
-		return fmt.Errorf("aksid serve: %v: %s", p.cmd.ProcessState, p.stderr.String())
+		return fmt.Errorf("%s: %v: %s", p.name(), p.cmd.ProcessState, p.stderr.String())
 	}
 	return nil
+}
+
+// name is the program and its first argument ("aksid serve", "node
+// server.mjs"), for messages: a proc is not always an aksid.
+func (p *proc) name() string {
+	n := filepath.Base(p.cmd.Args[0])
+	if len(p.cmd.Args) > 1 {
+		n += " " + p.cmd.Args[1]
+	}
+	return n
 }
 
 func (p *proc) kill() {
@@ -216,15 +226,29 @@ func binaryCreds(tb testing.TB, dataDir string) bootstrap.Credentials {
 	return c
 }
 
-// client is an HTTPS client for one aksid: it trusts the CA and keeps
-// enough idle connections for the benchmark's concurrency.
+// client is an HTTPS client for one token service: it trusts the CA and
+// keeps enough idle connections for the benchmark's concurrency.
 type client struct {
 	http     *http.Client
 	tokenURL string
 	form     string
 }
 
+// newClient is a client for aksid's client-credentials tokens for ARM.
 func newClient(tb testing.TB, baseURL, caPath string, creds bootstrap.Credentials) *client {
+	tb.Helper()
+	form := url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {creds.ClientID},
+		"client_secret": {creds.ClientSecret},
+		"scope":         {armScope},
+	}.Encode()
+	return newFormClient(tb, baseURL+"/"+creds.TenantID+"/oauth2/v2.0/token", caPath, form)
+}
+
+// newFormClient is a client that posts form, URL-encoded, to tokenURL
+// over TLS verified by the CA certificate in caPath: any token service.
+func newFormClient(tb testing.TB, tokenURL, caPath, form string) *client {
 	tb.Helper()
 	pem, err := os.ReadFile(caPath)
 	if err != nil {
@@ -241,15 +265,9 @@ func newClient(tb testing.TB, baseURL, caPath string, creds bootstrap.Credential
 		IdleConnTimeout:     time.Minute,
 	}
 	tb.Cleanup(tr.CloseIdleConnections)
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {creds.ClientID},
-		"client_secret": {creds.ClientSecret},
-		"scope":         {armScope},
-	}.Encode()
 	return &client{
 		http:     &http.Client{Transport: tr, Timeout: 30 * time.Second},
-		tokenURL: baseURL + "/" + creds.TenantID + "/oauth2/v2.0/token",
+		tokenURL: tokenURL,
 		form:     form,
 	}
 }
