@@ -34,6 +34,7 @@ func serveCmd() *cobra.Command {
 	httpProxy := cmd.Flags().String("http-proxy-addr", "127.0.0.1:0", "loopback address of the plain-HTTP proxy port (IMDS, http:// proxies); \"off\" disables it")
 	featureDelay := cmd.Flags().Duration("feature-delay", 5*time.Minute, "how long preview feature registration stays Registering, on aksid's clock")
 	kubeIdle := cmd.Flags().Duration("kube-idle", 15*time.Minute, "stop a cluster's kube-apiserver after it has been unused this long (it starts again on the next connection)")
+	rsaBackend := cmd.Flags().String("rsa-backend", envOr(envvar.RSABackend, "auto"), "what signs tokens: auto (OpenSSL's libcrypto.so.3 when it loads, else Go's crypto/rsa), openssl or go (env "+envvar.RSABackend+")")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		level := slog.LevelInfo
 		if *quiet {
@@ -41,7 +42,7 @@ func serveCmd() *cobra.Command {
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
-			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, KubeIdle: *kubeIdle, Log: log})
+			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, KubeIdle: *kubeIdle, RSABackend: *rsaBackend, Log: log})
 		if err != nil {
 			return err
 		}
@@ -258,4 +259,13 @@ func printJSON(cmd *cobra.Command, v any) error {
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// envOr is the environment variable name's value, or def when unset: a
+// flag's default, so the flag still wins.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

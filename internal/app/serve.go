@@ -29,6 +29,7 @@ import (
 	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/pki"
 	"github.com/aksid/aksid/internal/rbac"
+	"github.com/aksid/aksid/internal/rsasign"
 	"github.com/aksid/aksid/internal/server"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/sqlite"
@@ -51,8 +52,11 @@ type Config struct {
 	HTTPProxyAddr string
 	// KubeIdle stops a cluster's API server unused this long (default 15m).
 	KubeIdle time.Duration
-	Out      io.Writer // start-up banner
-	Log      *slog.Logger
+	// RSABackend is what signs tokens: auto (OpenSSL when it loads, else
+	// Go's crypto/rsa; the default), openssl or go.
+	RSABackend string
+	Out        io.Writer // start-up banner
+	Log        *slog.Logger
 }
 
 // Running is a started aksid.
@@ -66,6 +70,8 @@ type Running struct {
 	Ops       *Ops
 	Keys      *sts.Keys
 	DataDir   DataDir
+	// Signing is the RSA backend tokens are signed with, and why.
+	Signing rsasign.Choice
 
 	rbac *rbac.Service
 	kube *kubeplane.Plane
@@ -133,7 +139,11 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	keys := sts.NewKeys(st, kr, wall, sts.KeyOptions{Period: cfg.KeyRotation, Retain: sts.MaxTokenLifetime + 5*time.Minute})
+	signing, err := rsasign.Choose(cfg.RSABackend)
+	if err != nil {
+		return nil, err
+	}
+	keys := sts.NewKeys(st, kr, wall, sts.KeyOptions{Period: cfg.KeyRotation, Retain: sts.MaxTokenLifetime + 5*time.Minute, Backend: signing.Backend})
 	if err := keys.Load(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
@@ -209,8 +219,8 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
-		HTTPProxy: plainURL(plain),
-		srv:       server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
+		HTTPProxy: plainURL(plain), Signing: signing,
+		srv: server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	r.kube, r.kubeCleanup, err = startKube(kubeDeps{dataDir: dd, inMemory: cfg.InMemory, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
 		dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
 	if err != nil {
@@ -305,7 +315,8 @@ func (r *Running) Banner(w io.Writer) {
   or run:            eval "$(aksid env --data-dir %[10]s)"
   managed identity:  IMDS through HTTP_PROXY as the host aksid-default-vm; eval "$(aksid host env NAME)" for another
   clusters' API:     %[11]s
-`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir), r.kubeStatus())
+  token signing:     RS256 by %[12]s
+`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir), r.kubeStatus(), r.Signing)
 }
 
 // kubeStatus says whether clusters' kubectl will work, and if not yet, why.

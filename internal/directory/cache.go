@@ -6,8 +6,9 @@ import (
 	"sync"
 )
 
-// readCache keeps tenants and resource applications in memory so that the
-// token path reads only the calling client from the store. Writes through
+// readCache keeps tenants, resource applications and clients (with their
+// credentials' hashes) in memory so that the token path reads nothing
+// from the store after a client's first request. Writes through
 // this Directory clear it at once; writes by other processes (replicas,
 // the CLI) are picked up when the server calls ForgetCached on its
 // refresh tick, like Entra's own replication delay.
@@ -16,6 +17,7 @@ type readCache struct {
 	gen       uint64              // bumped by every forget; a read that raced one is not cached
 	tenants   map[string]Tenant   // lower-case GUID or domain → tenant
 	resources map[string]Resource // tenantID + "\x00" + normalized resource → resource
+	clients   map[string]Client   // tenantID + "\x00" + lower-case client ID → client
 }
 
 func (c *readCache) tenant(seg string) (Tenant, bool) {
@@ -62,11 +64,30 @@ func (c *readCache) putResource(gen uint64, tenantID, res string, r Resource) {
 	c.resources[tenantID+"\x00"+NormalizeURI(res)] = r
 }
 
+func (c *readCache) client(tenantID, clientID string) (Client, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	cl, ok := c.clients[tenantID+"\x00"+clientID]
+	return cl, ok
+}
+
+func (c *readCache) putClient(gen uint64, tenantID, clientID string, cl Client) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.clients == nil {
+		c.clients = map[string]Client{}
+	}
+	c.clients[tenantID+"\x00"+clientID] = cl
+}
+
 // ForgetCached drops cached tenants and resources so the next reads see
 // changes other processes made.
 func (d *Directory) ForgetCached() {
 	d.cache.mu.Lock()
-	d.cache.tenants, d.cache.resources = nil, nil
+	d.cache.tenants, d.cache.resources, d.cache.clients = nil, nil, nil
 	d.cache.gen++
 	d.cache.mu.Unlock()
 }

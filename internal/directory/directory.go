@@ -265,16 +265,27 @@ func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, r
 	var l Lookup
 	cached := false
 	gen := d.cache.generation()
+	clientID = strings.ToLower(clientID)
 	if resource != "" {
 		l.Resource, cached = d.cache.resource(tenantID, resource)
 	}
+	var clientCached bool
+	// The cached client is shared: callers read it and never change it.
+	l.Client, clientCached = d.cache.client(tenantID, clientID)
+	if clientCached && (resource == "" || cached) {
+		return l, nil
+	}
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		l.ClientErr = readPair(tx, tenantID, strings.ToLower(clientID), &l.Client.App, &l.Client.SP)
-		if l.ClientErr == nil {
-			// Entra signs a client in with its principal's credentials
-			// (servicePrincipal addPassword) as well as its application's.
-			l.Client.App.PasswordCredentials = append(l.Client.App.PasswordCredentials, l.Client.SP.PasswordCredentials...)
-			l.Client.App.KeyCredentials = append(l.Client.App.KeyCredentials, l.Client.SP.KeyCredentials...)
+		if !clientCached {
+			l.Client = Client{}
+			l.ClientErr = readPair(tx, tenantID, clientID, &l.Client.App, &l.Client.SP)
+			if l.ClientErr == nil {
+				// Entra signs a client in with its principal's credentials
+				// (servicePrincipal addPassword) as well as its application's.
+				l.Client.App.PasswordCredentials = append(l.Client.App.PasswordCredentials, l.Client.SP.PasswordCredentials...)
+				l.Client.App.KeyCredentials = append(l.Client.App.KeyCredentials, l.Client.SP.KeyCredentials...)
+				d.cache.putClient(gen, tenantID, clientID, l.Client)
+			}
 		}
 		if resource == "" || cached {
 			return nil

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,64 @@ func TestCachedReadsFollowWrites(t *testing.T) {
 	other.ForgetCached()
 	if _, err := other.CachedTenant(ctx, "n.test"); err != nil {
 		t.Fatalf("new tenant not seen after ForgetCached: %v", err)
+	}
+}
+
+// A client is read from the store once, then served from memory with its
+// secrets' hashes; a secret removed through this directory, or through
+// another one on the same store once this one forgets, stops working.
+func TestCachedClientFollowsSecretChanges(t *testing.T) {
+	d, st, clk := newDir(t)
+	ctx := context.Background()
+	tid := "11111111-2222-3333-4444-555555555555"
+	if err := d.EnsureFirstParty(ctx, tid); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretWorks := func(d *Directory) bool {
+		t.Helper()
+		l, err := d.ClientAndResource(ctx, tid, strings.ToUpper(reg.App.AppID), AzureCLIApp)
+		if err != nil || l.ClientErr != nil {
+			t.Fatal(err, l.ClientErr)
+		}
+		_, err = CheckSecret(l.Client.App, pw.Secret, clk.Now())
+		return err == nil
+	}
+	if !secretWorks(d) {
+		t.Fatal("new secret refused")
+	}
+	// Served from memory: the store's copy can change without this
+	// directory seeing it until it forgets (as a replica's write would).
+	other := New(st, clk, rand.Reader)
+	if err := other.RemovePassword(ctx, tid, "application", reg.App.ObjectID, pw.Credential.KeyID); err != nil {
+		t.Fatal(err)
+	}
+	if !secretWorks(d) {
+		t.Fatal("the client was read from the store again: not cached")
+	}
+	d.ForgetCached()
+	if secretWorks(d) {
+		t.Fatal("a secret removed elsewhere still works after ForgetCached")
+	}
+	// A change through this directory is seen at once.
+	pw, err = d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !secretWorks(d) {
+		t.Fatal("a secret added here is not seen")
+	}
+	if err := d.RemovePassword(ctx, tid, "application", reg.App.ObjectID, pw.Credential.KeyID); err != nil {
+		t.Fatal(err)
+	}
+	if secretWorks(d) {
+		t.Fatal("a secret removed here still works")
 	}
 }

@@ -14,6 +14,9 @@ const (
 	// KubeAPIServer, read: a kube-apiserver binary to run instead of the
 	// one aksid builds from its carried module.
 	KubeAPIServer = "AKSID_KUBE_APISERVER"
+	// RSABackend, read: what signs tokens (auto, openssl or go), as
+	// serve's --rsa-backend.
+	RSABackend = "AKSID_RSA_BACKEND"
 )
 
 // Azure SDK, az and kubelogin variables.

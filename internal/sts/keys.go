@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aksid/aksid/internal/clock"
+	"github.com/aksid/aksid/internal/rsasign"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/go-jose/go-jose/v4"
 )
@@ -64,6 +65,8 @@ type KeyOptions struct {
 	Retain time.Duration
 	// Bits of the RSA keys (2048, as Entra).
 	Bits int
+	// Backend signs (rsasign.Go when unset).
+	Backend rsasign.Backend
 }
 
 // Keys manages the signing keys: it keeps the parsed signer and the JWKS
@@ -97,6 +100,9 @@ func NewKeys(st store.Store, seal Sealer, wall clock.Clock, opts KeyOptions) *Ke
 	}
 	if opts.Retain <= 0 {
 		opts.Retain = 25 * time.Hour
+	}
+	if opts.Backend == "" {
+		opts.Backend = rsasign.Go
 	}
 	return &Keys{st: st, seal: seal, clk: wall, opts: opts}
 }
@@ -294,8 +300,7 @@ func (k *Keys) build(doc keyDoc) (*keySet, error) {
 	if !ok {
 		return nil, errors.New("sts: signing key is not RSA")
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: priv, KeyID: cur.Kid}},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("x5t", cur.Kid))
+	signer, err := signerFor(k.opts.Backend, priv, cur.Kid)
 	if err != nil {
 		return nil, err
 	}
