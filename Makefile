@@ -11,13 +11,13 @@ test: deps lint unit
 
 # Tools the tests use: staticcheck, and for the end-to-end tests the real
 # az (Debian's azure-cli 2.45) and kubelogin (its go.mod needs a newer Go
-# toolchain, which the module proxy serves) and Chromium for the sign-in pages;
+# toolchain, which the module proxy serves) and Chromium for the sign-in pages; npm for the benchmarks' peer (oidc-provider);
 # for the clusters' API servers Debian's etcd and kube-apiserver, built once
 # (minutes) from tools/kube-apiserver into $(GOBIN), where aksid looks.
 deps:
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 	@test -x $(GOBIN)/kubelogin || GOTOOLCHAIN=go1.26.10 GOFLAGS=-buildvcs=false $(GO) install $(KUBELOGIN)
-	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server >/dev/null; }
+	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null && command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server nodejs npm >/dev/null; }
 	@GOFLAGS=-buildvcs=false $(GO) run ./internal/apiserver/buildkas -dir $(GOBIN) >/dev/null
 
 lint:
@@ -31,6 +31,7 @@ lint:
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./internal/...
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/internal/')
+	CGO_ENABLED=0 $(GO) test -count=1 ./internal/rsasign
 
 # Performance checks (not part of `make test`): each benchmark logs its
 # figure beside the README's target and fails when it misses it.

@@ -26,8 +26,8 @@ const (
 	coldStarts  = 5
 	idleSettle  = time.Second
 	targetRatio = 0.80 // tokens/s over raw RS256 signatures/s
-	targetColdM = 100  // ms from exec to the first discovery answer
-	targetRSSMB = 25   // idle resident set
+	targetColdM = 50   // ms from exec to the first discovery answer
+	targetRSSMB = 20   // idle resident set
 )
 
 // startInProcess runs aksid inside the test binary on a fresh data directory.
@@ -59,6 +59,17 @@ func TestHarness(t *testing.T) {
 	}
 	if err := c.token(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// The signing backend chosen at start is exported as a metric.
+	resp, err := c.http.Get(r.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `aksid_token_signing_backend{backend="` + string(r.Signing.Backend) + `",library="` + r.Signing.Library + `"} 1`
+	if !strings.Contains(string(body), want) {
+		t.Fatalf("/metrics has no %s:\n%s", want, body)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/kubeplane"
 	"github.com/aksid/aksid/internal/login"
+	"github.com/aksid/aksid/internal/metrics"
 	"github.com/aksid/aksid/internal/oidcissuer"
 	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/pki"
@@ -34,6 +35,7 @@ import (
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/sqlite"
 	"github.com/aksid/aksid/internal/sts"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config is `aksid serve`'s configuration.
@@ -143,6 +145,8 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	if err != nil {
 		return nil, err
 	}
+	reg := metrics.New()
+	reg.SetSigningBackend(string(signing.Backend), signing.Library)
 	keys := sts.NewKeys(st, kr, wall, sts.KeyOptions{Period: cfg.KeyRotation, Retain: sts.MaxTokenLifetime + 5*time.Minute, Backend: signing.Backend})
 	if err := keys.Load(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
@@ -176,6 +180,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	login.New(svc, keys, cfg.Log).Register(loginMux)
 	mux := http.NewServeMux()
 	mux.Handle("/", loginMux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg.Gatherer(), promhttp.HandlerOpts{}))
 	router := server.NewRouter(mux, url)
 	router.HandleFace(server.FaceLogin, loginMux) // the admin endpoints are not reachable through the proxy
 	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, cfg.Log, kr, svc)

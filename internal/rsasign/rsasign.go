@@ -56,15 +56,17 @@ func Sign(s Signer, msg []byte) ([]byte, error) {
 // Choice is the backend chosen for a run and why.
 type Choice struct {
 	Backend Backend
-	// Detail is the library's version, or why OpenSSL is not used.
-	Detail string
+	// Library is crypto/rsa or OpenSSL's version text.
+	Library string
+	// Why says why OpenSSL is not used when auto fell back.
+	Why string
 }
 
 func (c Choice) String() string {
-	if c.Detail == "" {
-		return string(c.Backend)
+	if c.Why == "" {
+		return string(c.Backend) + " (" + c.Library + ")"
 	}
-	return string(c.Backend) + " (" + c.Detail + ")"
+	return string(c.Backend) + " (" + c.Library + "; " + c.Why + ")"
 }
 
 // Choose resolves a wanted backend ("", auto, openssl or go) to the one a
@@ -73,17 +75,17 @@ func (c Choice) String() string {
 func Choose(want string) (Choice, error) {
 	switch Backend(strings.ToLower(want)) {
 	case Go:
-		return Choice{Backend: Go, Detail: "crypto/rsa"}, nil
+		return Choice{Backend: Go, Library: "crypto/rsa"}, nil
 	case OpenSSL:
 		if err := load(); err != nil {
 			return Choice{}, err
 		}
-		return Choice{Backend: OpenSSL, Detail: opensslVersion()}, nil
+		return Choice{Backend: OpenSSL, Library: opensslVersion()}, nil
 	case Auto, "":
 		if err := load(); err != nil {
-			return Choice{Backend: Go, Detail: "crypto/rsa; " + err.Error()}, nil
+			return Choice{Backend: Go, Library: "crypto/rsa", Why: err.Error()}, nil
 		}
-		return Choice{Backend: OpenSSL, Detail: opensslVersion()}, nil
+		return Choice{Backend: OpenSSL, Library: opensslVersion()}, nil
 	}
 	return Choice{}, fmt.Errorf("rsasign: unknown backend %q (want auto, openssl or go)", want)
 }

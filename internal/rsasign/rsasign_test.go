@@ -116,7 +116,7 @@ func TestChoose(t *testing.T) {
 	if _, err := Choose("openssl"); (err == nil) != (auto.Backend == OpenSSL) {
 		t.Fatalf("auto chose %s, but asking for OpenSSL gave %v", auto, err)
 	}
-	if auto.Detail == "" {
+	if auto.Library == "" || (auto.Backend == Go) != (auto.Why != "") {
 		t.Fatal("the choice says nothing of the library or why it fell back")
 	}
 	if _, err := New("boring", testKey(t)); err == nil {
