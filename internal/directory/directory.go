@@ -263,20 +263,26 @@ type Resource struct {
 // tenantID. Either error is reported through the returned lookup's fields.
 func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, resource string) (Lookup, error) {
 	var l Lookup
-	cached := false
 	gen := d.cache.generation()
 	clientID = strings.ToLower(clientID)
+	var clientCached, resourceCached bool
 	if resource != "" {
-		l.Resource, cached = d.cache.resource(tenantID, resource)
+		l.Resource, resourceCached = d.cache.resource(tenantID, resource)
 	}
-	var clientCached bool
 	// The cached client is shared: callers read it and never change it.
 	l.Client, clientCached = d.cache.client(tenantID, clientID)
-	if clientCached && (resource == "" || cached) {
+	if clientCached && (resource == "" || resourceCached) {
 		return l, nil
 	}
-	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		if !clientCached {
+	err := d.readClientAndResource(ctx, gen, tenantID, clientID, resource, !clientCached, !resourceCached, &l)
+	return l, err
+}
+
+// readClientAndResource is ClientAndResource's store read, apart so that
+// answers from memory do not pay for its closure.
+func (d *Directory) readClientAndResource(ctx context.Context, gen uint64, tenantID, clientID, resource string, readClient, readResource bool, l *Lookup) error {
+	return d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		if readClient {
 			l.Client = Client{}
 			l.ClientErr = readPair(tx, tenantID, clientID, &l.Client.App, &l.Client.SP)
 			if l.ClientErr == nil {
@@ -287,7 +293,7 @@ func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, r
 				d.cache.putClient(gen, tenantID, clientID, l.Client)
 			}
 		}
-		if resource == "" || cached {
+		if resource == "" || !readResource {
 			return nil
 		}
 		appID, err := resolveResource(tx, resource)
@@ -305,7 +311,6 @@ func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, r
 		}
 		return nil
 	})
-	return l, err
 }
 
 // Lookup is the result of ClientAndResource.
