@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/rsasign"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 func jwksKids(t *testing.T, k *Keys) map[string]bool {
@@ -113,5 +116,48 @@ func TestConcurrentReplicasRotateOnce(t *testing.T) {
 		if r.CurrentKID() != e.keys.CurrentKID() {
 			t.Fatal("replicas disagree on the signing key")
 		}
+	}
+}
+
+// Replicas signing with different RSA backends publish the same JWKS and
+// issue the same bytes for the same claims: which backend signs is
+// invisible to clients.
+func TestBackendsSignAlike(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, err := rsasign.Choose("auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens, jwks []string
+	for _, b := range []rsasign.Backend{rsasign.Go, c.Backend} {
+		opts := e.keys.opts
+		opts.Backend = b
+		k := NewKeys(e.st, e.keys.seal, e.wall, opts)
+		if err := k.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := k.Sign([]byte(`{"aud":"https://management.azure.com/","sub":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Go's verifier accepts what either backend signed.
+		parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, ok := k.VerifyKey(ctx, parsed.Headers[0].KeyID)
+		if !ok {
+			t.Fatalf("%s: kid %q not published", b, parsed.Headers[0].KeyID)
+		}
+		var claims map[string]any
+		if err := parsed.Claims(pub, &claims); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		tokens, jwks = append(tokens, tok), append(jwks, string(k.JWKS()))
+	}
+	t.Logf("compared go with %s", c)
+	if tokens[0] != tokens[1] || jwks[0] != jwks[1] {
+		t.Fatalf("the backends differ:\n%s\n%s", tokens[0], tokens[1])
 	}
 }
