@@ -83,8 +83,11 @@ func openWriter(ctx context.Context, base string) (*sql.DB, error) {
 	wall := clock.Wall{} // a lock wait, not a domain time
 	deadline := wall.Now().Add(busyTimeout)
 	for {
+		// FULL: each commit's WAL frames are synced before it is
+		// acknowledged, so an answered write survives kill -9 and power
+		// loss alike (test/e2e TestCrashLosesNoAcknowledgedWrite).
 		w, err := openDB(base, url.Values{
-			"_pragma": {busyPragma(), "journal_mode(WAL)"},
+			"_pragma": {busyPragma(), "journal_mode(WAL)", "synchronous(FULL)"},
 			"_txlock": {"immediate"},
 		}, 1)
 		if err != nil {
