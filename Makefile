@@ -12,12 +12,13 @@ test: deps lint unit
 # Tools the tests use: staticcheck, and for the end-to-end tests the real
 # az (Debian's azure-cli 2.45) and kubelogin (its go.mod needs a newer Go
 # toolchain, which the module proxy serves) and Chromium for the sign-in pages; npm for the benchmarks' peer (oidc-provider);
+# PostgreSQL, which the store tests start as a throwaway server;
 # for the clusters' API servers Debian's etcd and kube-apiserver, built once
 # (minutes) from tools/kube-apiserver into $(GOBIN), where aksid looks.
 deps:
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 	@test -x $(GOBIN)/kubelogin || GOTOOLCHAIN=go1.26.10 GOFLAGS=-buildvcs=false $(GO) install $(KUBELOGIN)
-	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null && command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server nodejs npm >/dev/null; }
+	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null && command -v npm >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server nodejs npm postgresql >/dev/null; }
 	@GOFLAGS=-buildvcs=false $(GO) run ./internal/apiserver/buildkas -dir $(GOBIN) >/dev/null
 
 lint:
