@@ -35,6 +35,7 @@ func serveCmd() *cobra.Command {
 	featureDelay := cmd.Flags().Duration("feature-delay", 5*time.Minute, "how long preview feature registration stays Registering, on aksid's clock")
 	kubeIdle := cmd.Flags().Duration("kube-idle", 15*time.Minute, "stop a cluster's kube-apiserver after it has been unused this long (it starts again on the next connection)")
 	rsaBackend := cmd.Flags().String("rsa-backend", envOr(envvar.RSABackend, "auto"), "what signs tokens: auto (OpenSSL's libcrypto.so.3 when it loads, else Go's crypto/rsa), openssl or go (env "+envvar.RSABackend+")")
+	storeURL := cmd.Flags().String("store", os.Getenv(envvar.Store), "PostgreSQL URL (postgres://user@host:port/db) for replicas sharing one database; empty: SQLite in the data directory (env "+envvar.Store+"). Replicas share the data directory's master key and CA")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		level := slog.LevelInfo
 		if *quiet {
@@ -42,7 +43,7 @@ func serveCmd() *cobra.Command {
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
-			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, KubeIdle: *kubeIdle, RSABackend: *rsaBackend, Log: log})
+			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, KubeIdle: *kubeIdle, RSABackend: *rsaBackend, Store: *storeURL, Log: log})
 		if err != nil {
 			return err
 		}

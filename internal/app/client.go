@@ -18,7 +18,6 @@ import (
 	"github.com/aksid/aksid/internal/bootstrap"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
-	"github.com/aksid/aksid/internal/store/sqlite"
 )
 
 // AdminClient calls a running server's admin endpoints.
@@ -102,7 +101,7 @@ func (dd DataDir) OfflineOps(ctx context.Context) (OfflineOps, error) {
 	if err != nil {
 		return OfflineOps{}, err
 	}
-	st, err := sqlite.Open(ctx, dd.Path(fileDB))
+	st, err := recordedStore(ctx, dd)
 	if err != nil {
 		return OfflineOps{}, err
 	}

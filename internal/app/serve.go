@@ -33,16 +33,18 @@ import (
 	"github.com/aksid/aksid/internal/rsasign"
 	"github.com/aksid/aksid/internal/server"
 	"github.com/aksid/aksid/internal/store"
-	"github.com/aksid/aksid/internal/store/sqlite"
 	"github.com/aksid/aksid/internal/sts"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config is `aksid serve`'s configuration.
 type Config struct {
-	Addr        string        // loopback host:port; port 0 picks one
-	DataDir     string        // state directory
-	InMemory    bool          // keep the store in memory (keys and CA still in DataDir)
+	Addr     string // loopback host:port; port 0 picks one
+	DataDir  string // state directory
+	InMemory bool   // keep the store in memory (keys and CA still in DataDir)
+	// Store is a PostgreSQL URL (postgres://…) for replicas sharing one
+	// database; empty means SQLite in DataDir.
+	Store       string
 	KeyRotation time.Duration // signing key period (default 24h)
 	// RBACPropagation delays new role assignments on aksid's clock.
 	RBACPropagation time.Duration
@@ -74,6 +76,8 @@ type Running struct {
 	DataDir   DataDir
 	// Signing is the RSA backend tokens are signed with, and why.
 	Signing rsasign.Choice
+	// storeDesc names the store for the banner.
+	storeDesc string
 
 	rbac *rbac.Service
 	kube *kubeplane.Plane
@@ -110,8 +114,12 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("certificate authority: %w", err)
 	}
-	st, err := openStore(ctx, dd, cfg.InMemory)
+	st, err := openStore(ctx, dd, cfg.InMemory, cfg.Store)
 	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := checkStoreKey(ctx, st, kr); err != nil {
+		st.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	r, err := start(ctx, cfg, dd, kr, ca, st)
@@ -120,13 +128,6 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-func openStore(ctx context.Context, dd DataDir, inMemory bool) (store.Store, error) {
-	if inMemory {
-		return sqlite.OpenMemory(ctx)
-	}
-	return sqlite.Open(ctx, dd.Path(fileDB))
 }
 
 func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca *pki.CA, st store.Store) (*Running, error) {
@@ -224,7 +225,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
-		HTTPProxy: plainURL(plain), Signing: signing,
+		HTTPProxy: plainURL(plain), Signing: signing, storeDesc: storeDescription(dd, cfg.InMemory, cfg.Store),
 		srv: server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	r.kube, r.kubeCleanup, err = startKube(kubeDeps{dataDir: dd, inMemory: cfg.InMemory, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
 		dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
@@ -321,7 +322,8 @@ func (r *Running) Banner(w io.Writer) {
   managed identity:  IMDS through HTTP_PROXY as the host aksid-default-vm; eval "$(aksid host env NAME)" for another
   clusters' API:     %[11]s
   token signing:     RS256 by %[12]s
-`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir), r.kubeStatus(), r.Signing)
+  store:             %[13]s
+`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir), r.kubeStatus(), r.Signing, r.storeDesc)
 }
 
 // kubeStatus says whether clusters' kubectl will work, and if not yet, why.

@@ -17,6 +17,8 @@ const (
 	// RSABackend, read: what signs tokens (auto, openssl or go), as
 	// serve's --rsa-backend.
 	RSABackend = "AKSID_RSA_BACKEND"
+	// Store, read: the store URL (postgres://…), as serve's --store.
+	Store = "AKSID_STORE"
 )
 
 // Azure SDK, az and kubelogin variables.

@@ -24,22 +24,28 @@ type ackedWrite struct {
 	assignment         string // ARM ID; "" until the PUT answered
 }
 
-// TestCrashLosesNoAcknowledgedWrite (SQLite): a write storm — Graph
-// applications, principals and secrets, ARM role assignments — is cut by
-// kill -9 at a random moment, twenty times; after each restart every
-// write acknowledged before the kill is present and whole (the secret
-// signs in, the assignment reads back), and at the end all of them are.
+// TestCrashLosesNoAcknowledgedWrite, on SQLite and on PostgreSQL: a write
+// storm — Graph applications, principals and secrets, ARM role
+// assignments — is cut by kill -9 of aksid at a random moment, twenty
+// times; after each restart every write acknowledged before the kill is
+// present and whole (the secret signs in, the assignment reads back), and
+// at the end all of them are.
 func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { crashRounds(t) })
+	t.Run("postgres", func(t *testing.T) { crashRounds(t, "--store", postgresURL(t)) })
+}
+
+func crashRounds(t *testing.T, args ...string) {
 	dataDir := t.TempDir()
 	var all, last []*ackedWrite
 	const rounds = 20
 	for round := range rounds {
-		in := start(t, dataDir)
+		in := start(t, dataDir, args...)
 		verifyAcked(t, in, last, round)
 		last = storm(t, in, time.Duration(50+rand.IntN(550))*time.Millisecond)
 		all = append(all, last...)
 	}
-	in := start(t, dataDir)
+	in := start(t, dataDir, args...)
 	verifyAcked(t, in, all, rounds)
 	n := 0
 	for _, w := range all {
