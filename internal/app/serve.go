@@ -138,6 +138,11 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	}
 	vclock := clock.NewVirtual(wall, offset)
 	dir := directory.New(st, vclock, rand.Reader)
+	if cfg.Store != "" {
+		// Replicas write the same database: a change on one holds on the
+		// others at their next request, not their next refresh.
+		dir.FollowOtherWriters()
+	}
 	creds, err := bootstrap.Ensure(ctx, st, dir, vclock, kr)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)

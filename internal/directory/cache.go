@@ -2,8 +2,11 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+
+	"github.com/aksid/aksid/internal/store"
 )
 
 // readCache keeps tenants, resource applications and clients (with their
@@ -18,6 +21,34 @@ type readCache struct {
 	tenants   map[string]Tenant   // lower-case GUID or domain → tenant
 	resources map[string]Resource // tenantID + "\x00" + normalized resource → resource
 	clients   map[string]Client   // tenantID + "\x00" + lower-case client ID → client
+	storeGen  string              // the store's directory generation the cache was filled under
+}
+
+const generationKey = "generation"
+
+// syncGeneration forgets the cache when the store's directory generation
+// moved since it was filled (another process wrote).
+func (d *Directory) syncGeneration(ctx context.Context) error {
+	var g []byte
+	err := d.st.View(ctx, func(_ context.Context, tx store.Tx) error {
+		var err error
+		g, err = tx.Get(kindDirMeta, generationKey)
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	d.cache.mu.Lock()
+	defer d.cache.mu.Unlock()
+	if d.cache.storeGen != string(g) {
+		d.cache.tenants, d.cache.resources, d.cache.clients = nil, nil, nil
+		d.cache.gen++
+		d.cache.storeGen = string(g)
+	}
+	return nil
 }
 
 func (c *readCache) tenant(seg string) (Tenant, bool) {

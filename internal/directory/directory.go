@@ -19,6 +19,10 @@ type Directory struct {
 	clk   clock.Clock
 	rand  io.Reader
 	cache readCache
+	// shared: other processes (replicas) write the same store, so the
+	// token path checks the directory's generation before trusting its
+	// cache (see FollowOtherWriters).
+	shared bool
 }
 
 // New returns a directory over st whose dates come from clk (aksid's
@@ -30,8 +34,22 @@ func New(st store.Store, clk clock.Clock, random io.Reader) *Directory {
 // update runs a write and forgets cached reads it may have changed.
 func (d *Directory) update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
 	defer d.ForgetCached()
-	return d.st.Update(ctx, fn)
+	return d.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		// A new generation in the same transaction tells replicas that
+		// their cached reads are stale.
+		return tx.Put(kindDirMeta, generationKey, []byte(d.newID()))
+	})
 }
+
+// FollowOtherWriters makes the cached client reads check, on every
+// lookup, whether another process changed the directory: one read of its
+// generation, so a secret reset on one replica holds on every other at
+// the next request. Without it, other processes' writes are seen when
+// ForgetCached runs (the server's refresh tick).
+func (d *Directory) FollowOtherWriters() { d.shared = true }
 
 func (d *Directory) newID() string {
 	id, err := uuid.NewRandomFromReader(d.rand)
@@ -263,6 +281,11 @@ type Resource struct {
 // tenantID. Either error is reported through the returned lookup's fields.
 func (d *Directory) ClientAndResource(ctx context.Context, tenantID, clientID, resource string) (Lookup, error) {
 	var l Lookup
+	if d.shared {
+		if err := d.syncGeneration(ctx); err != nil {
+			return l, err
+		}
+	}
 	gen := d.cache.generation()
 	clientID = strings.ToLower(clientID)
 	var clientCached, resourceCached bool

@@ -221,3 +221,44 @@ func TestCachedClientFollowsSecretChanges(t *testing.T) {
 		t.Fatal("a secret removed here still works")
 	}
 }
+
+// With FollowOtherWriters, a write by another directory on the same store
+// (another replica) is seen at the next lookup, cache or not.
+func TestFollowOtherWritersSeesChangesAtOnce(t *testing.T) {
+	d, st, clk := newDir(t)
+	d.FollowOtherWriters()
+	ctx := context.Background()
+	tid := "11111111-2222-3333-4444-555555555555"
+	if err := d.EnsureFirstParty(ctx, tid); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	works := func() bool {
+		t.Helper()
+		l, err := d.ClientAndResource(ctx, tid, reg.App.AppID, AzureCLIApp)
+		if err != nil || l.ClientErr != nil {
+			t.Fatal(err, l.ClientErr)
+		}
+		_, err = CheckSecret(l.Client.App, pw.Secret, clk.Now())
+		return err == nil
+	}
+	for range 2 { // the second from the cache
+		if !works() {
+			t.Fatal("secret refused")
+		}
+	}
+	other := New(st, clk, rand.Reader)
+	if err := other.RemovePassword(ctx, tid, "application", reg.App.ObjectID, pw.Credential.KeyID); err != nil {
+		t.Fatal(err)
+	}
+	if works() {
+		t.Fatal("a secret removed by another writer still works")
+	}
+}

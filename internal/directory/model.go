@@ -150,6 +150,7 @@ type DirectoryRole struct {
 // Store kinds used by the directory.
 const (
 	kindTenant       = "tenant"
+	kindDirMeta      = "directory_meta" // "generation" → a random value every write changes
 	kindTenantDomain = "tenant_domain"  // lower-case domain → tenant ID
 	kindApp          = "app"            // appId → Application
 	kindAppURI       = "app_uri"        // normalized identifier URI → appId

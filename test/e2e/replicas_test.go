@@ -73,6 +73,36 @@ func TestReplicasOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A secret reset on one replica holds on the other at its very next
+	// request, though the other has the client in its cache.
+	graphTok := a.adminToken(t, "https://graph.microsoft.com/.default")
+	var app struct {
+		Value []struct{ ID string } `json:"value"`
+	}
+	if err := try(a, graphTok, "GET", "/v1.0/applications?$filter=appId%20eq%20'"+sp.AppID+"'", nil, 200, &app); err != nil || len(app.Value) != 1 {
+		t.Fatalf("application of %s: %v %+v", sp.AppID, err, app)
+	}
+	var creds struct {
+		PasswordCredentials []struct{ KeyID string } `json:"passwordCredentials"`
+	}
+	if err := try(a, graphTok, "GET", "/v1.0/applications/"+app.Value[0].ID, nil, 200, &creds); err != nil || len(creds.PasswordCredentials) != 1 {
+		t.Fatalf("credentials: %v %+v", err, creds)
+	}
+	var fresh struct{ SecretText string }
+	if err := try(a, graphTok, "POST", "/v1.0/applications/"+app.Value[0].ID+"/addPassword", map[string]any{}, 200, &fresh); err != nil {
+		t.Fatal(err)
+	}
+	if err := try(a, graphTok, "POST", "/v1.0/applications/"+app.Value[0].ID+"/removePassword",
+		map[string]any{"keyId": creds.PasswordCredentials[0].KeyID}, 204, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, m := b.rawToken(sp.AppID, sp.Password, armScope); st != 401 || errorCode(m) != 7000215 {
+		t.Fatalf("the old secret on the other replica right after its removal: %d %v", st, m)
+	}
+	if st, m := b.rawToken(sp.AppID, fresh.SecretText, armScope); st != 200 {
+		t.Fatalf("the new secret on the other replica: %d %v", st, m)
+	}
+
 	// Another data directory means another master key: refused.
 	other := exec.Command(aksidBin, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--store", url)
 	done := make(chan []byte, 1)
