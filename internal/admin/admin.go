@@ -16,6 +16,7 @@ import (
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/store"
 )
 
 // Ops is what the face drives; internal/app implements it.
@@ -203,6 +204,8 @@ func (g gate) respond(w http.ResponseWriter, r *http.Request, v any, err error) 
 		}
 	}
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		writeErr(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the store is unavailable; retry the request")
 	case errors.Is(err, directory.ErrConflict):
 		writeErr(w, http.StatusConflict, "Conflict", reason(err))
 	case errors.Is(err, directory.ErrInvalidArgument):

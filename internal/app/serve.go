@@ -187,6 +187,8 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	mux := http.NewServeMux()
 	mux.Handle("/", loginMux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg.Gatherer(), promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz(st, keys))
 	router := server.NewRouter(mux, url)
 	router.HandleFace(server.FaceLogin, loginMux) // the admin endpoints are not reachable through the proxy
 	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, cfg.Log, kr, svc)

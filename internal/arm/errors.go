@@ -9,6 +9,7 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/rbac"
+	"github.com/aksid/aksid/internal/store"
 )
 
 // writeError is the ARM face's one error writer: every handler returns
@@ -28,6 +29,9 @@ func (h *Handler) writeError(c *call, err error) {
 func refusal(err error) (*azerr.Error, bool) {
 	if e, ok := azerr.As(err); ok {
 		return e, true
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return azerr.New(azerr.Unavailable, "ServiceUnavailable", "The service is temporarily unavailable. Please retry the request."), true
 	}
 	var me *armid.MalformedError
 	if errors.As(err, &me) {

@@ -19,13 +19,16 @@ const (
 	PreconditionFailed
 	Unauthenticated
 	MethodNotAllowed
+	// Unavailable: a dependency (the store) is out of reach; a retry may
+	// work.
+	Unavailable
 )
 
 // statuses is the one kind → status table. The numbers are written out so
 // that this package, which every domain imports, stays free of net/http.
 var statuses = map[Kind]int{
 	Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404,
-	MethodNotAllowed: 405, Conflict: 409, PreconditionFailed: 412,
+	MethodNotAllowed: 405, Conflict: 409, PreconditionFailed: 412, Unavailable: 503,
 }
 
 // Status is the HTTP status a face answers a refusal of kind k with:

@@ -9,6 +9,7 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/odata"
+	"github.com/aksid/aksid/internal/store"
 	"github.com/google/uuid"
 )
 
@@ -97,6 +98,10 @@ func (h *Handler) toAPIError(c *call, err error) *apiError {
 		return badRequest(msg)
 	case errors.Is(err, directory.ErrTenantNotFound):
 		return &apiError{http.StatusUnauthorized, codeInvalidToken, "Access token validation failure. Invalid tenant."}
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		h.log.WarnContext(c.ctx(), "graph: store unavailable", "request_id", c.w.Header().Get("request-id"), "err", err)
+		return &apiError{http.StatusServiceUnavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please retry the request."}
 	}
 	h.log.ErrorContext(c.ctx(), "graph: internal error", "request_id", c.w.Header().Get("request-id"), "err", err)
 	return &apiError{http.StatusInternalServerError, "generalException", "General exception while processing."}

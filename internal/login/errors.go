@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/sts"
 	"github.com/google/uuid"
 )
@@ -40,6 +41,13 @@ func statusFor(e *sts.Error) int {
 // logged with the request's trace ID and answered without internals.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var se *sts.Error
+	if errors.Is(err, store.ErrUnavailable) {
+		// Entra's MsodsServiceUnavailable: the directory is out of reach.
+		h.log.WarnContext(r.Context(), "login: store unavailable", "trace_id", traceID(w), "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeBody(w, r, http.StatusServiceUnavailable, &sts.Error{OAuth: "temporarily_unavailable", Code: 90033, Description: "A transient error has occurred. Please retry."})
+		return
+	}
 	if !errors.As(err, &se) {
 		h.log.ErrorContext(r.Context(), "login: internal error", "trace_id", traceID(w), "err", err)
 		se = &sts.Error{OAuth: "server_error", Code: 50000, Description: "There was an error issuing a token or an issue with our sign-in service."}

@@ -13,6 +13,9 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	ErrExists   = errors.New("store: already exists")
 	ErrClosed   = errors.New("store: closed")
+	// ErrUnavailable: the database could not be reached (a PostgreSQL
+	// server down or restarting). Faces answer 503, and a retry may work.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Item is one stored document.

@@ -340,6 +340,9 @@ func (k *Keys) build(doc keyDoc) (*keySet, error) {
 	return ks, err
 }
 
+// Loaded tells whether a signing key is in memory.
+func (k *Keys) Loaded() bool { return k.cur.Load() != nil }
+
 // JWKS returns the published key set document.
 func (k *Keys) JWKS() []byte { return k.cur.Load().jwks }
 

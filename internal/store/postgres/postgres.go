@@ -203,7 +203,7 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, readOnly bool, fn f
 		if s.closed.Load() {
 			return store.ErrClosed
 		}
-		return fmt.Errorf("postgres: begin: %w", err)
+		return fmt.Errorf("postgres: begin: %w", unavailable(err))
 	}
 	// Rollback after Commit is a no-op; on error or panic it undoes fn.
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
@@ -229,9 +229,32 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, readOnly bool, fn f
 			// fn went on past a serialization failure it did not return.
 			return t.failure
 		}
-		return fmt.Errorf("postgres: commit: %w", err)
+		return fmt.Errorf("postgres: commit: %w", unavailable(err))
 	}
 	return nil
+}
+
+// unavailable marks an error that says the server cannot be reached
+// (no connection, the connection lost, the server shutting down or
+// starting) as store.ErrUnavailable; others pass unchanged.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: shutdown, crash
+		// shutdown, cannot connect now.
+		if strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" {
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	// Anything else from pgx before the server answered is the network's.
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 }
 
 // retryable reports whether err asks for the transaction to be run again.

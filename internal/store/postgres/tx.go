@@ -43,8 +43,10 @@ func (t *txn) usable(write bool) error {
 	return nil
 }
 
-// failed records the transaction's first server error.
+// failed records the transaction's first server error, marking one that
+// says the server is out of reach as store.ErrUnavailable.
 func (t *txn) failed(err error) error {
+	err = unavailable(err)
 	if err != nil && t.root.failure == nil {
 		t.root.failure = err
 	}

@@ -25,6 +25,9 @@ import (
 type Server struct {
 	base string // postgres://postgres@127.0.0.1:PORT
 	dir  string
+	bin  string
+	port int
+	cred *syscall.Credential
 	cmd  *exec.Cmd
 	n    atomic.Int64
 }
@@ -57,20 +60,29 @@ func Start() (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &Server{base: "postgres://postgres@127.0.0.1:" + strconv.Itoa(port), dir: dir}
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300")
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
-		os.RemoveAll(dir)
+	s := &Server{base: "postgres://postgres@127.0.0.1:" + strconv.Itoa(port), dir: dir, bin: bin, port: port, cred: cred}
+	if err := s.run(); err != nil {
+		s.Stop()
 		return nil, err
+	}
+	return s, nil
+}
+
+// run starts the server process on the initialised directory and waits
+// until it accepts connections.
+func (s *Server) run() error {
+	s.cmd = exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.dir, "data"), "-h", "127.0.0.1", "-p", strconv.Itoa(s.port), "-k", s.dir,
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300")
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
+	logf, err := os.OpenFile(filepath.Join(s.dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
 	}
 	defer logf.Close()
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("pgtest: postgres: %w", err)
+		s.cmd = nil
+		return fmt.Errorf("pgtest: postgres: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -78,16 +90,21 @@ func Start() (*Server, error) {
 		c, err := pgx.Connect(ctx, s.base+"/postgres?sslmode=disable")
 		if err == nil {
 			c.Close(ctx)
-			return s, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-			s.Stop()
-			return nil, fmt.Errorf("pgtest: postgres did not accept connections: %v\n%s", err, log)
+			log, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
+			return fmt.Errorf("pgtest: postgres did not accept connections: %v\n%s", err, log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Down stops the server process, keeping its data, as an outage would.
+func (s *Server) Down() { s.halt() }
+
+// Up starts the server again after Down, on the same port and data.
+func (s *Server) Up() error { return s.run() }
 
 // NewDatabase creates an empty database and returns its URL.
 func (s *Server) NewDatabase(ctx context.Context) (string, error) {
@@ -105,18 +122,25 @@ func (s *Server) NewDatabase(ctx context.Context) (string, error) {
 
 // Stop stops the server and removes its directory.
 func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-		done := make(chan struct{})
-		go func() { _ = s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}
+	s.halt()
 	os.RemoveAll(s.dir)
+}
+
+// halt ends the server process: a fast shutdown, then a kill.
+func (s *Server) halt() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	s.cmd = nil
 }
 
 // binDir finds Debian's newest PostgreSQL, else one on PATH.
