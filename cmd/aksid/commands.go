@@ -35,13 +35,23 @@ func serveCmd() *cobra.Command {
 	featureDelay := cmd.Flags().Duration("feature-delay", 5*time.Minute, "how long preview feature registration stays Registering, on aksid's clock")
 	kubeIdle := cmd.Flags().Duration("kube-idle", 15*time.Minute, "stop a cluster's kube-apiserver after it has been unused this long (it starts again on the next connection)")
 	rsaBackend := cmd.Flags().String("rsa-backend", envOr(envvar.RSABackend, "auto"), "what signs tokens: auto (OpenSSL's libcrypto.so.3 when it loads, else Go's crypto/rsa), openssl or go (env "+envvar.RSABackend+")")
+	logFormat := cmd.Flags().String("log-format", "text", "log lines as text (key=value) or json (one object per line, for log collectors)")
 	storeURL := cmd.Flags().String("store", os.Getenv(envvar.Store), "PostgreSQL URL (postgres://user@host:port/db) for replicas sharing one database; empty: SQLite in the data directory (env "+envvar.Store+"). Replicas share the data directory's master key and CA")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		level := slog.LevelInfo
 		if *quiet {
 			level = slog.LevelWarn
 		}
-		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		var handler slog.Handler
+		switch *logFormat {
+		case "text":
+			handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+		case "json":
+			handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+		default:
+			return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+		}
+		log := slog.New(handler)
 		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
 			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, KubeIdle: *kubeIdle, RSABackend: *rsaBackend, Store: *storeURL, Log: log})
 		if err != nil {
