@@ -44,7 +44,7 @@ func (a signIn) SignInError(ctx context.Context, tenantID, clientID, secret stri
 
 // registerARM builds RBAC, resources and the ARM face and routes them.
 func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.Store, vclock clock.Clock, dir *directory.Directory,
-	keys *sts.Keys, log *slog.Logger, kr keyMaterial, svc *sts.Service) (*armParts, error) {
+	keys *sts.Keys, log *slog.Logger, kr keyMaterial, svc *sts.Service, authzObs func(allowed bool, err error, d time.Duration)) (*armParts, error) {
 	rb, err := rbac.New(ctx, st, vclock, rbac.Options{Propagation: cfg.RBACPropagation})
 	if err != nil {
 		return nil, err
@@ -62,11 +62,11 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 	// Deleting a group or a cluster cascades through every owner, whichever face asks.
 	scopes := res.WithOwners(clusters, identities, network, hostSvc, rb)
 	h := arm.New(arm.Deps{
-		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb}, Groups: dir, Tenants: dir,
+		Validator: authn.New(keys, clock.Wall{}), Authz: authorizer{rb, authzObs}, Groups: dir, Tenants: dir,
 		Resources: scopes, Roles: rb, Identities: identities, Clusters: clusters, Network: network, Principals: principals{dir}, Log: log,
 	})
 	for _, root := range arm.Roots {
-		rt.Handle(root, h)
+		rt.Handle(root, server.FaceARM, h)
 	}
 	rt.HandleFace(server.FaceARM, h)
 	return &armParts{rbac: rb, res: scopes, msi: identities, aks: clusters, net: network, hosts: hostSvc}, nil
@@ -79,10 +79,19 @@ type keyMaterial interface {
 }
 
 // authorizer adapts rbac.Service to the ARM face's questions.
-type authorizer struct{ s *rbac.Service }
+// authorizer answers the ARM face's RBAC questions, timing each decision
+// for the metrics.
+type authorizer struct {
+	s       *rbac.Service
+	observe func(allowed bool, err error, d time.Duration)
+}
 
 func (a authorizer) Authorize(ctx context.Context, ids []string, action, scope string) (bool, error) {
+	start := time.Now()
 	d, err := a.s.Authorize(ctx, ids, action, scope)
+	if a.observe != nil {
+		a.observe(d.Allowed, err, time.Since(start))
+	}
 	return d.Allowed, err
 }
 

@@ -67,7 +67,7 @@ func startKube(d kubeDeps) (*kubeplane.Plane, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle(kubeplane.AuthenticatePath, kubeapi.NewAuthenticateHandler(reviewer, entraClusters{d.arm.aks}, plane.WebhookCluster, d.log))
 	mux.Handle(kubeplane.AuthorizePath, kubeapi.NewAuthorizeHandler(azrbac.New(d.arm.rbac), plane.WebhookCluster, d.log))
-	d.router.Handle(strings.Split(strings.Trim(kubeplane.AuthenticatePath, "/"), "/")[0], mux)
+	d.router.Handle(strings.Split(strings.Trim(kubeplane.AuthenticatePath, "/"), "/")[0], "kubeapi", mux)
 	d.arm.aks.Observe(plane)
 	return plane, cleanup, nil
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/aksid/aksid/internal/rsasign"
 	"github.com/aksid/aksid/internal/server"
 	"github.com/aksid/aksid/internal/store"
+	"github.com/aksid/aksid/internal/store/postgres"
 	"github.com/aksid/aksid/internal/sts"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -131,6 +132,11 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 }
 
 func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca *pki.CA, st store.Store) (*Running, error) {
+	reg := metrics.New()
+	if ps, ok := st.(*postgres.Store); ok {
+		ps.OnRetry(reg.StoreRetry)
+	}
+	st = reg.Store(st)
 	wall := clock.Wall{}
 	offset, err := loadClockOffset(ctx, st)
 	if err != nil {
@@ -151,14 +157,13 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	if err != nil {
 		return nil, err
 	}
-	reg := metrics.New()
 	reg.SetSigningBackend(string(signing.Backend), signing.Library)
 	keys := sts.NewKeys(st, kr, wall, sts.KeyOptions{Period: cfg.KeyRotation, Retain: sts.MaxTokenLifetime + 5*time.Minute, Backend: signing.Backend})
 	if err := keys.Load(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	fetcher := newIssuerFetcher(ca.Cert)
-	svc := sts.NewService(sts.Options{Directory: dir, Keys: keys, Store: st, Clock: vclock, Wall: wall, Random: rand.Reader, Fetcher: fetcher})
+	svc := sts.NewService(sts.Options{Directory: dir, Keys: keys, Store: st, Clock: vclock, Wall: wall, Random: rand.Reader, Fetcher: fetcher, Issued: reg.TokenIssued})
 
 	addr := cfg.Addr
 	if addr == "" {
@@ -191,7 +196,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	mux.Handle("GET /readyz", readyz(st, keys))
 	router := server.NewRouter(mux, url)
 	router.HandleFace(server.FaceLogin, loginMux) // the admin endpoints are not reachable through the proxy
-	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, cfg.Log, kr, svc)
+	armFace, err := registerARM(ctx, router, cfg, st, vclock, dir, keys, cfg.Log, kr, svc, reg.AuthzDecision)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -213,14 +218,14 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	}
 	mi := imds.New(hostSvc, svc, cfg.Log)
 	router.HandleFace(server.FaceIMDS, mi)
-	router.Handle("msi", mi.AppService())
+	router.Handle("msi", server.FaceIMDS, mi.AppService())
 
 	// Microsoft Graph face (/v1.0/…), on a mux of its own under the router.
 	graphMux := http.NewServeMux()
 	graph.New(graph.Options{Directory: dir, Validator: authn.New(keys, wall),
 		Wall: wall, Log: cfg.Log}).Register(graphMux)
-	router.Handle("v1.0", graphMux)
-	router.Handle("oidc", graphMux) // Graph's /oidc/userinfo
+	router.Handle("v1.0", server.FaceGraph, graphMux)
+	router.Handle("oidc", server.FaceGraph, graphMux) // Graph's /oidc/userinfo
 	router.HandleFace(server.FaceGraph, graphMux)
 
 	plain, err := listenPlain(cfg.HTTPProxyAddr)
@@ -241,6 +246,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		return nil, err
 	}
 	r.srv.SetClusterGate(r.kube)
+	r.srv.SetObserver(reg)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

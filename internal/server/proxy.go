@@ -27,6 +27,7 @@ type Proxy struct {
 	clusters ClusterGate
 	conns    *connListener
 	log      *slog.Logger
+	obs      *observer
 
 	mu    sync.Mutex
 	leafs map[string]*tls.Certificate
@@ -142,7 +143,12 @@ func (p *Proxy) tunnel(c net.Conn, host string) {
 		c.Close()
 		return
 	}
-	p.conns.push(&decrypted{Conn: tc, state: tc.ConnectionState(), tunnel: host})
+	var conn net.Conn = tc
+	if o := p.obs.get(); o != nil {
+		o.Tunnels(1)
+		conn = &counted{Conn: tc, done: func() { o.Tunnels(-1) }}
+	}
+	p.conns.push(&decrypted{Conn: conn, state: tc.ConnectionState(), tunnel: host})
 }
 
 // absolute serves an absolute-form request (a plain HTTP proxy request)

@@ -15,21 +15,24 @@ import (
 // Before routing it records the request's origin (origin.FromContext),
 // which every face reads instead of asking the listener.
 type Router struct {
-	roots   map[string]http.Handler
-	faces   map[string]http.Handler // requests through the proxy, by face
-	origins func(*http.Request) origin.Origin
-	Default http.Handler
+	roots    map[string]http.Handler
+	rootFace map[string]string       // the face a root belongs to, for metrics
+	faces    map[string]http.Handler // requests through the proxy, by face
+	origins  func(*http.Request) origin.Origin
+	Default  http.Handler
 }
 
 // NewRouter returns a router that falls back to def, for the aksid
 // announced at canonical (its https:// URL).
 func NewRouter(def http.Handler, canonical string) *Router {
-	return &Router{roots: map[string]http.Handler{}, faces: map[string]http.Handler{}, origins: Origins(canonical), Default: def}
+	return &Router{roots: map[string]http.Handler{}, rootFace: map[string]string{}, faces: map[string]http.Handler{}, origins: Origins(canonical), Default: def}
 }
 
-// Handle routes every path whose first segment is root to h.
-func (rt *Router) Handle(root string, h http.Handler) {
+// Handle routes every path whose first segment is root to h, which serves
+// face (named so in metrics).
+func (rt *Router) Handle(root, face string, h http.Handler) {
 	rt.roots[strings.ToLower(root)] = h
+	rt.rootFace[strings.ToLower(root)] = face
 }
 
 // HandleFace routes requests that came through the proxy for a host of
@@ -46,6 +49,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			face = FaceIMDS
 		}
 		if h, ok := rt.faces[face]; ok {
+			labelFace(w, face)
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -57,8 +61,14 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		first = first[:i]
 	}
 	if h, ok := rt.roots[strings.ToLower(first)]; ok {
+		labelFace(w, rt.rootFace[strings.ToLower(first)])
 		h.ServeHTTP(w, r)
 		return
 	}
+	face := FaceLogin
+	if strings.EqualFold(first, "aksid") {
+		face = "admin"
+	}
+	labelFace(w, face)
 	rt.Default.ServeHTTP(w, r)
 }

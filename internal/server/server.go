@@ -30,6 +30,7 @@ type Server struct {
 	log   *slog.Logger
 	// clusters carries TLS for API server names; nil until set.
 	clusters ClusterGate
+	obs      *observer
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -45,14 +46,15 @@ func (s *Server) track(ln net.Listener) {
 // stalled clients from holding connections.
 func NewServer(h http.Handler, cert tls.Certificate, ca LeafMinter, log *slog.Logger) *Server {
 	conns := &connListener{conns: make(chan net.Conn), done: make(chan struct{})}
-	p := &Proxy{ca: ca, conns: conns, log: log, leafs: map[string]*tls.Certificate{}}
+	obs := &observer{}
+	p := &Proxy{ca: ca, conns: conns, log: log, leafs: map[string]*tls.Certificate{}, obs: obs}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	// The connections are decrypted already: HTTP/2 is recognised by its
 	// preface, HTTP/1.1 otherwise (see decrypted).
 	protocols.SetUnencryptedHTTP2(true)
 	s := &http.Server{
-		Handler:           Middleware(p.handle(h), log),
+		Handler:           middleware(p.handle(h), log, obs),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -67,7 +69,7 @@ func NewServer(h http.Handler, cert tls.Certificate, ca LeafMinter, log *slog.Lo
 			return connContext(ctx, c)
 		},
 	}
-	return &Server{http: s, conns: conns, proxy: p, log: log,
+	return &Server{http: s, conns: conns, proxy: p, log: log, obs: obs,
 		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}}
 }
 
@@ -106,6 +108,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	face   string // set by the router
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -140,7 +143,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Middleware gives every request an x-ms-request-id, recovers panics into
 // a bare 500 (details only in the log) and logs one line per request.
 // Only the path is logged: queries and bodies may carry secrets.
-func Middleware(h http.Handler, log *slog.Logger) http.Handler {
+func Middleware(h http.Handler, log *slog.Logger) http.Handler { return middleware(h, log, nil) }
+
+func middleware(h http.Handler, log *slog.Logger, obs *observer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := uuid.NewString()
@@ -157,6 +162,9 @@ func Middleware(h http.Handler, log *slog.Logger) http.Handler {
 			}
 			log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "host", r.Host,
 				"path", r.URL.Path, "status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+			if o := obs.get(); o != nil && r.Method != http.MethodConnect {
+				o.Request(rec.face, rec.status)
+			}
 		}()
 		h.ServeHTTP(rec, r)
 	})

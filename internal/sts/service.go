@@ -114,6 +114,7 @@ type Service struct {
 	rand   io.Reader
 	grants map[string]Grant
 	fed    *federation
+	issued func(grant, tenant string)
 }
 
 // Options configure the service.
@@ -127,12 +128,15 @@ type Options struct {
 	// Fetcher reads outside issuers' discovery documents and keys for
 	// federated credentials; without it federated assertions fail.
 	Fetcher IssuerFetcher
+	// Issued, when set, hears of every token issued: its grant type and
+	// the tenant the request named (for metrics).
+	Issued func(grant, tenant string)
 }
 
 // NewService builds the token service with its grants.
 func NewService(o Options) *Service {
 	s := &Service{dir: o.Directory, keys: o.Keys, st: o.Store, aksid: o.Clock, wall: o.Wall, rand: o.Random,
-		fed: &federation{fetch: o.Fetcher, keys: map[string]issuerKeys{}}}
+		fed: &federation{fetch: o.Fetcher, keys: map[string]issuerKeys{}}, issued: o.Issued}
 	s.grants = map[string]Grant{
 		"client_credentials": clientCredentials{s},
 		"password":           password{s},
@@ -199,7 +203,15 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 	if err := s.spend(ctx, c.jti, red); err != nil {
 		return nil, err
 	}
-	return red.issue(ctx, c)
+	resp, err := red.issue(ctx, c)
+	if err == nil && s.issued != nil {
+		tenant := gr.tenant.ID
+		if tenant == "" {
+			tenant = strings.ToLower(gr.Tenant)
+		}
+		s.issued(grantType, tenant)
+	}
+	return resp, err
 }
 
 // requestTenant resolves the path's tenant. User flows at common,

@@ -34,9 +34,13 @@ const migrationLock = 0x616b736964 // "aksid"
 
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
-	pool   *pgxpool.Pool
-	closed atomic.Bool
+	pool    *pgxpool.Pool
+	closed  atomic.Bool
+	onRetry atomic.Pointer[func()]
 }
+
+// OnRetry makes f be called each time an Update is run again.
+func (s *Store) OnRetry(f func()) { s.onRetry.Store(&f) }
 
 var _ store.Store = (*Store)(nil)
 
@@ -183,6 +187,9 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx stor
 		err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, false, fn)
 		if attempt == updateAttempts || !retryable(err) {
 			return err
+		}
+		if f := s.onRetry.Load(); f != nil {
+			(*f)()
 		}
 		// Back off with jitter so the transactions that collided do not
 		// collide again.
