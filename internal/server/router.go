@@ -66,8 +66,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	face := FaceLogin
-	if strings.EqualFold(first, "aksid") {
+	switch strings.ToLower(first) {
+	case "aksid":
 		face = "admin"
+	case "metrics", "healthz", "readyz":
+		face = "ops" // the operator's probes, not Entra's
 	}
 	labelFace(w, face)
 	rt.Default.ServeHTTP(w, r)
