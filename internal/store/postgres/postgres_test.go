@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"testing"
 
@@ -130,59 +128,13 @@ func TestListPrefixIsLiteral(t *testing.T) {
 // childEnv names the database a re-executed test binary increments.
 const childEnv = "AKSID_STORE_POSTGRES_CHILD_URL"
 
-func increment(ctx context.Context, s *Store) error {
-	return s.Update(ctx, func(_ context.Context, tx store.Tx) error {
-		b, err := tx.Get("doc", "counter")
-		if errors.Is(err, store.ErrNotFound) {
-			b, err = binary.AppendUvarint(nil, 0), nil
-		}
-		if err != nil {
-			return err
-		}
-		n, _ := binary.Uvarint(b)
-		return tx.Put("doc", "counter", binary.AppendUvarint(nil, n+1))
-	})
-}
-
 // TestTwoProcesses runs the test binary twice more as child processes that
 // increment one counter alongside this process: serialization failures
 // are retried inside the store, and no update is lost.
 func TestTwoProcesses(t *testing.T) {
-	const each = 100
-	if url := os.Getenv(childEnv); url != "" {
-		s := open(t, url)
-		for range each {
-			if err := increment(t.Context(), s); err != nil {
-				t.Fatalf("child: %v", err)
-			}
-		}
-		return
+	where := ""
+	if os.Getenv(childEnv) == "" {
+		where = newURL(t)
 	}
-	url := newURL(t)
-	s := open(t, url)
-	var wg sync.WaitGroup
-	for range 2 {
-		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestTwoProcesses$")
-		cmd.Env = append(os.Environ(), childEnv+"="+url)
-		wg.Go(func() {
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("child: %v\n%s", err, out)
-			}
-		})
-	}
-	for range each {
-		if err := increment(t.Context(), s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wg.Wait()
-	if err := s.View(t.Context(), func(_ context.Context, tx store.Tx) error {
-		b, err := tx.Get("doc", "counter")
-		if n, _ := binary.Uvarint(b); err == nil && n != 3*each {
-			t.Errorf("counter = %d, want %d", n, 3*each)
-		}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	storetest.RunTwoProcesses(t, childEnv, where, func(t *testing.T, url string) store.Store { return open(t, url) })
 }

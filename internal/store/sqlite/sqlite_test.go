@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -115,62 +113,9 @@ func TestConcurrentOpen(t *testing.T) {
 	}
 }
 
-// increment adds one to the counter document by read-modify-write.
-func increment(ctx context.Context, s *Store) error {
-	return s.Update(ctx, func(_ context.Context, tx store.Tx) error {
-		b, err := tx.Get("doc", "counter")
-		if errors.Is(err, store.ErrNotFound) {
-			b, err = binary.AppendUvarint(nil, 0), nil
-		}
-		if err != nil {
-			return err
-		}
-		n, _ := binary.Uvarint(b)
-		return tx.Put("doc", "counter", binary.AppendUvarint(nil, n+1))
-	})
-}
-
-// childEnv names the database file a re-executed test binary increments.
-const childEnv = "AKSID_STORE_SQLITE_CHILD_DB"
-
 // TestTwoProcesses runs the test binary twice more as child processes that
 // increment one counter alongside this process; none may lose an update.
 func TestTwoProcesses(t *testing.T) {
-	const each = 100
-	if path := os.Getenv(childEnv); path != "" {
-		s := openFile(t, path)
-		for range each {
-			if err := increment(t.Context(), s); err != nil {
-				t.Fatalf("child: %v", err)
-			}
-		}
-		return
-	}
-	path := filepath.Join(t.TempDir(), "aksid.db")
-	s := openFile(t, path)
-	var wg sync.WaitGroup
-	for range 2 {
-		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestTwoProcesses$")
-		cmd.Env = append(os.Environ(), childEnv+"="+path)
-		wg.Go(func() {
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("child: %v\n%s", err, out)
-			}
-		})
-	}
-	for range each {
-		if err := increment(t.Context(), s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wg.Wait()
-	if err := s.View(t.Context(), func(_ context.Context, tx store.Tx) error {
-		b, err := tx.Get("doc", "counter")
-		if n, _ := binary.Uvarint(b); err == nil && n != 3*each {
-			t.Errorf("counter = %d, want %d", n, 3*each)
-		}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	storetest.RunTwoProcesses(t, "AKSID_STORE_SQLITE_CHILD_DB", filepath.Join(t.TempDir(), "aksid.db"),
+		func(t *testing.T, path string) store.Store { return openFile(t, path) })
 }

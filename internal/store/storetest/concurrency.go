@@ -70,15 +70,7 @@ func counterRace(t *testing.T, stores []store.Store, workers, each int) {
 	parallel(workers, func(w int) {
 		s := stores[w%len(stores)]
 		for range each {
-			err := s.Update(t.Context(), func(_ context.Context, tx store.Tx) error {
-				var c counter
-				if err := store.GetJSON(tx, kind, "counter", &c); err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-				c.N++
-				return store.PutJSON(tx, kind, "counter", c)
-			})
-			if err != nil {
+			if err := incrementCounter(t.Context(), s); err != nil {
 				t.Errorf("increment: %v", err)
 				return
 			}
@@ -91,6 +83,18 @@ func counterRace(t *testing.T, stores []store.Store, workers, each int) {
 			t.Errorf("store %d: counter = %d, want %d", i, c.N, workers*each)
 		}
 	}
+}
+
+// incrementCounter adds one to the counter document by read-modify-write.
+func incrementCounter(ctx context.Context, s store.Store) error {
+	return s.Update(ctx, func(_ context.Context, tx store.Tx) error {
+		var c counter
+		if err := store.GetJSON(tx, kind, "counter", &c); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		c.N++
+		return store.PutJSON(tx, kind, "counter", c)
+	})
 }
 
 // createRace has workers goroutines Create the same key, rounds times:
