@@ -12,6 +12,7 @@ import (
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/postgres"
 	"github.com/aksid/aksid/internal/store/sqlite"
+	"github.com/aksid/aksid/internal/sts"
 )
 
 // fileStoreURL records, in the data directory, the store a server was
@@ -97,7 +98,7 @@ const (
 // later one (another replica, a restored directory) must open it. A
 // replica with another key would sign tokens nobody verifies and fail to
 // open every sealed secret, so it refuses to start instead.
-func checkStoreKey(ctx context.Context, st store.Store, seal sealer) error {
+func checkStoreKey(ctx context.Context, st store.Store, seal sts.Sealer) error {
 	// Read first: every start after the first writes nothing.
 	var sealed []byte
 	err := st.View(ctx, func(_ context.Context, tx store.Tx) error {
@@ -133,10 +134,4 @@ func checkStoreKey(ctx context.Context, st store.Store, seal sealer) error {
 			"or start on an empty store")
 	}
 	return nil
-}
-
-// sealer is the master key's part checkStoreKey needs.
-type sealer interface {
-	Seal(label string, plaintext []byte) ([]byte, error)
-	Open(label string, sealed []byte) ([]byte, error)
 }

@@ -44,11 +44,16 @@ func (d *Directory) syncGeneration(ctx context.Context) error {
 	d.cache.mu.Lock()
 	defer d.cache.mu.Unlock()
 	if d.cache.storeGen != string(g) {
-		d.cache.tenants, d.cache.resources, d.cache.clients = nil, nil, nil
-		d.cache.gen++
+		d.cache.forgetLocked()
 		d.cache.storeGen = string(g)
 	}
 	return nil
+}
+
+// forgetLocked drops every cached read; c.mu is held.
+func (c *readCache) forgetLocked() {
+	c.tenants, c.resources, c.clients = nil, nil, nil
+	c.gen++
 }
 
 func (c *readCache) tenant(seg string) (Tenant, bool) {
@@ -118,8 +123,7 @@ func (c *readCache) putClient(gen uint64, tenantID, clientID string, cl Client) 
 // changes other processes made.
 func (d *Directory) ForgetCached() {
 	d.cache.mu.Lock()
-	d.cache.tenants, d.cache.resources, d.cache.clients = nil, nil, nil
-	d.cache.gen++
+	d.cache.forgetLocked()
 	d.cache.mu.Unlock()
 }
 

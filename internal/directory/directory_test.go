@@ -169,18 +169,7 @@ func TestCachedReadsFollowWrites(t *testing.T) {
 func TestCachedClientFollowsSecretChanges(t *testing.T) {
 	d, st, clk := newDir(t)
 	ctx := context.Background()
-	tid := "11111111-2222-3333-4444-555555555555"
-	if err := d.EnsureFirstParty(ctx, tid); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tid, reg, pw := appWithSecret(t, d)
 	secretWorks := func(d *Directory) bool {
 		t.Helper()
 		l, err := d.ClientAndResource(ctx, tid, strings.ToUpper(reg.App.AppID), AzureCLIApp)
@@ -207,7 +196,7 @@ func TestCachedClientFollowsSecretChanges(t *testing.T) {
 		t.Fatal("a secret removed elsewhere still works after ForgetCached")
 	}
 	// A change through this directory is seen at once.
-	pw, err = d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
+	pw, err := d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,18 +217,7 @@ func TestFollowOtherWritersSeesChangesAtOnce(t *testing.T) {
 	d, st, clk := newDir(t)
 	d.FollowOtherWriters()
 	ctx := context.Background()
-	tid := "11111111-2222-3333-4444-555555555555"
-	if err := d.EnsureFirstParty(ctx, tid); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tid, reg, pw := appWithSecret(t, d)
 	works := func() bool {
 		t.Helper()
 		l, err := d.ClientAndResource(ctx, tid, reg.App.AppID, AzureCLIApp)
@@ -261,4 +239,24 @@ func TestFollowOtherWritersSeesChangesAtOnce(t *testing.T) {
 	if works() {
 		t.Fatal("a secret removed by another writer still works")
 	}
+}
+
+// appWithSecret registers an application with one client secret in the
+// first-party tenant it makes.
+func appWithSecret(t *testing.T, d *Directory) (string, Registration, NewPassword) {
+	t.Helper()
+	ctx := context.Background()
+	tid := "11111111-2222-3333-4444-555555555555"
+	if err := d.EnsureFirstParty(ctx, tid); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := d.CreateApplication(ctx, tid, ApplicationSpec{DisplayName: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := d.AddPassword(ctx, reg.App.AppID, PasswordSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tid, reg, pw
 }
