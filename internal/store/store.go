@@ -54,6 +54,13 @@ type Tx interface {
 	Delete(kind, key string) error
 	// List returns the documents of kind whose key starts with prefix, ordered by key.
 	List(kind, prefix string) ([]Item, error)
+	// Page is List from the first key after `after` ("" for the start),
+	// returning at most limit documents (all when limit ≤ 0): a listing
+	// resumes where the previous page ended without reading what it skips.
+	Page(kind, prefix, after string, limit int) ([]Item, error)
+	// Find returns the documents of kind that q selects through one of
+	// the kind's indexes (DefineIndex), ordered by term, then key.
+	Find(kind string, q Query) ([]Hit, error)
 }
 
 // GetJSON reads kind/key into v.

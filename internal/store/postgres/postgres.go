@@ -59,7 +59,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	if err := store.EnsureIndexes(ctx, s); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("postgres: build indexes: %w", err)
+	}
+	return s, nil
 }
 
 // PoolSize is the most connections the store opens at once.

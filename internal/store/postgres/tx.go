@@ -84,7 +84,7 @@ func (t *txn) Create(kind, key string, value []byte) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("%w: %s/%s", store.ErrExists, kind, key)
 	}
-	return nil
+	return t.reindex(kind, key, nonNil(value))
 }
 
 // Put implements store.Tx.
@@ -97,7 +97,7 @@ func (t *txn) Put(kind, key string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("postgres: put %s/%s: %w", kind, key, t.failed(err))
 	}
-	return nil
+	return t.reindex(kind, key, nonNil(value))
 }
 
 // Delete implements store.Tx.
@@ -112,7 +112,7 @@ func (t *txn) Delete(kind, key string) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("%w: %s/%s", store.ErrNotFound, kind, key)
 	}
-	return nil
+	return t.reindex(kind, key, nil)
 }
 
 // List implements store.Tx. A LIKE prefix pattern on bytea is a range of

@@ -71,7 +71,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	return &Store{w: w, r: r}, nil
+	s := &Store{w: w, r: r}
+	if err := store.EnsureIndexes(ctx, s); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: build indexes: %w", err)
+	}
+	return s, nil
 }
 
 // openWriter opens the single writer connection and migrates, before the
@@ -127,7 +132,12 @@ func OpenMemory(ctx context.Context) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{w: db, r: db}, nil
+	s := &Store{w: db, r: db}
+	if err := store.EnsureIndexes(ctx, s); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: build indexes: %w", err)
+	}
+	return s, nil
 }
 
 func busyPragma() string {

@@ -73,7 +73,7 @@ func (t *txn) Create(kind, key string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s/%s: %w", kind, key, err)
 	}
-	return nil
+	return t.reindex(kind, key, nonNil(value))
 }
 
 // Put implements store.Tx.
@@ -87,7 +87,7 @@ func (t *txn) Put(kind, key string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s/%s: %w", kind, key, err)
 	}
-	return nil
+	return t.reindex(kind, key, nonNil(value))
 }
 
 // Delete implements store.Tx.
@@ -106,7 +106,7 @@ func (t *txn) Delete(kind, key string) error {
 	if n == 0 {
 		return fmt.Errorf("%w: %s/%s", store.ErrNotFound, kind, key)
 	}
-	return nil
+	return t.reindex(kind, key, nil)
 }
 
 // List implements store.Tx.

@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("NestedCAS", func(t *testing.T) { runNested(t, open) })
 	t.Run("Contention", func(t *testing.T) { runContention(t, open) })
 	t.Run("TypedList", func(t *testing.T) { runTyped(t, open) })
+	t.Run("Indexes", func(t *testing.T) { runIndexes(t, open) })
 }
 
 const kind = "doc"
