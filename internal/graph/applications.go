@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"time"
@@ -127,12 +128,12 @@ func checkID(id string) error {
 }
 
 func (h *Handler) listApplications(c *call) error {
-	apps, err := h.dir.Applications(c.ctx(), c.tenant)
-	if err != nil {
-		return err
-	}
-	return list(c, apps, listing[directory.Application]{set: "applications", schema: applicationSchema,
-		values: appValues, render: c.appJSON})
+	return list(c, listing[directory.Application]{set: "applications", schema: applicationSchema,
+		values: appValues, render: c.appJSON,
+		indexed: []string{directory.ByID, directory.ByAppID, directory.ByDisplayName, directory.ByIdentifierURIs},
+		page: func(ctx context.Context, q directory.Query[directory.Application]) (directory.Page[directory.Application], error) {
+			return h.dir.ApplicationPage(ctx, c.tenant, q)
+		}})
 }
 
 func (h *Handler) createApplication(c *call) error {

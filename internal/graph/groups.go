@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"net/url"
 	"strings"
 
@@ -46,16 +47,16 @@ func objectValues(o directory.Object) odata.Values {
 }
 
 func (c *call) objects(items []directory.Object) error {
-	return list(c, items, listing[directory.Object]{set: "directoryObjects", schema: objectSchema,
-		values: objectValues, render: c.objectJSON})
+	return list(c, listing[directory.Object]{set: "directoryObjects", schema: objectSchema,
+		values: objectValues, render: c.objectJSON, page: pageOf(items)})
 }
 
 func (h *Handler) listGroups(c *call) error {
-	groups, err := h.dir.Groups(c.ctx(), c.tenant)
-	if err != nil {
-		return err
-	}
-	return list(c, groups, listing[directory.Group]{set: "groups", schema: groupSchema, values: groupValues, render: groupJSON})
+	return list(c, listing[directory.Group]{set: "groups", schema: groupSchema, values: groupValues, render: groupJSON,
+		indexed: []string{directory.ByID, directory.ByDisplayName},
+		page: func(ctx context.Context, q directory.Query[directory.Group]) (directory.Page[directory.Group], error) {
+			return h.dir.GroupPage(ctx, c.tenant, q)
+		}})
 }
 
 func (h *Handler) createGroup(c *call) error {

@@ -27,13 +27,13 @@ type Directory interface {
 
 	Application(ctx context.Context, appID string) (directory.Application, error)
 	RegisterApplication(ctx context.Context, tenantID string, spec directory.ApplicationSpec) (directory.Application, error)
-	Applications(ctx context.Context, tenantID string) ([]directory.Application, error)
+	ApplicationPage(ctx context.Context, tenantID string, q directory.Query[directory.Application]) (directory.Page[directory.Application], error)
 	ApplicationByObjectID(ctx context.Context, tenantID, objectID string) (directory.Application, error)
 	UpdateApplication(ctx context.Context, tenantID, objectID string, p directory.ApplicationPatch) (directory.Application, error)
 	DeleteApplication(ctx context.Context, tenantID, objectID string) error
 
 	CreateServicePrincipal(ctx context.Context, tenantID string, spec directory.ServicePrincipalSpec) (directory.ServicePrincipal, error)
-	ServicePrincipals(ctx context.Context, tenantID string) ([]directory.ServicePrincipal, error)
+	ServicePrincipalPage(ctx context.Context, tenantID string, q directory.Query[directory.ServicePrincipal]) (directory.Page[directory.ServicePrincipal], error)
 	ServicePrincipalByObjectID(ctx context.Context, tenantID, objectID string) (directory.ServicePrincipal, error)
 	UpdateServicePrincipal(ctx context.Context, tenantID, objectID string, p directory.ServicePrincipalPatch) (directory.ServicePrincipal, error)
 	DeleteServicePrincipal(ctx context.Context, tenantID, objectID string) error
@@ -48,7 +48,7 @@ type Directory interface {
 	DeleteFederatedCredential(ctx context.Context, appID, ref string) error
 
 	CreateUser(ctx context.Context, tenantID string, spec directory.UserSpec) (directory.User, error)
-	Users(ctx context.Context, tenantID string) ([]directory.User, error)
+	UserPage(ctx context.Context, tenantID string, q directory.Query[directory.User]) (directory.Page[directory.User], error)
 	User(ctx context.Context, tenantID, idOrUPN string) (directory.User, error)
 	ServicePrincipal(ctx context.Context, tenantID, appID string) (directory.ServicePrincipal, error)
 	UpdateUser(ctx context.Context, tenantID, idOrUPN string, p directory.UserPatch) (directory.User, error)
@@ -56,7 +56,7 @@ type Directory interface {
 	RevokeSignInSessions(ctx context.Context, tenantID, idOrUPN string) error
 
 	CreateGroup(ctx context.Context, tenantID string, spec directory.GroupSpec) (directory.Group, error)
-	Groups(ctx context.Context, tenantID string) ([]directory.Group, error)
+	GroupPage(ctx context.Context, tenantID string, q directory.Query[directory.Group]) (directory.Page[directory.Group], error)
 	Group(ctx context.Context, tenantID, id string) (directory.Group, error)
 	DeleteGroup(ctx context.Context, tenantID, id string) error
 	AddMember(ctx context.Context, tenantID, groupID, memberID string) error

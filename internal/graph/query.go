@@ -1,9 +1,12 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,23 +20,29 @@ const (
 	maxPage     = 999
 )
 
-// listing says how one collection is filtered and rendered.
+// listing says how one collection is filtered, paged and rendered.
 type listing[T any] struct {
 	set    string // collection name in @odata.context
 	schema odata.Schema
 	values func(T) odata.Values
 	render func(T) obj
+	// indexed names the properties the directory can look up without
+	// reading the collection (directory.ByDisplayName, …).
+	indexed []string
+	// page reads one page; the directory's listings resume from a cursor.
+	page func(ctx context.Context, q directory.Query[T]) (directory.Page[T], error)
 }
 
 // list answers a collection GET: $filter, then a page of $top items from
-// the $skiptoken offset, with @odata.nextLink while more remain (az
-// follows it). Items arrive in the store's stable key order.
-func list[T any](c *call, items []T, l listing[T]) error {
+// the $skiptoken cursor, with @odata.nextLink while more remain (az
+// follows it). The filter's indexed part narrows what the directory
+// reads; the whole filter is then tested on each object read.
+func list[T any](c *call, l listing[T]) error {
 	q := c.r.URL.Query()
 	if _, ok := q["$search"]; ok {
 		return badRequestCode(odata.CodeUnsupported, "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
 	}
-	matched := items
+	dq := directory.Query[T]{Limit: defaultPage, After: q.Get("$skiptoken"), Count: strings.EqualFold(q.Get("$count"), "true")}
 	if fs, ok := q["$filter"]; ok {
 		e, err := odata.Parse(fs[0])
 		if err != nil {
@@ -42,49 +51,72 @@ func list[T any](c *call, items []T, l listing[T]) error {
 		if e, err = l.schema.Check(e); err != nil {
 			return err
 		}
-		matched = nil
-		for _, it := range items {
-			if odata.Eval(e, l.values(it)) {
-				matched = append(matched, it)
-			}
+		dq.Match = func(v T) bool { return odata.Eval(e, l.values(v)) }
+		if p, ok := odata.Plan(e, func(prop string) bool { return slices.Contains(l.indexed, prop) }); ok {
+			dq.Probe = &directory.Probe{Property: p.Prop, Values: p.Values, Prefix: p.Prefix}
 		}
 	}
-	top := defaultPage
 	if t := q.Get("$top"); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 1 || n > maxPage {
 			return badRequest("Invalid page size specified: '" + t + "'. Must be between 1 and 999 inclusive.")
 		}
-		top = n
+		dq.Limit = n
 	}
-	skip := 0
-	if st := q.Get("$skiptoken"); st != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(st, "o"))
-		if err != nil || !strings.HasPrefix(st, "o") || n < 0 {
-			return badRequestCode("Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.")
-		}
-		skip = n
+	page, err := l.page(c.ctx(), dq)
+	if errors.Is(err, directory.ErrBadCursor) {
+		return badRequestCode("Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.")
 	}
-	skip = min(skip, len(matched))
-	end := min(skip+top, len(matched))
-	value := make([]obj, 0, end-skip)
-	for _, it := range matched[skip:end] {
+	if err != nil {
+		return err
+	}
+	value := make([]obj, 0, len(page.Items))
+	for _, it := range page.Items {
 		value = append(value, l.render(it))
 	}
 	resp := obj{"@odata.context": c.context(l.set), "value": value}
-	if strings.EqualFold(q.Get("$count"), "true") {
-		resp["@odata.count"] = len(matched)
+	if dq.Count {
+		resp["@odata.count"] = page.Total
 	}
-	if end < len(matched) {
+	if page.Next != "" {
 		next := url.Values{}
 		for k, v := range q {
 			next[k] = v
 		}
-		next.Set("$skiptoken", "o"+strconv.Itoa(end))
+		next.Set("$skiptoken", page.Next)
 		resp["@odata.nextLink"] = c.base + c.r.URL.Path + "?" + next.Encode()
 	}
 	writeJSON(c.w, http.StatusOK, resp)
 	return nil
+}
+
+// pageOf pages a collection already in memory (a group's members): the
+// cursor is an offset into the matches.
+func pageOf[T any](items []T) func(context.Context, directory.Query[T]) (directory.Page[T], error) {
+	return func(_ context.Context, q directory.Query[T]) (directory.Page[T], error) {
+		var page directory.Page[T]
+		skip := 0
+		if q.After != "" {
+			n, err := strconv.Atoi(strings.TrimPrefix(q.After, "o"))
+			if err != nil || !strings.HasPrefix(q.After, "o") || n < 0 {
+				return page, directory.ErrBadCursor
+			}
+			skip = n
+		}
+		var matched []T
+		for _, it := range items {
+			if q.Match == nil || q.Match(it) {
+				matched = append(matched, it)
+			}
+		}
+		skip = min(skip, len(matched))
+		end := min(skip+q.Limit, len(matched))
+		page.Items, page.Total = matched[skip:end], len(matched)
+		if end < len(matched) {
+			page.Next = "o" + strconv.Itoa(end)
+		}
+		return page, nil
+	}
 }
 
 // extraString and extraStrings read an opaque property for filtering.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -37,12 +38,12 @@ func spValues(s directory.ServicePrincipal) odata.Values {
 }
 
 func (h *Handler) listServicePrincipals(c *call) error {
-	sps, err := h.dir.ServicePrincipals(c.ctx(), c.tenant)
-	if err != nil {
-		return err
-	}
-	return list(c, sps, listing[directory.ServicePrincipal]{set: "servicePrincipals", schema: servicePrincipalSchema,
-		values: spValues, render: c.spJSON})
+	return list(c, listing[directory.ServicePrincipal]{set: "servicePrincipals", schema: servicePrincipalSchema,
+		values: spValues, render: c.spJSON,
+		indexed: []string{directory.ByID, directory.ByAppID, directory.ByDisplayName, directory.ByServicePrincipalNames},
+		page: func(ctx context.Context, q directory.Query[directory.ServicePrincipal]) (directory.Page[directory.ServicePrincipal], error) {
+			return h.dir.ServicePrincipalPage(ctx, c.tenant, q)
+		}})
 }
 
 // spInput is a decoded create or update body.

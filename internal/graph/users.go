@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/odata"
 )
@@ -49,11 +51,11 @@ func (e entity) password(b body) (*string, error) {
 }
 
 func (h *Handler) listUsers(c *call) error {
-	users, err := h.dir.Users(c.ctx(), c.tenant)
-	if err != nil {
-		return err
-	}
-	return list(c, users, listing[directory.User]{set: "users", schema: userSchema, values: userValues, render: userJSON})
+	return list(c, listing[directory.User]{set: "users", schema: userSchema, values: userValues, render: userJSON,
+		indexed: []string{directory.ByID, directory.ByDisplayName, directory.ByUserPrincipalName, directory.ByMail},
+		page: func(ctx context.Context, q directory.Query[directory.User]) (directory.Page[directory.User], error) {
+			return h.dir.UserPage(ctx, c.tenant, q)
+		}})
 }
 
 func (h *Handler) createUser(c *call) error {
