@@ -22,9 +22,9 @@ type Probe struct {
 // indexed part). After resumes from a previous Page's Next.
 type Query[T any] struct {
 	Probe *Probe
-	Match  func(T) bool
-	After  string
-	Limit  int
+	Match func(T) bool
+	After string
+	Limit int
 	// Count asks for Total: every match counted, which reads them all.
 	Count bool
 }
