@@ -280,12 +280,24 @@ func (s *Service) ListAssignments(ctx context.Context, scope string, f Assignmen
 	}
 	var out []Assignment
 	err = s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := store.ListJSON[Assignment](tx, KindAssignment, "")
+		qs := []store.Query{atOrAbove(at)}
+		if !f.AtScope {
+			qs = append(qs, below(at))
+		}
+		if len(principals) > 0 {
+			p := store.Query{Index: byPrincipal}
+			for id := range principals {
+				p.Terms = append(p.Terms, id)
+			}
+			qs = []store.Query{p}
+		}
+		items, err := findAssignments(tx, map[string]bool{}, qs...)
 		if err != nil {
 			return err
 		}
 		out = out[:0]
-		for _, a := range items {
+		for _, it := range items {
+			a := it.Value
 			if len(principals) > 0 && !principals[strings.ToLower(a.PrincipalID)] {
 				continue
 			}
@@ -312,7 +324,7 @@ func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
 	var gone []Assignment
 	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		gone = gone[:0]
-		items, err := store.ListEntries[Assignment](tx, KindAssignment, "")
+		items, err := findAssignments(tx, map[string]bool{}, store.Query{Index: byScope, Terms: []string{at.Key()}}, below(at))
 		if err != nil {
 			return err
 		}

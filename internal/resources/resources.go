@@ -3,12 +3,14 @@ package resources
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/aksid/aksid/internal/armid"
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/bootstrap"
 	"github.com/aksid/aksid/internal/clock"
@@ -211,9 +213,25 @@ func UnindexResource(tx store.Tx, id string) error {
 func (s *Service) ListResources(ctx context.Context, scope, resourceType string) ([]GenericResource, error) {
 	out := []GenericResource{}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := store.ListJSON[GenericResource](tx, kindResource, strings.ToLower(strings.TrimRight(scope, "/"))+"/")
-		if err != nil {
-			return err
+		at := strings.ToLower(strings.TrimRight(scope, "/"))
+		var items []GenericResource
+		if resourceType != "" {
+			hits, err := tx.Find(kindResource, store.Query{Index: byScopeAndType, Terms: []string{scopeTypeTerm(at, resourceType)}})
+			if err != nil {
+				return err
+			}
+			for _, h := range hits {
+				var r GenericResource
+				if err := json.Unmarshal(h.Value, &r); err != nil {
+					return err
+				}
+				items = append(items, r)
+			}
+		} else {
+			var err error
+			if items, err = store.ListJSON[GenericResource](tx, kindResource, at+"/"); err != nil {
+				return err
+			}
 		}
 		for _, r := range items {
 			if resourceType == "" || strings.EqualFold(r.Type, resourceType) {
@@ -242,4 +260,33 @@ func NormalizeLocation(loc string) (string, error) {
 		return n, nil
 	}
 	return "", errors.New("unknown location")
+}
+
+// byScopeAndType indexes the resource index by type under each enclosing
+// subscription and group, so a listing by type reads only that type.
+const byScopeAndType = "scope-type"
+
+func scopeTypeTerm(scopeKey, resourceType string) string {
+	return scopeKey + "\x00" + strings.ToLower(resourceType)
+}
+
+func init() {
+	store.DefineIndex(store.Index{Kind: kindResource, Name: byScopeAndType, Version: 1, Terms: func(_ string, b []byte) []string {
+		var r GenericResource
+		if json.Unmarshal(b, &r) != nil {
+			return nil
+		}
+		id, err := armid.Parse(r.ID)
+		if err != nil {
+			return nil
+		}
+		var out []string
+		for _, a := range id.Ancestors()[1:] {
+			if a.IsRoot() {
+				break
+			}
+			out = append(out, scopeTypeTerm(a.Key(), r.Type))
+		}
+		return out
+	}})
 }
