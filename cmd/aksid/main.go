@@ -27,6 +27,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), envCmd(), runCmd(), spCmd(), userCmd(), groupCmd(), policyCmd(), clockCmd(), clusterCmd(), hostCmd(), kubeconfigCmd(), trustCmd(), azCloudCmd(), versionCmd())
+	root.AddCommand(serveCmd(), envCmd(), runCmd(), spCmd(), userCmd(), groupCmd(), policyCmd(), clockCmd(), clusterCmd(), hostCmd(), kubeconfigCmd(), trustCmd(), azCloudCmd(), backupCmd(), restoreCmd(), versionCmd())
 	return root
 }
