@@ -35,7 +35,13 @@ var pg struct {
 	err  error
 }
 
+// indexedKind's documents are found by their value, through an index the
+// stores build on write.
+const indexedKind = "indexed"
+
 func TestMain(m *testing.M) {
+	store.DefineIndex(store.Index{Kind: indexedKind, Name: "value", Version: 1,
+		Terms: func(_ string, v []byte) []string { return []string{string(v)} }})
 	code := m.Run()
 	if pg.s != nil {
 		pg.s.Stop()
@@ -348,6 +354,49 @@ func TestBackupWhileWriting(t *testing.T) {
 		}
 		if pair["a"] != pair["b"] {
 			t.Errorf("archive %d: pair/a = %q, pair/b = %q: not one snapshot", i, pair["a"], pair["b"])
+		}
+	}
+}
+
+// The archive carries documents only; the restore's writes rebuild the
+// target's index terms, and --force's deletions remove the stale ones.
+func TestRestoreRebuildsIndexes(t *testing.T) {
+	src := source(t, openSQLite)
+	if err := src.Store.Update(t.Context(), func(_ context.Context, tx store.Tx) error {
+		return errors.Join(tx.Put(indexedKind, "k1", []byte("red")), tx.Put(indexedKind, "k2", []byte("blue")), tx.Put(indexedKind, "k3", []byte("red")))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "aksid.backup")
+	if _, err := WriteFile(t.Context(), path, src, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	sqDir := t.TempDir()
+	for name, dst := range map[string]Target{
+		"sqlite":   {Dir: sqDir, Files: files, Store: openSQLite(t, sqDir)},
+		"postgres": {Dir: t.TempDir(), Files: files, Store: openPostgres(t)},
+	} {
+		// A stale document the restore replaces.
+		if err := dst.Store.Update(t.Context(), func(_ context.Context, tx store.Tx) error {
+			return tx.Put(indexedKind, "stale", []byte("red"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := RestoreFile(t.Context(), path, dst, Options{Force: true}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var found []string
+		if err := dst.Store.View(t.Context(), func(_ context.Context, tx store.Tx) error {
+			hits, err := tx.Find(indexedKind, store.Query{Index: "value", Terms: []string{"red"}})
+			for _, h := range hits {
+				found = append(found, h.Key)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(found, ",") != "k1,k3" {
+			t.Errorf("%s: found by the index after restore: %q, want k1,k3", name, found)
 		}
 	}
 }
