@@ -49,6 +49,10 @@ func registerARM(ctx context.Context, rt *server.Router, cfg Config, st store.St
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Store != "" {
+		// Replicas: an assignment made on one counts on the others at once.
+		rb.FollowOtherWriters()
+	}
 	delay := cfg.FeatureDelay
 	if delay <= 0 {
 		delay = 5 * time.Minute

@@ -60,7 +60,7 @@ func uniqueKey(roleGUID, principalID string, scope armid.ID) string {
 // InsertAssignment writes a new assignment and its uniqueness record in tx.
 // It checks nothing but uniqueness (RoleAssignmentExists); it is for
 // bootstrap, which writes before any Service exists. Services see the
-// assignment after their next Refresh.
+// assignment at their next look at the store's generation.
 func InsertAssignment(tx store.Tx, a Assignment) error {
 	scope, err := armid.Parse(a.Scope)
 	if err != nil {
@@ -79,7 +79,10 @@ func InsertAssignment(tx store.Tx, a Assignment) error {
 		}
 		return err
 	}
-	return store.CreateJSON(tx, KindAssignment, strings.ToLower(a.Name()), a)
+	if err := store.CreateJSON(tx, KindAssignment, strings.ToLower(a.Name()), a); err != nil {
+		return err
+	}
+	return bumpGeneration(tx)
 }
 
 func exists() *Error {
@@ -111,13 +114,17 @@ func (s *Service) CreateAssignment(ctx context.Context, spec AssignmentSpec) (As
 	}
 	a := Assignment{ID: assignmentID(scope, name), Scope: scope.String(), RoleDefinitionID: spec.RoleDefinitionID,
 		PrincipalID: principal, PrincipalType: ptype, Description: spec.Description, CreatedBy: spec.CreatedBy}
-	// Assignments written before uniqueness records existed are only in the index.
-	if s.indexed(guid, principal, scope.Key(), name) {
-		return Assignment{}, exists()
-	}
 	var existing *Assignment
 	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		existing = nil
+		// Assignments written before uniqueness records existed are
+		// found through the principal index instead.
+		if dup, err := duplicate(tx, guid, principal, scope.Key(), name); err != nil || dup {
+			if err == nil {
+				err = exists()
+			}
+			return err
+		}
 		d, err := s.lookupRole(tx, guid)
 		if err != nil {
 			return err
@@ -148,21 +155,24 @@ func (s *Service) CreateAssignment(ctx context.Context, spec AssignmentSpec) (As
 	if existing != nil {
 		return *existing, nil
 	}
-	s.withIndex(func(idx *index) { _ = idx.putAssignment(a, s.opts.Propagation) })
+	s.evict(principal)
 	return a, nil
 }
 
-// indexed reports whether the index holds another assignment of the same
-// role to the same principal at the same scope.
-func (s *Service) indexed(roleGUID, principal, scopeKey, name string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, g := range s.idx.byPrincipal[principal] {
-		if g.role == roleGUID && g.scope == scopeKey && g.name != name {
-			return true
+// duplicate reports whether the store holds another assignment of the
+// same role to the same principal at the same scope.
+func duplicate(tx store.Tx, roleGUID, principal, scopeKey, name string) (bool, error) {
+	others, err := findAssignments(tx, map[string]bool{}, store.Query{Index: byPrincipal, Terms: []string{principal}})
+	if err != nil {
+		return false, err
+	}
+	for _, o := range others {
+		g, err := grantOf(o.Value, 0)
+		if err == nil && g.role == roleGUID && g.scope == scopeKey && g.name != name {
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // assignmentRef is a role assignment ID's scope and name.
@@ -237,12 +247,12 @@ func (s *Service) DeleteAssignment(ctx context.Context, id string) (Assignment, 
 		if err := tx.Delete(kindUnique, uniqueKey(guid, a.PrincipalID, scope)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return nil
+		return bumpGeneration(tx)
 	})
 	if err != nil {
 		return Assignment{}, err
 	}
-	s.withIndex(func(idx *index) { idx.removeAssignment(a) })
+	s.evict(a.PrincipalID)
 	return a, nil
 }
 
@@ -343,15 +353,16 @@ func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
 			}
 			gone = append(gone, a)
 		}
-		return nil
+		if len(gone) == 0 {
+			return nil
+		}
+		return bumpGeneration(tx)
 	})
 	if err != nil {
 		return err
 	}
-	s.withIndex(func(idx *index) {
-		for _, a := range gone {
-			idx.removeAssignment(a)
-		}
-	})
+	for _, a := range gone {
+		s.evict(a.PrincipalID)
+	}
 	return nil
 }

@@ -138,12 +138,17 @@ func TestParseFilters(t *testing.T) {
 }
 
 // TestBootstrapShapedData reads assignments written straight to the store
-// (bootstrap's shape, with and without a uniqueness record) after Refresh.
+// (bootstrap's shape, with and without a uniqueness record): a principal
+// already cached sees them after Refresh.
 func TestBootstrapShapedData(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
 	viaInsert, legacy := uuid.NewString(), uuid.NewString()
 	created := f.clk.Now().UTC().Add(-time.Hour)
+	// A decision caches that viaInsert holds nothing.
+	if f.can([]string{viaInsert}, "Microsoft.Resources/subscriptions/resourceGroups/write", rg1) {
+		t.Fatal("granted before any assignment")
+	}
 	err := f.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		name := "0e9a9a59-0fa5-4d0e-9a29-6a3c1e000001"
 		if err := InsertAssignment(tx, Assignment{ID: sub + "/providers/Microsoft.Authorization/roleAssignments/" + name, Scope: sub,
@@ -158,7 +163,7 @@ func TestBootstrapShapedData(t *testing.T) {
 		t.Fatal(err)
 	}
 	if f.can([]string{viaInsert}, "Microsoft.Resources/subscriptions/resourceGroups/write", rg1) {
-		t.Fatal("seen before Refresh")
+		t.Fatal("a write by another process was seen before Refresh, without FollowOtherWriters")
 	}
 	if err := f.Refresh(ctx); err != nil {
 		t.Fatal(err)

@@ -232,12 +232,15 @@ func (s *Service) PutRoleDefinition(ctx context.Context, scope string, def RoleD
 				return sameName()
 			}
 		}
-		return store.PutJSON(tx, kindDefinition, d.Name, d)
+		if err := store.PutJSON(tx, kindDefinition, d.Name, d); err != nil {
+			return err
+		}
+		return bumpGeneration(tx)
 	})
 	if err != nil {
 		return RoleDefinition{}, err
 	}
-	s.withIndex(func(idx *index) { idx.putRole(d) })
+	s.putRole(d)
 	d.ID = roleDefinitionID(at, d.Name)
 	return d, nil
 }
@@ -330,12 +333,30 @@ func (s *Service) DeleteRoleDefinition(ctx context.Context, scope, idOrGUID stri
 		if len(users) > 0 {
 			return errorf(CodeRoleDefinitionHasAssignments, "There are existing role assignments referencing role")
 		}
-		return tx.Delete(kindDefinition, guid)
+		if err := tx.Delete(kindDefinition, guid); err != nil {
+			return err
+		}
+		return bumpGeneration(tx)
 	})
 	if err != nil {
 		return RoleDefinition{}, err
 	}
-	s.withIndex(func(idx *index) { delete(idx.roles, guid) })
+	s.removeRole(guid)
 	d.ID = roleDefinitionID(at, d.Name)
 	return d, nil
+}
+
+// putRole makes this Service's decisions use d at once.
+func (s *Service) putRole(d RoleDefinition) {
+	r := compileRole(d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.roles[strings.ToLower(d.Name)] = r
+}
+
+// removeRole makes this Service's decisions forget a deleted role.
+func (s *Service) removeRole(guid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.roles, guid)
 }

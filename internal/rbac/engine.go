@@ -18,15 +18,7 @@ type Decision struct {
 	Scope      string // its scope, case-folded
 }
 
-// index is what decisions read: every assignment reduced to a grant,
-// grouped by principal, and every role compiled to matchers.
-type index struct {
-	roles       map[string]*compiledRole // role GUID → matchers
-	byPrincipal map[string][]grant       // lower-case principal ID → grants
-	byName      map[string]string        // assignment GUID → principal, for removal
-	interned    map[string]string        // scope keys, shared among grants
-}
-
+// grant is one assignment reduced to what a decision needs.
 type grant struct {
 	name  string // assignment GUID
 	scope string // case-folded canonical scope
@@ -42,70 +34,31 @@ type compiledPerm struct {
 	actions, notActions, dataActions, notDataActions []matcher
 }
 
-func newIndex() *index {
-	return &index{roles: map[string]*compiledRole{}, byPrincipal: map[string][]grant{},
-		byName: map[string]string{}, interned: map[string]string{}}
-}
-
-func (idx *index) putRole(d RoleDefinition) {
+func compileRole(d RoleDefinition) *compiledRole {
 	r := &compiledRole{}
 	for _, p := range d.Permissions {
 		r.perms = append(r.perms, compiledPerm{actions: compileAll(p.Actions), notActions: compileAll(p.NotActions),
 			dataActions: compileAll(p.DataActions), notDataActions: compileAll(p.NotDataActions)})
 	}
-	idx.roles[strings.ToLower(d.Name)] = r
+	return r
 }
 
-func (idx *index) intern(s string) string {
-	if v, ok := idx.interned[s]; ok {
-		return v
-	}
-	idx.interned[s] = s
-	return s
-}
-
-func (idx *index) putAssignment(a Assignment, propagation time.Duration) error {
+// grantOf reduces a stored assignment. Assignments nobody made through
+// the API (bootstrap's Owner grants) were never "recently granted", so
+// they do not wait for propagation.
+func grantOf(a Assignment, propagation time.Duration) (grant, error) {
 	scope, err := armid.Parse(a.Scope)
 	if err != nil {
-		return err
+		return grant{}, err
 	}
 	role, err := roleGUID(a.RoleDefinitionID)
 	if err != nil {
-		return err
+		return grant{}, err
 	}
-	name, principal := strings.ToLower(a.Name()), strings.ToLower(a.PrincipalID)
-	idx.removeName(name) // a re-read replaces, never duplicates
-	// Assignments nobody made through the API (bootstrap's Owner grants)
-	// were never "recently granted", so they do not wait.
 	if a.CreatedBy == "" {
 		propagation = 0
 	}
-	g := grant{name: name, scope: idx.intern(scope.Key()), role: idx.intern(role), from: a.CreatedOn.Add(propagation).UnixNano()}
-	idx.byPrincipal[principal] = append(idx.byPrincipal[principal], g)
-	idx.byName[name] = principal
-	return nil
-}
-
-func (idx *index) removeAssignment(a Assignment) { idx.removeName(strings.ToLower(a.Name())) }
-
-func (idx *index) removeName(name string) {
-	principal, ok := idx.byName[name]
-	if !ok {
-		return
-	}
-	delete(idx.byName, name)
-	gs := idx.byPrincipal[principal]
-	for i, g := range gs {
-		if g.name == name {
-			gs = append(gs[:i], gs[i+1:]...) // under the write lock: no reader holds gs
-			break
-		}
-	}
-	if len(gs) == 0 {
-		delete(idx.byPrincipal, principal)
-	} else {
-		idx.byPrincipal[principal] = gs
-	}
+	return grant{name: strings.ToLower(a.Name()), scope: scope.Key(), role: role, from: a.CreatedOn.Add(propagation).UnixNano()}, nil
 }
 
 // covers reports whether an assignment at scope key a applies at key s.
@@ -133,19 +86,20 @@ func (r *compiledRole) allows(action string, data bool) bool {
 // for a caller known by its object ID and its transitive group IDs. It
 // allows when an assignment at the scope or any ancestor, to any of
 // principalIDs, has a role granting the action and has propagated. It
-// reads only the in-memory index.
+// reads a principal's assignments from the store once, then from memory
+// until they change.
 func (s *Service) Authorize(ctx context.Context, principalIDs []string, action, scope string) (Decision, error) {
-	return s.decide(principalIDs, action, scope, false)
+	return s.decide(ctx, principalIDs, action, scope, false)
 }
 
 // AuthorizeData decides a data-plane action (DataActions/NotDataActions),
 // such as Microsoft.ContainerService/managedClusters/pods/read for Azure
 // RBAC on Kubernetes, in the same way.
 func (s *Service) AuthorizeData(ctx context.Context, principalIDs []string, dataAction, scope string) (Decision, error) {
-	return s.decide(principalIDs, dataAction, scope, true)
+	return s.decide(ctx, principalIDs, dataAction, scope, true)
 }
 
-func (s *Service) decide(principalIDs []string, action, scope string, data bool) (Decision, error) {
+func (s *Service) decide(ctx context.Context, principalIDs []string, action, scope string, data bool) (Decision, error) {
 	id, err := armid.Parse(scope)
 	if err != nil {
 		return Decision{}, err
@@ -153,20 +107,66 @@ func (s *Service) decide(principalIDs []string, action, scope string, data bool)
 	if action == "" {
 		return Decision{}, errors.New("rbac: empty action") // a caller's bug, not a client's
 	}
+	if s.shared {
+		if err := s.follow(ctx); err != nil {
+			return Decision{}, err
+		}
+	}
 	key, act, now := id.Key(), strings.ToLower(action), s.clk.Now().UnixNano()
 	s.mu.RLock()
+	d, complete := s.decideCached(principalIDs, key, act, now, data)
+	s.mu.RUnlock()
+	if d.Allowed || complete {
+		return d, nil
+	}
+	// Some principal's grants are not cached: read them, then decide.
+	keys := make([]string, len(principalIDs))
+	for i, p := range principalIDs {
+		keys[i] = strings.ToLower(p)
+	}
+	grants, err := s.grantsOf(ctx, keys)
+	if err != nil {
+		return Decision{}, err
+	}
+	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, p := range principalIDs {
-		for _, g := range s.idx.byPrincipal[strings.ToLower(p)] {
-			if now < g.from || !covers(g.scope, key) {
-				continue
-			}
-			if r := s.idx.roles[g.role]; r != nil && r.allows(act, data) {
-				return Decision{Allowed: true, Assignment: g.name, Role: g.role, Scope: g.scope}, nil
-			}
+	for _, p := range keys {
+		if d, ok := s.firstGrant(grants[p], key, act, now, data); ok {
+			return d, nil
 		}
 	}
 	return Decision{}, nil
+}
+
+// decideCached decides from the cache alone; complete is false when a
+// principal's grants are not cached and none cached allowed. Caller holds
+// s.mu for reading.
+func (s *Service) decideCached(principalIDs []string, key, act string, now int64, data bool) (d Decision, complete bool) {
+	complete = true
+	for _, p := range principalIDs {
+		gs, ok := s.cache[strings.ToLower(p)]
+		if !ok {
+			complete = false
+			continue
+		}
+		if d, ok := s.firstGrant(gs, key, act, now, data); ok {
+			return d, true
+		}
+	}
+	return Decision{}, complete
+}
+
+// firstGrant finds a grant among gs that allows act at scope key now.
+func (s *Service) firstGrant(gs []grant, key, act string, now int64, data bool) (Decision, bool) {
+	for _, g := range gs {
+		if now < g.from || !covers(g.scope, key) {
+			continue
+		}
+		if r := s.roles[g.role]; r != nil && r.allows(act, data) {
+			return Decision{Allowed: true, Assignment: g.name, Role: g.role, Scope: g.scope}, true
+		}
+	}
+	return Decision{}, false
 }
 
 // Denied is Azure's 403 for an action the caller may not perform. client

@@ -3,7 +3,6 @@ package rbac
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -75,24 +74,29 @@ type Options struct {
 }
 
 // Service reads and writes role definitions and assignments and answers
-// authorization questions from an in-memory index.
+// authorization questions, reading each principal's assignments through
+// the store's index and caching them (cache.go).
 //
-// Writes through the Service update the index at once. Writes by another
-// process on the same store (another replica, bootstrap) are seen after
-// Refresh.
+// Writes through the Service count at once. Writes by another process on
+// the same store (another replica, bootstrap) count at the next decision
+// with FollowOtherWriters, else after Refresh.
 type Service struct {
 	st       store.Store
 	clk      clock.Clock
 	opts     Options
 	builtins []RoleDefinition // sorted by roleName
 	builtin  map[string]int   // lower-case GUID → index in builtins
+	shared   bool             // FollowOtherWriters
 
-	mu  sync.RWMutex
-	idx *index
+	mu         sync.RWMutex
+	roles      map[string]*compiledRole // role GUID → matchers: built-in and custom
+	cache      map[string][]grant       // lower-case principal ID → its grants
+	epoch      uint64                   // bumped by every eviction (see grantsOf)
+	generation string                   // the store's generation roles and cache were read at
+	loaded     bool
 }
 
-// New returns a Service over st whose decisions are made at clk's time,
-// with its index loaded from the store.
+// New returns a Service over st whose decisions are made at clk's time.
 func New(ctx context.Context, st store.Store, clk clock.Clock, opts Options) (*Service, error) {
 	defs, err := loadBuiltins()
 	if err != nil {
@@ -102,53 +106,23 @@ func New(ctx context.Context, st store.Store, clk clock.Clock, opts Options) (*S
 	for i, d := range defs {
 		s.builtin[d.Name] = i
 	}
-	if err := s.Refresh(ctx); err != nil {
+	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Refresh rebuilds the index from the store: every custom role and every
-// assignment. Decisions keep using the old index until the new one is ready.
-func (s *Service) Refresh(ctx context.Context) error {
-	idx := newIndex()
-	for _, d := range s.builtins {
-		idx.putRole(d)
-	}
-	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		defs, err := store.ListJSON[RoleDefinition](tx, kindDefinition, "")
-		if err != nil {
-			return err
-		}
-		for _, d := range defs {
-			idx.putRole(d)
-		}
-		items, err := store.ListJSON[Assignment](tx, KindAssignment, "")
-		if err != nil {
-			return err
-		}
-		for _, a := range items {
-			if err := idx.putAssignment(a, s.opts.Propagation); err != nil {
-				return fmt.Errorf("rbac: role assignment %s: %w", a.ID, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.idx = idx
-	s.mu.Unlock()
-	return nil
-}
+// FollowOtherWriters makes every decision first read the store's
+// generation (one small read), so that an assignment made or removed by
+// another replica counts at once, not after the next Refresh.
+func (s *Service) FollowOtherWriters() { s.shared = true }
 
-// withIndex runs fn on the index under the write lock.
-func (s *Service) withIndex(fn func(*index)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fn(s.idx)
-}
+// Refresh catches up with writes by other processes: when the store's
+// generation moved, the cache is emptied and the custom roles re-read.
+// It reads one row otherwise.
+func (s *Service) Refresh(ctx context.Context) error { return s.follow(ctx) }
+
+func newGeneration() string { return uuid.NewString() }
 
 // parseGUID accepts only the 36-character form, returned in lower case
 // (Azure's names are case-insensitive and shown in lower case).
