@@ -110,8 +110,10 @@ type ServerInfo struct {
 	Addr string `json:"addr"`
 	// HTTPProxy is the plain-HTTP proxy URL, when enabled.
 	HTTPProxy string `json:"httpProxy,omitempty"`
-	PID       int    `json:"pid"`
-	InMemory  bool   `json:"inMemory"`
+	// AdminURL is the admin listener (metrics, probes), when enabled.
+	AdminURL string `json:"adminUrl,omitempty"`
+	PID      int    `json:"pid"`
+	InMemory bool   `json:"inMemory"`
 }
 
 // WriteServerInfo records the running server (atomically, via rename).

@@ -35,7 +35,6 @@ import (
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/postgres"
 	"github.com/aksid/aksid/internal/sts"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config is `aksid serve`'s configuration.
@@ -55,6 +54,9 @@ type Config struct {
 	// HTTPProxyAddr is the loopback address of the plain-HTTP proxy port
 	// (for http:// proxies and IMDS); "off" disables it.
 	HTTPProxyAddr string
+	// AdminAddr is the loopback address of the admin listener (plain
+	// HTTP: /metrics, /healthz, /readyz); "" any free port, "off" none.
+	AdminAddr string
 	// KubeIdle stops a cluster's API server unused this long (default 15m).
 	KubeIdle time.Duration
 	// RSABackend is what signs tokens: auto (OpenSSL when it loads, else
@@ -71,10 +73,12 @@ type Running struct {
 	CAPath string
 	// HTTPProxy is the plain-HTTP proxy URL ("" when disabled).
 	HTTPProxy string
-	Creds     bootstrap.Credentials
-	Ops       *Ops
-	Keys      *sts.Keys
-	DataDir   DataDir
+	// AdminURL is the admin listener's URL ("" when disabled).
+	AdminURL string
+	Creds    bootstrap.Credentials
+	Ops      *Ops
+	Keys     *sts.Keys
+	DataDir  DataDir
 	// Signing is the RSA backend tokens are signed with, and why.
 	Signing rsasign.Choice
 	// storeDesc names the store for the banner.
@@ -85,6 +89,7 @@ type Running struct {
 	// kubeCleanup removes an in-memory run's cluster objects.
 	kubeCleanup func()
 	srv         *server.Server
+	admin       *adminListener
 	st          store.Store
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -169,7 +174,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	if addr == "" {
 		addr = "127.0.0.1:8443"
 	}
-	if err := requireLoopback(addr); err != nil {
+	if err := requireLoopback("--addr", addr); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -191,7 +196,8 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	login.New(svc, keys, cfg.Log).Register(loginMux)
 	mux := http.NewServeMux()
 	mux.Handle("/", loginMux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg.Gatherer(), promhttp.HandlerOpts{}))
+	// The probes answer here too, for whoever knows only the main URL;
+	// the metrics only on the admin listener (startAdmin).
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(st, keys))
 	router := server.NewRouter(mux, url)
@@ -228,21 +234,33 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	router.Handle("oidc", server.FaceGraph, graphMux) // Graph's /oidc/userinfo
 	router.HandleFace(server.FaceGraph, graphMux)
 
-	plain, err := listenPlain(cfg.HTTPProxyAddr)
+	plain, err := listenLoopback("--http-proxy-addr", cfg.HTTPProxyAddr)
 	if err != nil {
 		ln.Close()
+		return nil, err
+	}
+	adm, err := startAdmin(cfg.AdminAddr, reg, readyz(st, keys), cfg.Log)
+	if err != nil {
+		ln.Close()
+		if plain != nil {
+			plain.Close()
+		}
 		return nil, err
 	}
 	ops.hostOps = &hostOps{hosts: hostSvc, httpProxy: plainURL(plain), url: url}
 
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
-		HTTPProxy: plainURL(plain), Signing: signing, storeDesc: storeDescription(dd, cfg.InMemory, cfg.Store),
+		HTTPProxy: plainURL(plain), AdminURL: adm.url, admin: adm, Signing: signing, storeDesc: storeDescription(dd, cfg.InMemory, cfg.Store),
 		srv: server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	r.kube, r.kubeCleanup, err = startKube(kubeDeps{dataDir: dd, inMemory: cfg.InMemory, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
 		dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
 	if err != nil {
 		ln.Close()
+		if plain != nil {
+			plain.Close()
+		}
+		adm.closeNow()
 		return nil, err
 	}
 	r.srv.SetClusterGate(r.kube)
@@ -267,7 +285,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		defer r.wg.Done()
 		r.maintain(loopCtx, cfg.Refresh, svc, cfg.Log)
 	}()
-	if err := dd.WriteServerInfo(ServerInfo{URL: url, Addr: r.Addr, HTTPProxy: r.HTTPProxy, PID: os.Getpid(), InMemory: cfg.InMemory}); err != nil {
+	if err := dd.WriteServerInfo(ServerInfo{URL: url, Addr: r.Addr, HTTPProxy: r.HTTPProxy, AdminURL: r.AdminURL, PID: os.Getpid(), InMemory: cfg.InMemory}); err != nil {
 		r.Shutdown(ctx)
 		return nil, err
 	}
@@ -307,6 +325,9 @@ func (r *Running) maintain(ctx context.Context, every time.Duration, svc *sts.Se
 // Shutdown stops serving, waits for the background work and closes the store.
 func (r *Running) Shutdown(ctx context.Context) error {
 	err := r.srv.Shutdown(ctx)
+	if aerr := r.admin.shutdown(ctx); err == nil {
+		err = aerr
+	}
 	r.cancel()
 	r.wg.Wait()
 	r.kube.Close()
@@ -336,7 +357,8 @@ func (r *Running) Banner(w io.Writer) {
   clusters' API:     %[11]s
   token signing:     RS256 by %[12]s
   store:             %[13]s
-`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir), r.kubeStatus(), r.Signing, r.storeDesc)
+  admin listener:    %[14]s
+`, r.URL, c.TenantID, bootstrap.TenantDomain, c.SubscriptionID, c.ClientID, c.ClientSecret, c.AdminUPN, c.AdminPassword, r.CAPath, string(r.DataDir), r.kubeStatus(), r.Signing, r.storeDesc, r.adminStatus())
 }
 
 // kubeStatus says whether clusters' kubectl will work, and if not yet, why.
@@ -351,19 +373,28 @@ func (r *Running) kubeStatus() string {
 	return "kube-apiserver unusable: " + err.Error()
 }
 
-func requireLoopback(addr string) error {
+// adminStatus is the banner's line for the admin listener.
+func (r *Running) adminStatus() string {
+	if r.AdminURL == "" {
+		return "off (--admin-addr off)"
+	}
+	return r.AdminURL + "/metrics (Prometheus), /healthz, /readyz"
+}
+
+// requireLoopback refuses an address for flag that is not this machine's.
+func requireLoopback(flag, addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--addr %q: %w", addr, err)
+		return fmt.Errorf("%s %q: %w", flag, addr, err)
 	}
 	if _, err := strconv.Atoi(port); err != nil {
-		return fmt.Errorf("--addr %q: port must be a number", addr)
+		return fmt.Errorf("%s %q: port must be a number", flag, addr)
 	}
 	if host == "localhost" {
 		return nil
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--addr %q: aksid listens on loopback only (127.0.0.1, ::1 or localhost)", addr)
+		return fmt.Errorf("%s %q: aksid listens on loopback only (127.0.0.1, ::1 or localhost)", flag, addr)
 	}
 	return nil
 }

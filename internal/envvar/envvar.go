@@ -19,6 +19,9 @@ const (
 	RSABackend = "AKSID_RSA_BACKEND"
 	// Store, read: the store URL (postgres://…), as serve's --store.
 	Store = "AKSID_STORE"
+	// AdminAddr, read: the admin listener's loopback address (metrics,
+	// probes), as serve's --admin-addr.
+	AdminAddr = "AKSID_ADMIN_ADDR"
 )
 
 // Azure SDK, az and kubelogin variables.

@@ -3,6 +3,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,19 +20,27 @@ type Registry struct {
 	authz        *prometheus.HistogramVec
 	store        *prometheus.HistogramVec
 	storeRetries prometheus.Counter
+
+	codesMu sync.Mutex
+	codes   map[string]bool // error codes labelled so far, at most maxCodes
 }
+
+// maxCodes bounds the error_code label's values: codes come from aksid's
+// own tables, but a body's code is read back from the answer, so past
+// this many distinct ones the rest are counted as "other".
+const maxCodes = 256
 
 // New returns a registry with aksid's metrics registered.
 func New() *Registry {
-	r := &Registry{reg: prometheus.NewRegistry()}
+	r := &Registry{reg: prometheus.NewRegistry(), codes: map[string]bool{}}
 	r.signing = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "aksid_token_signing_backend",
 		Help: "The RSA implementation that signs tokens (1 for the one in use), with its library.",
 	}, []string{"backend", "library"})
 	r.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aksid_http_requests_total",
-		Help: "Requests answered, by the face that served them and status.",
-	}, []string{"face", "status"})
+		Help: "Requests answered, by the face that served them, status and Azure error code (AADSTS… for Entra, error.code for Graph and ARM; empty for success).",
+	}, []string{"face", "status", "error_code"})
 	r.tunnels = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "aksid_proxy_tunnels_open",
 		Help: "Proxy tunnels (CONNECT) open now.",
@@ -65,11 +74,48 @@ func (r *Registry) SetSigningBackend(backend, library string) {
 }
 
 // Request counts one answered request (server.Observer).
-func (r *Registry) Request(face string, status int) {
+func (r *Registry) Request(face string, status int, code string) {
 	if face == "" {
 		face = "none"
 	}
-	r.requests.WithLabelValues(face, strconv.Itoa(status)).Inc()
+	r.requests.WithLabelValues(face, strconv.Itoa(status), r.codeLabel(code)).Inc()
+}
+
+// codeLabel is the error_code label for code: itself when it looks like a
+// code and is among the first maxCodes seen, else "other".
+func (r *Registry) codeLabel(code string) string {
+	if code == "" {
+		return ""
+	}
+	if !plausibleCode(code) {
+		return "other"
+	}
+	r.codesMu.Lock()
+	defer r.codesMu.Unlock()
+	if r.codes[code] {
+		return code
+	}
+	if len(r.codes) >= maxCodes {
+		return "other"
+	}
+	r.codes[code] = true
+	return code
+}
+
+// plausibleCode accepts what Azure's codes are made of: at most 64
+// letters, digits, '_', '.' and '-'.
+func plausibleCode(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Tunnels changes the open-tunnel gauge (server.Observer).

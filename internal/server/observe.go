@@ -10,8 +10,11 @@ import (
 // implements it. Its methods must be cheap and safe for concurrent use.
 type Observer interface {
 	// Request is one answered request: the face that served it (login,
-	// arm, graph, imds, oidc, kubeapi, admin) and its status.
-	Request(face string, status int)
+	// arm, graph, imds, oidc, kubeapi, admin), its status and, for an
+	// error answer, the Azure error code its body carries (AADSTS7000215,
+	// Request_ResourceNotFound, AuthorizationFailed; empty otherwise).
+	// The code comes from the body: the observer must bound what it keeps.
+	Request(face string, status int, code string)
 	// Tunnels changes the number of open proxy tunnels by delta.
 	Tunnels(delta int)
 }

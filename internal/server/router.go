@@ -69,7 +69,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch strings.ToLower(first) {
 	case "aksid":
 		face = "admin"
-	case "metrics", "healthz", "readyz":
+	case "healthz", "readyz":
 		face = "ops" // the operator's probes, not Entra's
 	}
 	labelFace(w, face)

@@ -109,6 +109,10 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	face   string // set by the router
+	// capture keeps the start of an error answer's body in errBody, for
+	// its Azure error code (errorCode).
+	capture bool
+	errBody []byte
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -137,6 +141,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
+	s.keepErrorBody(b)
 	return s.ResponseWriter.Write(b)
 }
 
@@ -150,7 +155,8 @@ func middleware(h http.Handler, log *slog.Logger, obs *observer) http.Handler {
 		start := time.Now()
 		id := uuid.NewString()
 		w.Header().Set("x-ms-request-id", id)
-		rec := &statusRecorder{ResponseWriter: w}
+		o := obs.get()
+		rec := &statusRecorder{ResponseWriter: w, capture: o != nil}
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(r.Context(), "panic serving request", "request_id", id, "panic", p, "stack", string(debug.Stack()))
@@ -162,8 +168,8 @@ func middleware(h http.Handler, log *slog.Logger, obs *observer) http.Handler {
 			}
 			log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "host", r.Host,
 				"path", r.URL.Path, "status", rec.status, "duration_ms", time.Since(start).Milliseconds())
-			if o := obs.get(); o != nil && r.Method != http.MethodConnect {
-				o.Request(rec.face, rec.status)
+			if o != nil && r.Method != http.MethodConnect {
+				o.Request(rec.face, rec.status, errorCode(rec.status, rec.Header().Get("Content-Type"), rec.errBody))
 			}
 		}()
 		h.ServeHTTP(rec, r)

@@ -47,6 +47,7 @@ type instance struct {
 	dataDir string
 	cmd     *exec.Cmd
 	url     string
+	admin   string // the admin listener (metrics, probes), plain HTTP
 	env     map[string]string
 	logs    *bytes.Buffer
 	client  *http.Client
@@ -73,12 +74,13 @@ func start(t *testing.T, dataDir string, args ...string) *instance {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var info struct {
-			URL string `json:"url"`
-			PID int    `json:"pid"`
+			URL      string `json:"url"`
+			AdminURL string `json:"adminUrl"`
+			PID      int    `json:"pid"`
 		}
 		b, err := os.ReadFile(filepath.Join(dataDir, "server.json"))
 		if err == nil && json.Unmarshal(b, &info) == nil && info.PID == in.cmd.Process.Pid {
-			in.url = info.URL
+			in.url, in.admin = info.URL, info.AdminURL
 			break
 		}
 		if time.Now().After(deadline) {

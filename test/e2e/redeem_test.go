@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,10 +16,11 @@ import (
 
 const azCLIClient = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
-// TestOneTimeRedemptionAcrossReplicas: an authorization code and a
-// refresh token, each redeemed 8 times at once, the requests spread over
-// two replicas on one PostgreSQL: exactly one redemption succeeds, the
-// others are refused with Entra's codes.
+// TestOneTimeRedemptionAcrossReplicas: an authorization code, a device
+// code and a refresh token, each redeemed 8 times at once, the requests
+// spread over two replicas on one PostgreSQL: exactly one redemption
+// succeeds, the others are refused with Entra's codes. The device code is
+// asked for on one replica and approved on the other's page.
 func TestOneTimeRedemptionAcrossReplicas(t *testing.T) {
 	url0 := postgresURL(t)
 	dataDir := t.TempDir()
@@ -97,4 +99,32 @@ func TestOneTimeRedemptionAcrossReplicas(t *testing.T) {
 	}
 	redeem(url.Values{"grant_type": {"authorization_code"}, "client_id": {azCLIClient}, "code": {code},
 		"redirect_uri": {redirect}, "code_verifier": {verifier}}, 54005, 70008)
+
+	// A device code asked for on a, its user code entered on b's page.
+	resp, err = a.client.PostForm(a.url+"/"+tid+"/oauth2/v2.0/devicecode", url.Values{"client_id": {aksClientApp},
+		"scope": {aksServerApp + "/.default offline_access openid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dc struct {
+		DeviceCode string `json:"device_code"`
+		UserCode   string `json:"user_code"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&dc)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || dc.DeviceCode == "" || dc.UserCode == "" {
+		t.Fatalf("device code: %s %v %+v", resp.Status, err, dc)
+	}
+	resp, err = b.client.PostForm(b.url+"/devicelogin", url.Values{"otc": {dc.UserCode}, "username": {user.upn},
+		"password": {user.password}, "decision": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "You have signed in") {
+		t.Fatalf("device sign-in page: %s\n%s", resp.Status, page)
+	}
+	redeem(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "client_id": {aksClientApp},
+		"device_code": {dc.DeviceCode}}, 70019)
 }
