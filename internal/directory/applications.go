@@ -42,9 +42,13 @@ type ApplicationPatch struct {
 func (d *Directory) Applications(ctx context.Context, tenantID string) ([]Application, error) {
 	var out []Application
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		apps, err := allApps(tx)
-		for _, a := range apps {
-			if a.TenantID == tenantID && !a.ManagedIdentity {
+		hits, err := tx.Find(kindApp, store.Query{Index: byTenant, Terms: []string{term("", tenantID)}})
+		for _, h := range hits {
+			var a Application
+			if err := unmarshal(h.Value, &a); err != nil {
+				return err
+			}
+			if !a.ManagedIdentity {
 				out = append(out, a)
 			}
 		}
@@ -147,12 +151,9 @@ func (d *Directory) DeleteApplication(ctx context.Context, tenantID, objectID st
 	})
 }
 
-func allApps(tx store.Tx) ([]Application, error) {
-	return store.ListJSON[Application](tx, kindApp, "")
-}
-
 // appByObject reads an application of tenantID by object ID. Stores
-// written before the object index existed are searched instead.
+// written before the app_object records existed are searched through the
+// store's index instead.
 func appByObject(tx store.Tx, tenantID, objectID string) (Application, error) {
 	id := strings.ToLower(objectID)
 	var app Application
@@ -169,18 +170,15 @@ func appByObject(tx store.Tx, tenantID, objectID string) (Application, error) {
 		if _, perr := uuid.Parse(id); perr != nil {
 			return Application{}, ErrApplicationNotFound
 		}
-		apps, err := allApps(tx)
+		hits, err := tx.Find(kindApp, store.Query{Index: ByID, Terms: []string{term(tenantID, id)}})
 		if err != nil {
 			return Application{}, err
 		}
-		found := false
-		for _, a := range apps {
-			if a.ObjectID == id {
-				app, found = a, true
-			}
-		}
-		if !found {
+		if len(hits) == 0 {
 			return Application{}, ErrApplicationNotFound
+		}
+		if err := unmarshal(hits[0].Value, &app); err != nil {
+			return Application{}, err
 		}
 	default:
 		return Application{}, err

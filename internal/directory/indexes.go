@@ -25,6 +25,8 @@ const (
 	// byTenant lists the applications of one tenant, which are keyed by
 	// appId alone.
 	byTenant = "tenant"
+	// byAppAnyTenant finds an application's principals in every tenant.
+	byAppAnyTenant = "app"
 )
 
 // indexVersion changes whenever a Terms function below does.
@@ -66,6 +68,7 @@ func init() {
 	indexOn(kindApp, ByDisplayName, func(a Application) (string, []string) { return one(a.TenantID, a.DisplayName) })
 	indexOn(kindApp, ByIdentifierURIs, func(a Application) (string, []string) { return a.TenantID, a.IdentifierURIs })
 
+	indexOn(kindSP, byAppAnyTenant, func(s ServicePrincipal) (string, []string) { return "", []string{s.AppID} })
 	indexOn(kindSP, ByID, func(s ServicePrincipal) (string, []string) { return one(s.TenantID, s.ObjectID) })
 	indexOn(kindSP, ByAppID, func(s ServicePrincipal) (string, []string) { return one(s.TenantID, s.AppID) })
 	indexOn(kindSP, ByDisplayName, func(s ServicePrincipal) (string, []string) { return one(s.TenantID, s.DisplayName) })

@@ -170,15 +170,12 @@ func spByObject(tx store.Tx, tenantID, objectID string) (ServicePrincipal, error
 
 // principalsOfApp finds appID's principals in every tenant.
 func principalsOfApp(tx store.Tx, appID string) ([]ServicePrincipal, error) {
-	items, err := tx.List(kindSP, "")
+	items, err := tx.Find(kindSP, store.Query{Index: byAppAnyTenant, Terms: []string{term("", appID)}})
 	if err != nil {
 		return nil, err
 	}
 	var out []ServicePrincipal
 	for _, it := range items {
-		if !strings.HasSuffix(it.Key, "/"+appID) {
-			continue
-		}
 		var sp ServicePrincipal
 		if err := unmarshal(it.Value, &sp); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package msi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
@@ -161,18 +162,20 @@ func (s *Service) Find(ctx context.Context, sel Selector) (Identity, error) {
 		return s.Get(ctx, sel.ResourceID)
 	}
 	var found *Identity
+	q := store.Query{Index: byClientID, Terms: []string{strings.ToLower(sel.ClientID)}}
+	if sel.ClientID == "" {
+		q = store.Query{Index: byPrincipalID, Terms: []string{strings.ToLower(sel.ObjectID)}}
+	}
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		items, err := store.ListJSON[Identity](tx, kindIdentity, "")
-		if err != nil {
+		hits, err := tx.Find(kindIdentity, q)
+		if err != nil || len(hits) == 0 {
 			return err
 		}
-		for _, ident := range items {
-			if (sel.ClientID != "" && strings.EqualFold(ident.Properties.ClientID, sel.ClientID)) ||
-				(sel.ObjectID != "" && strings.EqualFold(ident.Properties.PrincipalID, sel.ObjectID)) {
-				found = &ident
-				return nil
-			}
+		var ident Identity
+		if err := json.Unmarshal(hits[0].Value, &ident); err != nil {
+			return err
 		}
+		found = &ident
 		return nil
 	})
 	if err != nil {
@@ -200,4 +203,25 @@ func (s *Service) DeleteUnder(ctx context.Context, scope string) error {
 		}
 	}
 	return nil
+}
+
+// Identities are found by client ID and by principal ID (IMDS asks by
+// either) through the store's indexes.
+const (
+	byClientID    = "clientId"
+	byPrincipalID = "principalId"
+)
+
+func init() {
+	index := func(name string, value func(Identity) string) {
+		store.DefineIndex(store.Index{Kind: kindIdentity, Name: name, Version: 1, Terms: func(_ string, b []byte) []string {
+			var ident Identity
+			if json.Unmarshal(b, &ident) != nil {
+				return nil
+			}
+			return []string{strings.ToLower(value(ident))}
+		}})
+	}
+	index(byClientID, func(i Identity) string { return i.Properties.ClientID })
+	index(byPrincipalID, func(i Identity) string { return i.Properties.PrincipalID })
 }
