@@ -24,7 +24,7 @@ type Dumper interface {
 // hold such documents; a backup leaves them out, since the store it is
 // restored into keeps its own while the restore's writes rebuild the
 // indexes. RunDump checks that a new store holds nothing else.
-func OwnKind(kind string) bool { return kind == "store_index" }
+func OwnKind(kind string) bool { return kind == kindIndexBuilt }
 
 // ErrNoDump is returned by Dump for a store that cannot enumerate its
 // documents.

@@ -178,6 +178,27 @@ func runIndexes(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("pages %v, want %v", got, want)
 		}
 	})
+	t.Run("Load", func(t *testing.T) {
+		s := open(t)
+		putDoc(t, s, "k1", "before")
+		doc := func(key, name string) store.Document {
+			v, _ := json.Marshal(indexedDoc{Name: name})
+			return store.Document{Kind: indexedKind, Key: key, Value: v}
+		}
+		docs := []store.Document{doc("k1", "after"), doc("k2", "loaded"), {Kind: kind, Key: "plain", Value: []byte("v")}}
+		if err := store.Load(t.Context(), s, docs); err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if got := find(t, s, indexedKind, store.Query{Index: "name", Terms: []string{"before"}}); len(got) != 0 {
+			t.Errorf("a replaced document is still found under its old term: %v", got)
+		}
+		if got := find(t, s, indexedKind, store.Query{Index: "name", Terms: []string{"after", "loaded"}}); !slices.Equal(got, []string{"after=k1", "loaded=k2"}) {
+			t.Errorf("loaded documents: %v", got)
+		}
+		if got := get(t, s, kind, "plain"); got != "v" {
+			t.Errorf("plain document: %q", got)
+		}
+	})
 	t.Run("EnsureIndexesBuildsForOldDocuments", func(t *testing.T) {
 		s := open(t)
 		put(t, s, lateKind, "k1", "Late")
