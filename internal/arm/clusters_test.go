@@ -24,6 +24,7 @@ import (
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/facetest"
 	"github.com/aksid/aksid/internal/origin"
+	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/resources"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/aksid/aksid/internal/store/sqlite"
@@ -99,6 +100,7 @@ type armTest struct {
 	h        http.Handler
 	key      *rsa.PrivateKey
 	clusters *powerClusters
+	roles    *rbac.Service
 }
 
 func newARMTest(t *testing.T, g grants) *armTest {
@@ -124,9 +126,13 @@ func newARMTest(t *testing.T, g grants) *armTest {
 		t.Fatal(err)
 	}
 	cl := &powerClusters{running: map[string]bool{strings.ToLower(clusterPath("c")): true}}
+	roles, err := rbac.New(ctx, st, clock.Wall{}, rbac.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := New(Deps{Validator: authn.New(testKeys{key}, clock.Wall{}), Authz: g, Groups: noGroups{}, Resources: res, Clusters: cl,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return &armTest{h: facetest.WithRequestID(h), key: key, clusters: cl}
+		Roles: roles, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return &armTest{h: facetest.WithRequestID(h), key: key, clusters: cl, roles: roles}
 }
 
 // clusterPath is the ID of the cluster named name, as the router spells it.

@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 
@@ -78,4 +80,76 @@ func below(at armid.ID) store.Query {
 		prefix += "/"
 	}
 	return store.Query{Index: byScope, Prefix: prefix}
+}
+
+// AssignmentPage is one page of a listing; Next resumes it ("" at the end).
+type AssignmentPage struct {
+	Items []Assignment
+	Next  string
+}
+
+// ErrBadSkipToken: a page token this package did not make.
+var ErrBadSkipToken = errorf(CodeInvalidSkipToken, "The skip token is not valid.")
+
+// ListAssignmentsPage is ListAssignments a page at a time, for listings
+// that may hold the whole subscription: the first page has the
+// assignments at the scope and above it, then up to limit of those below
+// it; each next page the following limit below it, read from the scope
+// index where the last one ended. Listings by principal or atScope() are
+// short and come in one page.
+func (s *Service) ListAssignmentsPage(ctx context.Context, scope string, f AssignmentFilter, after string, limit int) (AssignmentPage, error) {
+	if f.AtScope || f.PrincipalID != "" || f.AssignedTo != "" {
+		if after != "" {
+			return AssignmentPage{}, ErrBadSkipToken
+		}
+		items, err := s.ListAssignments(ctx, scope, f)
+		return AssignmentPage{Items: items}, err
+	}
+	at, err := armid.Parse(scope)
+	if err != nil {
+		return AssignmentPage{}, err
+	}
+	var cur store.Cursor
+	if after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(after)
+		term, key, ok := strings.Cut(string(b), "\x00")
+		if err != nil || !ok || !strings.HasPrefix(term, below(at).Prefix) {
+			return AssignmentPage{}, ErrBadSkipToken
+		}
+		cur = store.Cursor{Term: term, Key: key}
+	}
+	var page AssignmentPage
+	err = s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		page = AssignmentPage{}
+		if after == "" {
+			above, err := findAssignments(tx, map[string]bool{}, atOrAbove(at))
+			if err != nil {
+				return err
+			}
+			for _, e := range above {
+				page.Items = append(page.Items, e.Value)
+			}
+			sortByName(page.Items, func(a Assignment) string { return strings.ToLower(a.ID) })
+		}
+		q := below(at)
+		q.After, q.Limit = cur, limit+1
+		hits, err := tx.Find(KindAssignment, q)
+		if err != nil {
+			return err
+		}
+		for i, h := range hits {
+			if i == limit {
+				last := hits[i-1]
+				page.Next = base64.RawURLEncoding.EncodeToString([]byte(last.Term + "\x00" + last.Key))
+				break
+			}
+			var a Assignment
+			if err := json.Unmarshal(h.Value, &a); err != nil {
+				return err
+			}
+			page.Items = append(page.Items, a)
+		}
+		return nil
+	})
+	return page, err
 }

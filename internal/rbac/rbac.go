@@ -38,6 +38,7 @@ const (
 	CodeInvalidRoleDefinition            = "InvalidRoleDefinition"
 	CodeBuiltInRoleReadOnly              = "RoleDefinitionIsBuiltIn"
 	CodeInvalidFilter                    = "InvalidFilter"
+	CodeInvalidSkipToken                 = "InvalidSkipToken"
 )
 
 // Error is the one ARM-shaped refusal, azerr.Error: a kind and ARM's code
