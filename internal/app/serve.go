@@ -138,8 +138,10 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 
 func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca *pki.CA, st store.Store) (*Running, error) {
 	reg := metrics.New()
+	storeDesc := storeDescription(dd, cfg.InMemory, cfg.Store)
 	if ps, ok := st.(*postgres.Store); ok {
 		ps.OnRetry(reg.StoreRetry)
+		storeDesc += fmt.Sprintf(", pool of %d connections", ps.PoolSize())
 	}
 	st = reg.Store(st)
 	wall := clock.Wall{}
@@ -251,7 +253,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Running{rbac: armFace.rbac, URL: url, Addr: ln.Addr().String(), CAPath: ca.Path, Creds: creds, Ops: ops, Keys: keys, DataDir: dd,
-		HTTPProxy: plainURL(plain), AdminURL: adm.url, admin: adm, Signing: signing, storeDesc: storeDescription(dd, cfg.InMemory, cfg.Store),
+		HTTPProxy: plainURL(plain), AdminURL: adm.url, admin: adm, Signing: signing, storeDesc: storeDesc,
 		srv: server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	r.kube, r.kubeCleanup, err = startKube(kubeDeps{dataDir: dd, inMemory: cfg.InMemory, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
 		dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
