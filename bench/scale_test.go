@@ -164,7 +164,12 @@ func scaleRun(b *testing.B, bin string, storeURL func() string, n int) {
 		worst = max(worst, lp99)
 		worstGrowth = max(worstGrowth, float64(lp99)/float64(sp99))
 	}
-	b.Logf("  idle RSS MB: empty %.1f, %d objects %.1f, %d objects %.1f", empty.idleMB, scaleSmall, small.idleMB, n, large.idleMB)
+	busy, err := large.proc.statusKB("VmRSS")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("  RSS MB: idle: empty %.1f, %d objects %.1f, %d objects %.1f; %d objects after the rounds %.1f",
+		empty.idleMB, scaleSmall, small.idleMB, n, large.idleMB, n, float64(busy)/1024)
 	b.Logf("  tokens/s: empty %.0f, %d objects %.0f", empty.tokenRate(), n, large.tokenRate())
 	atMost(b, name+": slowest query p99 ms at the large size", ms(worst), ms(targetQueryP99))
 	atMost(b, name+": largest p99 growth, large over 1,000 objects", worstGrowth, targetQueryGrowth)
