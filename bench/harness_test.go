@@ -308,10 +308,16 @@ func (c *client) accessToken(ctx context.Context) (string, error) {
 }
 
 // get fetches url and fails unless aksid answers 200.
-func (c *client) get(ctx context.Context, url string) error {
+func (c *client) get(ctx context.Context, url string) error { return c.getWith(ctx, url, "") }
+
+// getWith is get with a bearer token, when token is not empty.
+func (c *client) getWith(ctx context.Context, url, token string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -3,9 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -373,21 +371,7 @@ type bearerClient struct {
 
 // get fetches url with the token and fails unless aksid answers 200.
 func (c *bearerClient) get(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d: %s", url, resp.StatusCode, body)
-	}
-	return nil
+	return c.getWith(ctx, url, c.token)
 }
 
 func newBearerClient(tb testing.TB, baseURL, caPath string, creds bootstrap.Credentials, scope string) *bearerClient {

@@ -36,11 +36,16 @@ func (t *txn) Page(kind, prefix, after string, limit int) ([]store.Item, error) 
 	if err := t.usable(false); err != nil {
 		return nil, err
 	}
-	q := `SELECT key, value FROM documents WHERE kind = $1 AND key LIKE $2 AND key > $3 ORDER BY key`
-	args := []any{kind, []byte(likePrefix(prefix)), []byte(after)}
+	q := `SELECT key, value FROM documents WHERE kind = $1 AND key LIKE $2`
+	args := []any{kind, []byte(likePrefix(prefix))}
+	if after != "" {
+		args = append(args, []byte(after))
+		q += ` AND key > $3`
+	}
+	q += ` ORDER BY key`
 	if limit > 0 {
-		q += ` LIMIT $4`
 		args = append(args, limit)
+		q += ` LIMIT $` + strconv.Itoa(len(args))
 	}
 	rows, err := t.tx.Query(t.ctx, q, args...)
 	if err != nil {

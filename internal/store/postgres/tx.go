@@ -115,28 +115,10 @@ func (t *txn) Delete(kind, key string) error {
 	return t.reindex(kind, key, nil)
 }
 
-// List implements store.Tx. A LIKE prefix pattern on bytea is a range of
-// the primary key.
+// List implements store.Tx: a Page from the start, unbounded. A LIKE
+// prefix pattern on bytea is a range of the primary key.
 func (t *txn) List(kind, prefix string) ([]store.Item, error) {
-	if err := t.usable(false); err != nil {
-		return nil, err
-	}
-	rows, err := t.tx.Query(t.ctx, `SELECT key, value FROM documents WHERE kind = $1 AND key LIKE $2 ORDER BY key`,
-		kind, []byte(likePrefix(prefix)))
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list %s/%s*: %w", kind, prefix, t.failed(err))
-	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Item, error) {
-		var key []byte
-		var it store.Item
-		err := r.Scan(&key, &it.Value)
-		it.Key, it.Value = string(key), nonNil(it.Value)
-		return it, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list %s/%s*: %w", kind, prefix, t.failed(err))
-	}
-	return items, nil
+	return t.Page(kind, prefix, "", 0)
 }
 
 // likePrefix is a LIKE pattern matching the keys that start with prefix

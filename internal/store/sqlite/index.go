@@ -28,7 +28,9 @@ func (t *txn) reindex(kind, key string, value []byte) error {
 	return nil
 }
 
-// Page implements store.Tx.
+// Page implements store.Tx. Keys compare bytewise (BINARY collation), so
+// the keys with prefix form one run starting at prefix; scanning it
+// avoids LIKE and its wildcards.
 func (t *txn) Page(kind, prefix, after string, limit int) ([]store.Item, error) {
 	if err := t.usable(false); err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -109,35 +108,9 @@ func (t *txn) Delete(kind, key string) error {
 	return t.reindex(kind, key, nil)
 }
 
-// List implements store.Tx.
+// List implements store.Tx: a Page from the start, unbounded.
 func (t *txn) List(kind, prefix string) ([]store.Item, error) {
-	if err := t.usable(false); err != nil {
-		return nil, err
-	}
-	// Keys compare bytewise (BINARY collation), so the keys with prefix form
-	// one run starting at prefix; scanning it avoids LIKE and its wildcards.
-	rows, err := t.tx.QueryContext(t.ctx,
-		`SELECT key, value FROM documents WHERE kind = ? AND key >= ? ORDER BY key`, kind, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list %s/%s*: %w", kind, prefix, err)
-	}
-	defer rows.Close()
-	var items []store.Item
-	for rows.Next() {
-		var it store.Item
-		if err := rows.Scan(&it.Key, &it.Value); err != nil {
-			return nil, fmt.Errorf("sqlite: list %s/%s*: %w", kind, prefix, err)
-		}
-		if !strings.HasPrefix(it.Key, prefix) {
-			break
-		}
-		it.Value = nonNil(it.Value)
-		items = append(items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list %s/%s*: %w", kind, prefix, err)
-	}
-	return items, nil
+	return t.Page(kind, prefix, "", 0)
 }
 
 // nonNil maps nil to an empty slice: the driver binds nil as NULL, which the
