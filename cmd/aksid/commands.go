@@ -37,6 +37,7 @@ func serveCmd() *cobra.Command {
 	rsaBackend := cmd.Flags().String("rsa-backend", envOr(envvar.RSABackend, "auto"), "what signs tokens: auto (OpenSSL's libcrypto.so.3 when it loads, else Go's crypto/rsa), openssl or go (env "+envvar.RSABackend+")")
 	logFormat := cmd.Flags().String("log-format", "text", "log lines as text (key=value) or json (one object per line, for log collectors)")
 	adminAddr := cmd.Flags().String("admin-addr", envOr(envvar.AdminAddr, "127.0.0.1:0"), "loopback address of the admin listener, plain HTTP: GET /metrics (Prometheus), /healthz, /readyz; port 0 picks a free one, recorded in <data-dir>/server.json and the banner; \"off\" disables it (env "+envvar.AdminAddr+")")
+	publicURL := cmd.Flags().String("public-url", os.Getenv(envvar.PublicURL), "the URL clients reach replicas by, when they share one loopback address (a TCP balancer in front, https://127.0.0.1:PORT): issuers, server.json and printed URLs name it instead of this replica's own address, so any replica accepts what another issued (env "+envvar.PublicURL+")")
 	storeURL := cmd.Flags().String("store", os.Getenv(envvar.Store), "PostgreSQL URL (postgres://user@host:port/db) for replicas sharing one database; empty: SQLite in the data directory (env "+envvar.Store+"). Replicas share the data directory's master key and CA")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		level := slog.LevelInfo
@@ -54,7 +55,7 @@ func serveCmd() *cobra.Command {
 		}
 		log := slog.New(handler)
 		r, err := app.Start(cmd.Context(), app.Config{Addr: *addr, DataDir: *dir, InMemory: *inMemory,
-			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, AdminAddr: *adminAddr, KubeIdle: *kubeIdle, RSABackend: *rsaBackend, Store: *storeURL, Log: log})
+			KeyRotation: *rotation, Refresh: *refresh, RBACPropagation: *propagation, FeatureDelay: *featureDelay, HTTPProxyAddr: *httpProxy, AdminAddr: *adminAddr, PublicURL: *publicURL, KubeIdle: *kubeIdle, RSABackend: *rsaBackend, Store: *storeURL, Log: log})
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -57,6 +58,10 @@ type Config struct {
 	// AdminAddr is the loopback address of the admin listener (plain
 	// HTTP: /metrics, /healthz, /readyz); "" any free port, "off" none.
 	AdminAddr string
+	// PublicURL, when set, is the URL clients reach this replica by,
+	// shared with the other replicas behind one loopback balancer
+	// (https://127.0.0.1:PORT): issuers and printed URLs name it.
+	PublicURL string
 	// KubeIdle stops a cluster's API server unused this long (default 15m).
 	KubeIdle time.Duration
 	// RSABackend is what signs tokens: auto (OpenSSL when it loads, else
@@ -188,6 +193,12 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		host = "[" + host + "]"
 	}
 	url := "https://" + host + ":" + port
+	if cfg.PublicURL != "" {
+		if url, err = publicURL(cfg.PublicURL); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
 	leaf, err := ca.Leaf([]string{"127.0.0.1", "localhost", "::1"}, wall.Now())
 	if err != nil {
 		ln.Close()
@@ -384,6 +395,19 @@ func (r *Running) adminStatus() string {
 }
 
 // requireLoopback refuses an address for flag that is not this machine's.
+// publicURL checks --public-url: https on a loopback name and a port,
+// nothing else, since it becomes every issuer's base.
+func publicURL(raw string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Port() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return "", fmt.Errorf("--public-url %q: want https://127.0.0.1:PORT (or localhost, [::1])", raw)
+	}
+	if err := requireLoopback("--public-url", u.Host); err != nil {
+		return "", err
+	}
+	return "https://" + u.Host, nil
+}
+
 func requireLoopback(flag, addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -22,6 +22,9 @@ const (
 	// AdminAddr, read: the admin listener's loopback address (metrics,
 	// probes), as serve's --admin-addr.
 	AdminAddr = "AKSID_ADMIN_ADDR"
+	// PublicURL, read: the one URL clients use for replicas behind a
+	// loopback TCP balancer, as serve's --public-url.
+	PublicURL = "AKSID_PUBLIC_URL"
 )
 
 // Azure SDK, az and kubelogin variables.
