@@ -84,7 +84,12 @@ func (o *Ops) setOffset(ctx context.Context, next func(time.Duration) time.Durat
 			return err
 		}
 		offset = next(time.Duration(doc.OffsetNanos))
-		return store.PutJSON(tx, kindConfig, keyClock, clockDoc{OffsetNanos: int64(offset)})
+		if err := store.PutJSON(tx, kindConfig, keyClock, clockDoc{OffsetNanos: int64(offset)}); err != nil {
+			return err
+		}
+		// Replicas re-read the clock when the directory's generation
+		// moves, at their next token request.
+		return directory.Touch(tx)
 	})
 	if err != nil {
 		return ClockState{}, err

@@ -159,7 +159,15 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	if cfg.Store != "" {
 		// Replicas write the same database: a change on one holds on the
 		// others at their next request, not their next refresh.
-		dir.FollowOtherWriters()
+		dir.FollowOtherWriters(func(ctx context.Context) error {
+			// A clock moved on another replica counts here at once: it
+			// decides whether a secret has expired.
+			off, err := loadClockOffset(ctx, st)
+			if err == nil {
+				vclock.SetOffset(off)
+			}
+			return err
+		})
 	}
 	creds, err := bootstrap.Ensure(ctx, st, dir, vclock, kr)
 	if err != nil {

@@ -42,10 +42,14 @@ func (d *Directory) syncGeneration(ctx context.Context) error {
 		return err
 	}
 	d.cache.mu.Lock()
-	defer d.cache.mu.Unlock()
-	if d.cache.storeGen != string(g) {
+	moved := d.cache.storeGen != string(g)
+	if moved {
 		d.cache.forgetLocked()
 		d.cache.storeGen = string(g)
+	}
+	d.cache.mu.Unlock()
+	if moved && d.othersWrote != nil {
+		return d.othersWrote(ctx)
 	}
 	return nil
 }

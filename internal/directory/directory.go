@@ -23,6 +23,9 @@ type Directory struct {
 	// token path checks the directory's generation before trusting its
 	// cache (see FollowOtherWriters).
 	shared bool
+	// othersWrote, when set, runs after the cache was forgotten for
+	// another process's write (see FollowOtherWriters).
+	othersWrote func(context.Context) error
 }
 
 // New returns a directory over st whose dates come from clk (aksid's
@@ -48,8 +51,20 @@ func (d *Directory) update(ctx context.Context, fn func(ctx context.Context, tx 
 // lookup, whether another process changed the directory: one read of its
 // generation, so a secret reset on one replica holds on every other at
 // the next request. Without it, other processes' writes are seen when
-// ForgetCached runs (the server's refresh tick).
-func (d *Directory) FollowOtherWriters() { d.shared = true }
+// ForgetCached runs (the server's refresh tick). othersWrote, when not
+// nil, runs when another process's write was seen, before the lookup
+// goes on: the server re-reads there what else it keeps from the store
+// that such a write may have changed (aksid's clock).
+func (d *Directory) FollowOtherWriters(othersWrote func(context.Context) error) {
+	d.shared, d.othersWrote = true, othersWrote
+}
+
+// Touch marks, in tx, a change that processes following other writers
+// must see at their next lookup, made outside the directory (a move of
+// aksid's clock, which decides whether secrets have expired).
+func Touch(tx store.Tx) error {
+	return tx.Put(kindDirMeta, generationKey, []byte(uuid.NewString()))
+}
 
 func (d *Directory) newID() string {
 	id, err := uuid.NewRandomFromReader(d.rand)

@@ -215,7 +215,8 @@ func TestCachedClientFollowsSecretChanges(t *testing.T) {
 // (another replica) is seen at the next lookup, cache or not.
 func TestFollowOtherWritersSeesChangesAtOnce(t *testing.T) {
 	d, st, clk := newDir(t)
-	d.FollowOtherWriters()
+	calls := 0
+	d.FollowOtherWriters(func(context.Context) error { calls++; return nil })
 	ctx := context.Background()
 	tid, reg, pw := appWithSecret(t, d)
 	works := func() bool {
@@ -238,6 +239,20 @@ func TestFollowOtherWritersSeesChangesAtOnce(t *testing.T) {
 	}
 	if works() {
 		t.Fatal("a secret removed by another writer still works")
+	}
+	// A change made outside the directory (the clock) is announced the
+	// same way, and the hook runs before the lookup goes on.
+	before := calls
+	if err := st.Update(ctx, func(_ context.Context, tx store.Tx) error { return Touch(tx) }); err != nil {
+		t.Fatal(err)
+	}
+	works()
+	if calls != before+1 {
+		t.Errorf("the hook ran %d times for one outside change, want 1", calls-before)
+	}
+	works()
+	if calls != before+1 {
+		t.Error("the hook ran again with nothing changed")
 	}
 }
 

@@ -128,3 +128,26 @@ func startBalancer(t *testing.T, backends ...string) *balancer {
 	})
 	return lb
 }
+
+// TestClockMovesOnEveryReplicaAtOnce: `aksid clock advance` reaches one
+// replica (the data directory's newest server); the other refuses a
+// secret the move expired at its very next token request, not at its
+// next refresh tick.
+func TestClockMovesOnEveryReplicaAtOnce(t *testing.T) {
+	store := postgresURL(t)
+	dataDir := t.TempDir()
+	a := start(t, dataDir, "--store", store, "--refresh", "1h")
+	b := start(t, dataDir, "--store", store, "--refresh", "1h")
+	sp := b.createSP("clock-replicas")
+	for _, in := range []*instance{a, b} {
+		if st, m := in.rawToken(sp.AppID, sp.Password, armScope); st != 200 {
+			t.Fatalf("before the move: %d %v", st, m)
+		}
+	}
+	aksidRun(t, "clock", "advance", "366d", "--data-dir", dataDir) // the CLI reaches b, the newest
+	for name, in := range map[string]*instance{"a": a, "b": b} {
+		if st, m := in.rawToken(sp.AppID, sp.Password, armScope); st != 401 || errorCode(m) != 7000222 {
+			t.Errorf("replica %s after the clock moved a year: %d %v, want 401 AADSTS7000222", name, st, m)
+		}
+	}
+}
