@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -60,8 +61,12 @@ func TestHarness(t *testing.T) {
 	if err := c.token(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The signing backend chosen at start is exported as a metric.
-	resp, err := c.http.Get(r.URL + "/metrics")
+	// The signing backend chosen at start is exported as a metric, on
+	// the admin listener (plain HTTP).
+	if r.AdminURL == "" {
+		t.Fatal("no admin listener")
+	}
+	resp, err := http.Get(r.AdminURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
