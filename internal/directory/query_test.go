@@ -141,3 +141,45 @@ func sortedCopy(s []string) []string {
 	slices.Sort(c)
 	return c
 }
+
+// Users are found by userPrincipalName, mail and displayName through the
+// indexes, case-insensitively, within their tenant.
+func TestUserProbes(t *testing.T) {
+	d, _, _ := newDir(t)
+	ctx := context.Background()
+	for _, u := range []UserSpec{
+		{UserPrincipalName: "ada@t.test", DisplayName: "Ada", Password: "Str0ng!Passw0rd", Extra: Extra{"mail": []byte(`"Ada.L@t.test"`)}},
+		{UserPrincipalName: "alan@t.test", DisplayName: "Alan", Password: "Str0ng!Passw0rd"},
+		{UserPrincipalName: "grace@t.test", DisplayName: "Grace", Password: "Str0ng!Passw0rd"},
+	} {
+		if _, err := d.CreateUser(ctx, testTenant, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upns := func(p *Probe) []string {
+		t.Helper()
+		page, err := d.UserPage(ctx, testTenant, Query[User]{Probe: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, u := range page.Items {
+			out = append(out, u.UserPrincipalName)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, c := range []struct {
+		probe Probe
+		want  []string
+	}{
+		{Probe{Property: ByUserPrincipalName, Values: []string{"ADA@t.test", "grace@t.test"}}, []string{"ada@t.test", "grace@t.test"}},
+		{Probe{Property: ByMail, Values: []string{"ada.l@T.TEST"}}, []string{"ada@t.test"}},
+		{Probe{Property: ByDisplayName, Prefix: "a"}, []string{"ada@t.test", "alan@t.test"}},
+		{Probe{Property: ByMail, Values: []string{"alan@t.test"}}, nil},
+	} {
+		if got := upns(&c.probe); !slices.Equal(got, c.want) {
+			t.Errorf("%+v: %v, want %v", c.probe, got, c.want)
+		}
+	}
+}
