@@ -101,6 +101,8 @@ type armTest struct {
 	key      *rsa.PrivateKey
 	clusters *powerClusters
 	roles    *rbac.Service
+	res      *resources.Service
+	st       store.Store
 }
 
 func newARMTest(t *testing.T, g grants) *armTest {
@@ -132,7 +134,7 @@ func newARMTest(t *testing.T, g grants) *armTest {
 	}
 	h := New(Deps{Validator: authn.New(testKeys{key}, clock.Wall{}), Authz: g, Groups: noGroups{}, Resources: res, Clusters: cl,
 		Roles: roles, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return &armTest{h: facetest.WithRequestID(h), key: key, clusters: cl, roles: roles}
+	return &armTest{h: facetest.WithRequestID(h), key: key, clusters: cl, roles: roles, res: res, st: st}
 }
 
 // clusterPath is the ID of the cluster named name, as the router spells it.

@@ -57,8 +57,8 @@ func (h *Handler) getSubscription(c *call) error {
 
 // listGroups shows the groups the caller may read.
 func (h *Handler) listGroups(c *call) error {
-	groups, err := h.res.Groups(c.ctx(), c.subID())
-	return readable(h, c, actGroupRead, groups, err, func(g resources.Group) string { return g.ID })
+	page, err := h.res.GroupsPage(c.ctx(), c.subID(), c.r.URL.Query().Get(skipToken), listPageSize)
+	return readablePage(h, c, actGroupRead, page, err, func(g resources.Group) string { return g.ID })
 }
 
 type groupBody struct {
@@ -127,7 +127,7 @@ func (h *Handler) listResources(c *call) error {
 	if len(c.segs) == 5 {
 		rf = rf.inGroup(c.segs[3])
 	}
-	list, err := h.res.ListResources(c.ctx(), rf.scope(scope), rf.typ)
-	list = slices.DeleteFunc(list, func(r resources.GenericResource) bool { return !rf.keep(r) })
-	return readable(h, c, actResRead, list, err, func(r resources.GenericResource) string { return r.ID })
+	page, err := h.res.ListResourcesPage(c.ctx(), rf.scope(scope), rf.typ, c.r.URL.Query().Get(skipToken), listPageSize)
+	page.Items = slices.DeleteFunc(page.Items, func(r resources.GenericResource) bool { return !rf.keep(r) })
+	return readablePage(h, c, actResRead, page, err, func(r resources.GenericResource) string { return r.ID })
 }

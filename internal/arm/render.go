@@ -75,16 +75,35 @@ func notFound(e *azerr.Error) bool { return e.Kind == azerr.NotFound }
 // readable answers a list with the items the caller may read (action on
 // each item's ID), as ARM filters lists by permission; or returns err.
 func readable[T any](h *Handler, c *call, action string, items []T, err error, id func(T) string) error {
+	return readablePage(h, c, action, resources.Page[T]{Items: items}, err, id)
+}
+
+// listPageSize bounds a page of resource groups or resources; the rest
+// follow by nextLink and $skiptoken, as ARM pages them.
+var listPageSize = 1000
+
+// skipToken is the query parameter ARM's resource lists resume by.
+const skipToken = "$skiptoken"
+
+// readablePage is readable for one page of a listing, with a nextLink
+// that resumes it when more follow.
+func readablePage[T any](h *Handler, c *call, action string, page resources.Page[T], err error, id func(T) string) error {
 	if err != nil {
 		return err
 	}
 	out := []T{}
-	for _, item := range items {
+	for _, item := range page.Items {
 		if ok, err := h.authz.Authorize(c.ctx(), c.ids, action, id(item)); err == nil && ok {
 			out = append(out, item)
 		}
 	}
-	return c.list(out, nil)
+	body := map[string]any{"value": out}
+	if page.Next != "" {
+		q := c.r.URL.Query()
+		q.Set(skipToken, page.Next)
+		body["nextLink"] = c.base + c.r.URL.Path + "?" + q.Encode()
+	}
+	return c.json(http.StatusOK, body)
 }
 
 // decode reads a JSON body into v, refusing what is not JSON.

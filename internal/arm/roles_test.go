@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/aksid/aksid/internal/rbac"
+	"github.com/aksid/aksid/internal/resources"
+	"github.com/aksid/aksid/internal/store"
 	"github.com/google/uuid"
 )
 
@@ -65,5 +67,73 @@ func TestRoleAssignmentsPageByNextLink(t *testing.T) {
 	st, _, m := a.do(t, "admin", "GET", sub+"/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$skipToken=bogus")
 	if st != 400 || errorCode(m) != rbac.CodeInvalidSkipToken {
 		t.Errorf("bogus skip token: %d %v", st, m)
+	}
+}
+
+// pageThrough GETs path and every nextLink after it, and returns the
+// IDs listed and how many pages it took.
+func (a *armTest) pageThrough(t *testing.T, oid, path string) ([]string, int) {
+	t.Helper()
+	var ids []string
+	pages := 0
+	for path != "" && pages < 50 {
+		st, _, m := a.do(t, oid, "GET", path)
+		if st != 200 {
+			t.Fatalf("GET %s: %d %v", path, st, m)
+		}
+		pages++
+		for _, v := range m["value"].([]any) {
+			ids = append(ids, strings.ToLower(v.(map[string]any)["id"].(string)))
+		}
+		next, _ := m["nextLink"].(string)
+		path = strings.TrimPrefix(next, testBase)
+	}
+	slices.Sort(ids)
+	return ids, pages
+}
+
+// Resource groups and resources come a page at a time too, by $skiptoken.
+func TestResourceListsPageByNextLink(t *testing.T) {
+	defer func(n int) { listPageSize = n }(listPageSize)
+	listPageSize = 2
+	a := newARMTest(t, grants{"admin": {actGroupRead, actResRead}})
+	ctx := context.Background()
+	sub := "/subscriptions/" + testSub
+	wantGroups := []string{strings.ToLower(sub + "/resourceGroups/rg")}
+	var wantIdentities []string
+	for i := range 5 {
+		name := fmt.Sprintf("g%d", i)
+		if _, err := a.res.PutGroup(ctx, testSub, name, resources.GroupSpec{Location: "westus2"}); err != nil {
+			t.Fatal(err)
+		}
+		wantGroups = append(wantGroups, strings.ToLower(sub+"/resourceGroups/"+name))
+		for _, typ := range []string{"Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.Network/virtualNetworks"} {
+			id := fmt.Sprintf("%s/resourceGroups/%s/providers/%s/r%d", sub, name, typ, i)
+			r := resources.GenericResource{ID: id, Name: fmt.Sprintf("r%d", i), Type: typ, Location: "westus2"}
+			if err := a.st.Update(ctx, func(_ context.Context, tx store.Tx) error { return resources.IndexResource(tx, r) }); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(typ, "Microsoft.ManagedIdentity") {
+				wantIdentities = append(wantIdentities, strings.ToLower(id))
+			}
+		}
+	}
+	slices.Sort(wantGroups)
+	slices.Sort(wantIdentities)
+	groups, pages := a.pageThrough(t, "admin", sub+"/resourcegroups?api-version=2021-04-01")
+	if !slices.Equal(groups, wantGroups) || pages != 3 {
+		t.Errorf("groups in %d pages: %v, want %v", pages, groups, wantGroups)
+	}
+	filter := url.QueryEscape("resourceType eq 'Microsoft.ManagedIdentity/userAssignedIdentities'")
+	ids, pages := a.pageThrough(t, "admin", sub+"/resources?api-version=2021-04-01&$filter="+filter)
+	if !slices.Equal(ids, wantIdentities) || pages != 3 {
+		t.Errorf("identities in %d pages: %v, want %v", pages, ids, wantIdentities)
+	}
+	all, _ := a.pageThrough(t, "admin", sub+"/resources?api-version=2021-04-01")
+	if len(all) != 10 {
+		t.Errorf("%d resources listed, want 10", len(all))
+	}
+	if st, _, m := a.do(t, "admin", "GET", sub+"/resourcegroups?api-version=2021-04-01&$skiptoken=%25%25"); st != 400 {
+		t.Errorf("bogus skiptoken: %d %v", st, m)
 	}
 }

@@ -3,6 +3,7 @@ package resources
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"regexp"
@@ -289,4 +290,106 @@ func init() {
 		}
 		return out
 	}})
+}
+
+// Page is one page of a listing; Next resumes it ("" on the last page).
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// ErrBadSkipToken: a page token this package did not make.
+var ErrBadSkipToken = azerr.New(azerr.Invalid, "InvalidSkipToken", "The skip token is not valid.")
+
+// A page token is the position of a page's last item in the listing's
+// order: an index term (which may hold a NUL) and a key, as JSON.
+func pageToken(term, key string) string {
+	b, _ := json.Marshal(store.Cursor{Term: term, Key: key})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func readPageToken(tok string) (store.Cursor, error) {
+	var c store.Cursor
+	if tok == "" {
+		return c, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Key == "" {
+		return store.Cursor{}, ErrBadSkipToken
+	}
+	return c, nil
+}
+
+// decodePage turns up to limit+1 documents into a page of limit and the
+// token of the last one kept when there were more.
+func decodePage[T any](items []store.Hit, limit int) (Page[T], error) {
+	var p Page[T]
+	for i, it := range items {
+		if i == limit {
+			last := items[i-1]
+			p.Next = pageToken(last.Term, last.Key)
+			break
+		}
+		var v T
+		if err := json.Unmarshal(it.Value, &v); err != nil {
+			return p, err
+		}
+		p.Items = append(p.Items, v)
+	}
+	return p, nil
+}
+
+func asHits(items []store.Item) []store.Hit {
+	hits := make([]store.Hit, len(items))
+	for i, it := range items {
+		hits[i] = store.Hit{Key: it.Key, Value: it.Value}
+	}
+	return hits
+}
+
+// GroupsPage lists a subscription's groups ordered by name, limit at a
+// time, each page resuming from the previous one's Next.
+func (s *Service) GroupsPage(ctx context.Context, sub, after string, limit int) (Page[Group], error) {
+	cur, err := readPageToken(after)
+	if err != nil {
+		return Page[Group]{}, err
+	}
+	var p Page[Group]
+	err = s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		items, err := tx.Page(kindGroup, strings.ToLower(sub)+"/", cur.Key, limit+1)
+		if err != nil {
+			return err
+		}
+		p, err = decodePage[Group](asHits(items), limit)
+		return err
+	})
+	return p, err
+}
+
+// ListResourcesPage is ListResources limit at a time: by the type index
+// when resourceType is set, else in key order under scope.
+func (s *Service) ListResourcesPage(ctx context.Context, scope, resourceType, after string, limit int) (Page[GenericResource], error) {
+	cur, err := readPageToken(after)
+	if err != nil {
+		return Page[GenericResource]{}, err
+	}
+	at := strings.ToLower(strings.TrimRight(scope, "/"))
+	var p Page[GenericResource]
+	err = s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		var hits []store.Hit
+		if resourceType != "" {
+			hits, err = tx.Find(kindResource, store.Query{Index: byScopeAndType, Terms: []string{scopeTypeTerm(at, resourceType)},
+				After: cur, Limit: limit + 1})
+		} else {
+			var items []store.Item
+			items, err = tx.Page(kindResource, at+"/", cur.Key, limit+1)
+			hits = asHits(items)
+		}
+		if err != nil {
+			return err
+		}
+		p, err = decodePage[GenericResource](hits, limit)
+		return err
+	})
+	return p, err
 }
