@@ -50,8 +50,9 @@ func RestoreFile(ctx context.Context, path string, dst Target, opt Options) (Sum
 }
 
 // Restore checks the whole archive first, then writes its documents into
-// dst.Store through the ordinary write path (Put, in transactions of
-// Options.BatchSize), so what the store derives on write is rebuilt, and
+// dst.Store through store.Load (as Puts would write them, in
+// transactions of Options.BatchSize), so what the store derives on write
+// is rebuilt, and
 // last puts its key files in place with their modes. It refuses a target
 // that holds key files or documents (but for the store's own
 // bookkeeping) unless Options.Force is set; then it deletes the target's
@@ -81,21 +82,15 @@ func Restore(ctx context.Context, in io.ReadSeeker, dst Target, opt Options) (Su
 		return Summary{}, fmt.Errorf("backup: %w", err)
 	}
 	files := map[string][]byte{}
-	var batch []store.Item
-	var kinds []string
+	var batch []store.Document
 	var written int64
 	flush := func() error {
-		err := dst.Store.Update(ctx, func(_ context.Context, tx store.Tx) error {
-			for i, it := range batch {
-				if err := tx.Put(kinds[i], it.Key, it.Value); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		// store.Load writes as Puts would, index terms included, with
+		// PostgreSQL's COPY instead of a round trip per statement.
+		err := store.Load(ctx, dst.Store, batch)
 		if err == nil {
 			written += int64(len(batch))
-			batch, kinds = batch[:0], kinds[:0]
+			batch = batch[:0]
 		}
 		return err
 	}
@@ -105,7 +100,7 @@ func Restore(ctx context.Context, in io.ReadSeeker, dst Target, opt Options) (Su
 			if store.OwnKind(kind) {
 				return nil
 			}
-			batch, kinds = append(batch, store.Item{Key: key, Value: value}), append(kinds, kind)
+			batch = append(batch, store.Document{Kind: kind, Key: key, Value: value})
 			if len(batch) < size {
 				return nil
 			}
