@@ -43,6 +43,8 @@ func (dd DataDir) DirectEnv(o EnvOptions) (string, error) {
 		{envvar.SSLCertFile, ca},
 		{envvar.CurlCABundle, ca},
 		{envvar.RequestsCABundle, ca},
+		// Node's SDK fails before its first request without it.
+		{envvar.NodeExtraCACerts, ca},
 	}
 	return dd.envLines(o, lines, azDir, bootstrap.CredentialsFor(kr)), nil
 }

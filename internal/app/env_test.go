@@ -22,3 +22,27 @@ func TestHostEnvSetsBothProxyCases(t *testing.T) {
 		t.Fatalf("host env lines do not unset App Service's variables:\n%s", out)
 	}
 }
+
+// Both shells name the CA for every client family that reads its own
+// variable: Go and OpenSSL, curl, Python's requests, Node.
+func TestEnvTrustsTheCAForEveryClient(t *testing.T) {
+	dd := DataDir(t.TempDir())
+	if _, err := dd.Keyring(); err != nil {
+		t.Fatal(err)
+	}
+	direct, err := dd.DirectEnv(EnvOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := dd.ProxyEnv(EnvOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"direct": direct, "proxy": proxy} {
+		for _, v := range []string{"SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"} {
+			if !strings.Contains(out, "export "+v+"='"+dd.Path("ca.pem")+"'\n") {
+				t.Errorf("%s env lacks %s:\n%s", name, v, out)
+			}
+		}
+	}
+}
