@@ -18,7 +18,7 @@ test: deps lint unit
 deps:
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 	@test -x $(GOBIN)/kubelogin || GOTOOLCHAIN=go1.26.10 GOFLAGS=-buildvcs=false $(GO) install $(KUBELOGIN)
-	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null && command -v npm >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server nodejs npm postgresql >/dev/null; }
+	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null && command -v npm >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && test -d /usr/lib/python3/dist-packages/azure/mgmt/containerservice -a -d /usr/lib/python3/dist-packages/msal || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server nodejs npm postgresql python3-azure python3-msal >/dev/null; }
 	@GOFLAGS=-buildvcs=false $(GO) run ./internal/apiserver/buildkas -dir $(GOBIN) >/dev/null
 
 lint:

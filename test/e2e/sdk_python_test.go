@@ -1,0 +1,307 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	debianPython = "/usr/bin/python3" // Debian's, whose dist-packages hold python3-azure; another python3 may come first on PATH
+	pySubject    = "system:serviceaccount:default:py-sa"
+)
+
+// pyTokens is what the script reports for one credential.
+type pyTokens struct {
+	ARM, AKS, OID, AppID, Iss string
+}
+
+type pyStatus struct {
+	Status int
+	Code   string
+}
+
+// UnmarshalJSON reads 200 or {"status": 403, "code": "AuthorizationFailed"}.
+func (s *pyStatus) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] != '{' {
+		return json.Unmarshal(b, &s.Status)
+	}
+	var v struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"`
+	}
+	err := json.Unmarshal(b, &v)
+	s.Status, s.Code = v.Status, v.Code
+	return err
+}
+
+type pyMain struct {
+	Versions                   map[string]string
+	Secret, Certificate        pyTokens
+	Default                    pyTokens
+	MSAL                       struct{ AKS, OID string }
+	CertificateAssertionReused string
+	Group                      struct{ ID, ProvisioningState string }
+	CertificateBefore          pyStatus
+	CertificateAfter           pyStatus
+	Assignments                struct{ Contributor, Reader string }
+	Cluster                    struct {
+		ID, ProvisioningState, Fqdn, Issuer, PrincipalID string
+		UserKubeconfig, AdminKubeconfig                  bool
+		KubeconfigNames                                  []string
+	}
+	DefaultReadsCluster string
+	DefaultWrites       pyStatus
+	Identity            struct{ ID, ClientID, PrincipalID, FederatedIssuer string }
+}
+
+type pyWorkload struct {
+	Credential         string
+	Workload, Default  pyTokens
+	WorkloadReadsGroup string
+	DefaultReadsGroup  string
+}
+
+type pyIMDS struct {
+	ManagedIdentity, Default  pyTokens
+	ManagedIdentityReadsGroup string
+	DefaultReadsGroup         string
+}
+
+// TestPythonSDK: the Azure SDK for Python from Debian's packages
+// (python3-azure: azure-identity 1.13.0b2, azure-mgmt-resource,
+// -authorization, -msi, -containerservice; python3-msal 1.21), run by
+// Debian's own interpreter, against aksid both ways in: through the proxy
+// with only `aksid env`'s variables (the script as written for Azure), and
+// directly with the ADFS-shaped authority or the beta's
+// instance_discovery=False, base_url and credential_scopes. Secret,
+// certificate and environment credentials, MSAL on its own, a resource
+// group, role assignments (where Debian's az crashes), a user-assigned
+// identity with a federated credential, a cluster and its credentials;
+// then workload identity in a pod's environment and managed identity
+// through IMDS on a VM's. Go checks what it made through ARM and that
+// Kubernetes' authenticator accepts Python's AKS tokens as Go's.
+func TestPythonSDK(t *testing.T) {
+	if _, err := os.Stat("/usr/lib/python3/dist-packages/azure/mgmt/containerservice"); err != nil {
+		t.Fatal("Debian's python3-azure is not installed: `make test` installs it")
+	}
+	for _, way := range []string{"proxy", "direct"} {
+		t.Run(way, func(t *testing.T) { testPythonSDK(t, way) })
+	}
+}
+
+func testPythonSDK(t *testing.T, way string) {
+	in := start(t, "")
+	tid := in.env["AZURE_TENANT_ID"]
+	admin := in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"])
+	certSP := in.createSP("py-cert", "--create-cert", "--cert-file", filepath.Join(t.TempDir(), "py-cert.pem"))
+	envSP := in.createSP("py-env")
+	certOID, envOID := in.graphObjectID(t, admin, certSP.AppID), in.graphObjectID(t, admin, envSP.AppID)
+
+	// What the shell of that way has: `aksid env` or `aksid env --direct`.
+	args := []string{"env", "--data-dir", in.dataDir}
+	issuer := "https://sts.windows.net/" + tid + "/"
+	kube := newProxyKubeAuthenticator(t, in)
+	if way == "direct" {
+		args = append(args, "--direct")
+		issuer = in.url + "/" + tid + "/"
+		kube = newKubeAuthenticator(t, in)
+	}
+	shell := parseEnvKeys(t, aksidRun(t, args...), "AZURE_TENANT_ID", "AKSID_SUBSCRIPTION_ID", "REQUESTS_CA_BUNDLE")
+	group, cluster, identity := "py-"+way, "py-"+way+"-aks", "py-"+way+"-id"
+	names := map[string]string{"PY_GROUP": group, "PY_CLUSTER": cluster, "PY_IDENTITY": identity, "PY_SUBJECT": pySubject}
+
+	// checkTokens: the claims of that way, the principal expected, and
+	// Kubernetes' authenticator taking the AKS token as it takes Go's.
+	checkTokens := func(t *testing.T, what string, tok pyTokens, oid, appID, iss string, kube *kubeAuthn) {
+		t.Helper()
+		arm, aks := claimsOf(t, tok.ARM), claimsOf(t, tok.AKS)
+		if tok.OID != oid || arm["oid"] != oid || arm["appid"] != appID || arm["iss"] != iss || arm["tid"] != tid ||
+			arm["aud"] != "https://management.azure.com" || aks["aud"] != aksServerApp || aks["iss"] != iss || aks["oid"] != oid {
+			t.Fatalf("%s: want oid %s appid %s iss %s; ARM token %v, AKS token %v", what, oid, appID, iss, arm, aks)
+		}
+		kube.expectRejected(t, tok.ARM, "is meant for ARM, not the AKS server application")
+		kube.expectUser(t, tok.AKS, oid)
+	}
+
+	// 1. The operator's principals.
+	var m pyMain
+	runPython(t, way, "main", &m, shell, names, map[string]string{
+		"PY_CERT_CLIENT_ID": certSP.AppID, "PY_CERT_FILE": certSP.CertFile,
+		"AZURE_CLIENT_ID": envSP.AppID, "AZURE_CLIENT_SECRET": envSP.Password, // DefaultAzureCredential's EnvironmentCredential
+	})
+	t.Logf("python %v; MSAL's reused certificate assertion: %s", m.Versions, m.CertificateAssertionReused)
+	checkTokens(t, "ClientSecretCredential", m.Secret, in.graphObjectID(t, admin, in.env["AKSID_ADMIN_CLIENT_ID"]), in.env["AKSID_ADMIN_CLIENT_ID"], issuer, kube)
+	checkTokens(t, "CertificateCredential", m.Certificate, certOID, certSP.AppID, issuer, kube)
+	if c := claimsOf(t, m.Certificate.ARM); c["appidacr"] != "2" {
+		t.Fatalf("certificate token appidacr %v", c["appidacr"])
+	}
+	checkTokens(t, "DefaultAzureCredential (environment)", m.Default, envOID, envSP.AppID, issuer, kube)
+	if m.MSAL.OID != envOID || claimsOf(t, m.MSAL.AKS)["iss"] != issuer {
+		t.Fatalf("MSAL: %+v", m.MSAL)
+	}
+	kube.expectUser(t, m.MSAL.AKS, envOID)
+
+	// What Python made, read back through ARM by Go as the admin.
+	sub := in.env["AKSID_SUBSCRIPTION_ID"]
+	adminARM := getToken(t, admin, armScope).Token
+	groupID := "/subscriptions/" + sub + "/resourceGroups/" + group
+	if g := in.armDo(t, adminARM, "GET", groupID+"?api-version=2022-09-01", "", 200); g["tags"].(map[string]any)["by"] != "python" || m.Group.ID != groupID {
+		t.Fatalf("group: %v (python said %+v)", g, m.Group)
+	}
+	ra := in.armDo(t, adminARM, "GET", m.Assignments.Contributor+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
+	if ra["principalId"] != certOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), contributorRole) || !strings.EqualFold(ra["scope"].(string), groupID) {
+		t.Fatalf("contributor assignment: %v", ra)
+	}
+	ra = in.armDo(t, adminARM, "GET", m.Assignments.Reader+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
+	if ra["principalId"] != envOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), readerRole) {
+		t.Fatalf("reader assignment: %v", ra)
+	}
+	// Enforced: refused before the assignment, allowed after (as the
+	// script saw); the certificate's principal writes the group with its
+	// Python token, the Reader is refused.
+	if m.CertificateBefore.Status != 403 || m.CertificateBefore.Code != "AuthorizationFailed" || m.CertificateAfter.Status != 200 {
+		t.Fatalf("certificate principal before/after its assignment: %+v %+v", m.CertificateBefore, m.CertificateAfter)
+	}
+	if m.DefaultReadsCluster != "Succeeded" || m.DefaultWrites.Status != 403 || m.DefaultWrites.Code != "AuthorizationFailed" {
+		t.Fatalf("reader: reads %q, writes %+v", m.DefaultReadsCluster, m.DefaultWrites)
+	}
+	patch := `{"tags":{"by":"python","checked":"go"}}`
+	in.armDo(t, m.Certificate.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 200)
+	in.armDo(t, m.Default.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 403)
+	in.armDo(t, m.Default.ARM, "GET", groupID+"?api-version=2022-09-01", "", 200)
+
+	// The cluster the certificate's principal created, with its issuer.
+	mc := in.armDo(t, adminARM, "GET", groupID+"/providers/Microsoft.ContainerService/managedClusters/"+cluster+"?api-version=2023-08-01", "", 200)
+	props := mc["properties"].(map[string]any)
+	if props["provisioningState"] != "Succeeded" || props["fqdn"] != m.Cluster.Fqdn || props["oidcIssuerProfile"].(map[string]any)["issuerURL"] != m.Cluster.Issuer ||
+		mc["identity"].(map[string]any)["principalId"] != m.Cluster.PrincipalID || m.Cluster.ProvisioningState != "Succeeded" {
+		t.Fatalf("cluster: %v (python said %+v)", mc, m.Cluster)
+	}
+	if !m.Cluster.UserKubeconfig || !m.Cluster.AdminKubeconfig || strings.Join(m.Cluster.KubeconfigNames, ",") != "clusterUser,clusterAdmin" {
+		t.Fatalf("cluster credentials: %+v", m.Cluster)
+	}
+	ident := in.armDo(t, adminARM, "GET", groupID+"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"+identity+"?api-version=2023-01-31", "", 200)["properties"].(map[string]any)
+	if ident["clientId"] != m.Identity.ClientID || ident["principalId"] != m.Identity.PrincipalID || ident["tenantId"] != tid || m.Identity.FederatedIssuer != m.Cluster.Issuer {
+		t.Fatalf("identity: %v (python said %+v)", ident, m.Identity)
+	}
+	logs := in.logText()
+	if way == "proxy" && !strings.Contains(logs, "host=management.azure.com path="+groupID+"/providers/Microsoft.ContainerService/managedClusters/"+cluster) {
+		t.Fatal("the cluster was not created through the proxy as management.azure.com")
+	}
+	// Microsoft.ManagedIdentity was not registered: azure-mgmt-core
+	// registered it on aksid's 409 and replayed the PUT.
+	if !strings.Contains(logs, "method=POST") || !strings.Contains(logs, "path=/subscriptions/"+sub+"/providers/Microsoft.ManagedIdentity/register status=200") {
+		t.Fatal("the SDK did not register Microsoft.ManagedIdentity itself")
+	}
+
+	// 2. A pod of that cluster, as AKS's workload identity webhook sets
+	// it up: the kubelet's projected token (`aksid cluster sa-token`).
+	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
+	sa := strings.TrimSpace(aksidRun(t, "cluster", "sa-token", group+"/"+cluster, "--namespace", "default", "--service-account", "py-sa", "--data-dir", in.dataDir))
+	if err := os.WriteFile(tokenFile, []byte(sa), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	authority := "https://login.microsoftonline.com/"
+	if way == "direct" {
+		authority = shell["AZURE_AUTHORITY_HOST"]
+	}
+	var w pyWorkload
+	runPython(t, way, "workload", &w, shell, names, map[string]string{"AZURE_CLIENT_ID": m.Identity.ClientID,
+		"AZURE_FEDERATED_TOKEN_FILE": tokenFile, "AZURE_AUTHORITY_HOST": authority})
+	t.Logf("workload identity through %s", w.Credential)
+	checkTokens(t, "workload identity", w.Workload, m.Identity.PrincipalID, m.Identity.ClientID, issuer, kube)
+	checkTokens(t, "DefaultAzureCredential (workload identity)", w.Default, m.Identity.PrincipalID, m.Identity.ClientID, issuer, kube)
+	if c := claimsOf(t, w.Workload.ARM); !strings.EqualFold(c["xms_mirid"].(string), m.Identity.ID) {
+		t.Fatalf("workload identity token names %v", c["xms_mirid"])
+	}
+	if w.WorkloadReadsGroup != group || w.DefaultReadsGroup != group {
+		t.Fatalf("the identity (Reader) could not read its group: %+v", w)
+	}
+
+	// 3. A VM the identity is assigned to: IMDS through HTTP_PROXY naming
+	// it. IMDS tokens carry Azure's issuer whichever way the VM's other
+	// traffic goes.
+	hostCreate(t, in, "py-vm", "--identity", m.Identity.ID)
+	host := hostEnv(t, in, "py-vm")
+	vm := maps.Clone(shell)
+	vm["HTTP_PROXY"], vm["http_proxy"] = host["HTTP_PROXY"], host["http_proxy"]
+	vm["NO_PROXY"], vm["no_proxy"] = "127.0.0.1,localhost,::1", "127.0.0.1,localhost,::1"
+	var d pyIMDS
+	runPython(t, way, "imds", &d, vm, names, map[string]string{"AZURE_CLIENT_ID": m.Identity.ClientID})
+	azureIss := "https://sts.windows.net/" + tid + "/"
+	mik := newProxyKubeAuthenticator(t, in)
+	checkTokens(t, "ManagedIdentityCredential (IMDS)", d.ManagedIdentity, m.Identity.PrincipalID, m.Identity.ClientID, azureIss, mik)
+	checkTokens(t, "DefaultAzureCredential (IMDS)", d.Default, m.Identity.PrincipalID, m.Identity.ClientID, azureIss, mik)
+	if d.ManagedIdentityReadsGroup != group || d.DefaultReadsGroup != group {
+		t.Fatalf("the identity (Reader) could not read its group through IMDS tokens: %+v", d)
+	}
+}
+
+// runPython runs testdata/sdk_python.py with Debian's interpreter in an
+// environment made only of the maps given (later ones win), and decodes
+// its JSON.
+func runPython(t *testing.T, way, phase string, out any, envs ...map[string]string) {
+	t.Helper()
+	script, err := filepath.Abs("testdata/sdk_python.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PATH": "/usr/bin:/bin", "HOME": t.TempDir(), "LANG": "C.UTF-8"}
+	for _, e := range envs {
+		maps.Copy(env, e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, debianPython, script, way, phase)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("python %s %s: %v\n%s", way, phase, err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("python %s %s: output is not the JSON expected: %v\n%s", way, phase, err, stdout.String())
+	}
+}
+
+// armDo sends one ARM request to aksid's own URL with a bearer token and
+// checks the status.
+func (in *instance) armDo(t *testing.T, token, method, path, body string, want int) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, in.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := in.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
