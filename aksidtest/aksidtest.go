@@ -49,7 +49,7 @@ type Server struct {
 func New(tb testing.TB) *Server {
 	tb.Helper()
 	run, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), InMemory: true,
-		HTTPProxyAddr: "off", AdminAddr: "off", Out: io.Discard, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		HTTPProxyAddr: "off", AdminAddr: "off", NewSigningKey: fixedKeys(), Out: io.Discard, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		tb.Fatalf("aksidtest: %v", err)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -67,8 +68,11 @@ type Config struct {
 	// RSABackend is what signs tokens: auto (OpenSSL when it loads, else
 	// Go's crypto/rsa; the default), openssl or go.
 	RSABackend string
-	Out        io.Writer // start-up banner
-	Log        *slog.Logger
+	// NewSigningKey, when set, makes the token signing keys instead of
+	// fresh random ones (aksidtest's fixed test keys).
+	NewSigningKey func() (*rsa.PrivateKey, error)
+	Out           io.Writer // start-up banner
+	Log           *slog.Logger
 }
 
 // Running is a started aksid.
@@ -178,7 +182,8 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		return nil, err
 	}
 	reg.SetSigningBackend(string(signing.Backend), signing.Library)
-	keys := sts.NewKeys(st, kr, wall, sts.KeyOptions{Period: cfg.KeyRotation, Retain: sts.MaxTokenLifetime + 5*time.Minute, Backend: signing.Backend})
+	keys := sts.NewKeys(st, kr, wall, sts.KeyOptions{Period: cfg.KeyRotation, Retain: sts.MaxTokenLifetime + 5*time.Minute, Backend: signing.Backend,
+		NewKey: cfg.NewSigningKey})
 	if err := keys.Load(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}

@@ -67,6 +67,10 @@ type KeyOptions struct {
 	Bits int
 	// Backend signs (rsasign.Go when unset).
 	Backend rsasign.Backend
+	// NewKey makes a signing key; unset, a new random RSA key of Bits.
+	// Test servers started by the dozen (aksidtest) pass fixed keys:
+	// generating one costs ~100 ms on a small machine.
+	NewKey func() (*rsa.PrivateKey, error)
 }
 
 // Keys manages the signing keys: it keeps the parsed signer and the JWKS
@@ -233,7 +237,11 @@ func (d keyDoc) find(state string) *storedKey {
 }
 
 func (k *Keys) generate() (storedKey, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, k.opts.Bits)
+	newKey := k.opts.NewKey
+	if newKey == nil {
+		newKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, k.opts.Bits) }
+	}
+	priv, err := newKey()
 	if err != nil {
 		return storedKey{}, err
 	}
