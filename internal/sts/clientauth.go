@@ -3,7 +3,6 @@ package sts
 import (
 	"context"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -34,15 +33,13 @@ const (
 var assertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.RS384, jose.PS384, jose.RS512, jose.PS512}
 
 // clientAuth is how a client proved itself: the authentication context
-// class for the token, and the assertion's jti to record once the request
-// succeeds (nil without a certificate assertion).
+// class for the token.
 type clientAuth struct {
 	acr string
-	jti *usedJTI
 }
 
 // authenticate checks the client's secret or assertion. It changes
-// nothing: a certificate assertion's jti is recorded by Token's spend.
+// nothing.
 func (s *Service) authenticate(ctx context.Context, r *grantRequest, c directory.Client) (clientAuth, error) {
 	if !c.SP.AccountEnabled {
 		return clientAuth{}, errDisabled(c.App.AppID)
@@ -76,8 +73,7 @@ func (s *Service) authenticate(ctx context.Context, r *grantRequest, c directory
 	if isFederated(assertion, c.App.AppID) {
 		return clientAuth{acr: acrCert}, s.checkFederated(ctx, c.App, assertion)
 	}
-	jti, err := s.checkAssertion(ctx, r, c.App, assertion)
-	return clientAuth{acr: acrCert, jti: jti}, err
+	return clientAuth{acr: acrCert}, s.checkAssertion(ctx, r, c.App, assertion)
 }
 
 type assertionHeader struct {
@@ -88,12 +84,14 @@ type assertionHeader struct {
 }
 
 // checkAssertion verifies a certificate-signed client assertion: a key
-// registered on the app, its signature, iss/sub, aud and time window. Its
-// jti, to be never seen before, is returned for Token to record last.
-func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app directory.Application, assertion string) (*usedJTI, error) {
+// registered on the app, its signature, iss/sub, aud, time window and a
+// jti. The same assertion may come again while it is valid, as Entra
+// accepts: MSAL (Python, Node, older Go and Java) signs one and reuses it
+// for up to ten minutes, for every scope it asks for.
+func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app directory.Application, assertion string) error {
 	tok, err := jwt.ParseSigned(assertion, assertionAlgs)
 	if err != nil {
-		return nil, errMalformedJWT("the client assertion is not a signed JWT with an RSA algorithm")
+		return errMalformedJWT("the client assertion is not a signed JWT with an RSA algorithm")
 	}
 	var hdr assertionHeader
 	if seg, _, ok := strings.Cut(assertion, "."); ok {
@@ -108,7 +106,7 @@ func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app direc
 	}
 	cert, ok := directory.FindCertificate(app, s1, s256, der)
 	if !ok {
-		return nil, errAssertionKeyNotFound(shown, app.AppID)
+		return errAssertionKeyNotFound(shown, app.AppID)
 	}
 	if shown == "" {
 		sum := sha1.Sum(cert.Raw)
@@ -116,21 +114,21 @@ func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app direc
 	}
 	now := s.aksid.Now()
 	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
-		return nil, errAssertionKeyExpired(shown)
+		return errAssertionKeyExpired(shown)
 	}
 	var claims jwt.Claims
 	if err := tok.Claims(cert.PublicKey, &claims); err != nil {
-		return nil, errAssertionSignature(shown)
+		return errAssertionSignature(shown)
 	}
 	if !strings.EqualFold(claims.Issuer, r.clientID) || !strings.EqualFold(claims.Subject, r.clientID) {
-		return nil, errAssertionSubject()
+		return errAssertionSubject()
 	}
 	if !s.audienceOK(ctx, r, claims.Audience) {
-		return nil, errAssertionAudience()
+		return errAssertionAudience()
 	}
 	wall := s.wall.Now()
 	if claims.Expiry == nil {
-		return nil, errMalformedJWT("the client assertion has no 'exp' claim")
+		return errMalformedJWT("the client assertion has no 'exp' claim")
 	}
 	exp := claims.Expiry.Time()
 	nbf := time.Unix(0, 0).UTC()
@@ -139,36 +137,17 @@ func (s *Service) checkAssertion(ctx context.Context, r *grantRequest, app direc
 	}
 	if wall.After(exp.Add(assertionSkew)) || wall.Before(nbf.Add(-assertionSkew)) {
 		const f = "2006-01-02T15:04:05.0000000Z"
-		return nil, errAssertionTime(wall.UTC().Format(f), nbf.UTC().Format(f), exp.UTC().Format(f))
+		return errAssertionTime(wall.UTC().Format(f), nbf.UTC().Format(f), exp.UTC().Format(f))
 	}
 	if claims.ID == "" {
-		return nil, errMalformedJWT("the client assertion has no 'jti' claim")
+		return errMalformedJWT("the client assertion has no 'jti' claim")
 	}
-	return &usedJTI{clientID: r.clientID, jti: claims.ID, exp: exp}, nil
+	return nil
 }
 
-// usedJTI is a certificate assertion's jti, recorded so the assertion
-// cannot be presented again while it is valid.
-type usedJTI struct {
-	clientID, jti string
-	exp           time.Time
-}
-
-func (u *usedJTI) record(tx store.Tx) error {
-	sum := sha256.Sum256([]byte(u.jti))
-	key := u.clientID + "/" + hex.EncodeToString(sum[:])
-	b, _ := json.Marshal(struct {
-		Exp time.Time `json:"exp"`
-	}{u.exp.Add(assertionSkew)})
-	err := tx.Create(kindAssertionJTI, key, b)
-	if errors.Is(err, store.ErrExists) {
-		return errAssertionReplayed(u.jti)
-	}
-	return err
-}
-
-// SweepAssertions forgets replay records whose assertions can no longer
-// be used anyway.
+// SweepAssertions forgets the replay records that versions before this
+// one kept of certificate assertions; none are written any more, and
+// those left expire within minutes.
 func (s *Service) SweepAssertions(ctx context.Context) error {
 	now := s.wall.Now()
 	return s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {

@@ -97,10 +97,6 @@ func errAssertionKeyExpired(thumb string) *Error {
 	return newErr("invalid_client", 700027, "Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '%s']", thumb)
 }
 
-func errAssertionReplayed(jti string) *Error {
-	return newErr("invalid_client", 700027, "Client assertion failed validation. [Reason - The assertion with jti '%s' has already been used.]", jti)
-}
-
 func errAssertionTime(now, nbf, exp string) *Error {
 	return newErr("invalid_client", 700024, "Client assertion is not within its valid time range. Current time: %s, assertion valid from %s, expiry time of assertion %s. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .", now, nbf, exp)
 }

@@ -200,7 +200,7 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.spend(ctx, c.jti, red); err != nil {
+	if err := s.spend(ctx, red); err != nil {
 		return nil, err
 	}
 	resp, err := red.issue(ctx, c)
@@ -307,27 +307,17 @@ func (r *grantRequest) tenantAsAsked() string {
 	return r.Tenant
 }
 
-// spend runs the grant's spend and records the client assertion's jti in
-// one transaction, the request's last step before issuing.
-// It takes only the jti: a closure over the whole client would copy it to
-// the heap on every request, also those with nothing to spend.
-func (s *Service) spend(ctx context.Context, jti *usedJTI, red *redemption) error {
-	if red.spend == nil && jti == nil {
+// spend runs the grant's spend (a code, a refresh token, a device code
+// redeemed) in one transaction, the request's last step before issuing.
+func (s *Service) spend(ctx context.Context, red *redemption) error {
+	if red.spend == nil {
 		return nil
 	}
 	var refusal *Error
 	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		refusal = nil // the store may run this more than once
-		if red.spend != nil {
-			var err error
-			if refusal, err = red.spend(ctx, tx); err != nil {
-				return err
-			}
-		}
-		if jti != nil {
-			return jti.record(tx)
-		}
-		return nil
+		var err error
+		refusal, err = red.spend(ctx, tx) // the store may run this more than once
+		return err
 	})
 	if err != nil {
 		return err

@@ -139,7 +139,10 @@ func testPythonSDK(t *testing.T, way string) {
 		"PY_CERT_CLIENT_ID": certSP.AppID, "PY_CERT_FILE": certSP.CertFile,
 		"AZURE_CLIENT_ID": envSP.AppID, "AZURE_CLIENT_SECRET": envSP.Password, // DefaultAzureCredential's EnvironmentCredential
 	})
-	t.Logf("python %v; MSAL's reused certificate assertion: %s", m.Versions, m.CertificateAssertionReused)
+	t.Logf("python %v", m.Versions)
+	if m.CertificateAssertionReused != "accepted" {
+		t.Errorf("MSAL's certificate assertion, presented again for a second scope: %q, want accepted", m.CertificateAssertionReused)
+	}
 	checkTokens(t, "ClientSecretCredential", m.Secret, in.graphObjectID(t, admin, in.env["AKSID_ADMIN_CLIENT_ID"]), in.env["AKSID_ADMIN_CLIENT_ID"], issuer, kube)
 	checkTokens(t, "CertificateCredential", m.Certificate, certOID, certSP.AppID, issuer, kube)
 	if c := claimsOf(t, m.Certificate.ARM); c["appidacr"] != "2" {

@@ -82,19 +82,11 @@ def tokens(cred):
 
 def certificate_tokens(way, cert, out):
     """MSAL Python signs a client assertion once and sends it again for 9
-    minutes (oauth2cli AutoRefresher), which Entra accepts. aksid refuses
-    the second presentation (AADSTS700027, jti already used); see
-    docs/compat/python.md. Where it does, a second credential (a new
-    assertion) asks for the AKS token."""
+    minutes (oauth2cli AutoRefresher), for each scope; Entra accepts it
+    each time, and so must aksid (docs/compat/python.md)."""
     arm = cert.get_token(ARM_SCOPE).token
-    try:
-        aks = cert.get_token(AKS_SCOPE).token
-        out["certificateAssertionReused"] = "accepted"
-    except ClientAuthenticationError as e:
-        if "AADSTS700027" not in str(e):
-            raise
-        out["certificateAssertionReused"] = "refused: AADSTS700027"
-        aks = way.certificate_credential(env("PY_CERT_CLIENT_ID"), env("PY_CERT_FILE")).get_token(AKS_SCOPE).token
+    aks = cert.get_token(AKS_SCOPE).token
+    out["certificateAssertionReused"] = "accepted"
     c = claims(arm)
     return {"arm": arm, "aks": aks, "oid": c["oid"], "appid": c["appid"], "iss": c["iss"]}
 
