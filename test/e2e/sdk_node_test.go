@@ -1,0 +1,343 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// nodeTokens is what index.mjs reports for one credential.
+type nodeTokens struct {
+	ARM, AKS, OID, AppID, Iss string
+}
+
+// nodeStatus reads 200 or {"status": 403, "code": "AuthorizationFailed"}.
+type nodeStatus struct {
+	Status int
+	Code   string
+}
+
+func (s *nodeStatus) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] != '{' {
+		return json.Unmarshal(b, &s.Status)
+	}
+	var v struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"`
+	}
+	err := json.Unmarshal(b, &v)
+	s.Status, s.Code = v.Status, v.Code
+	return err
+}
+
+type nodeResult struct {
+	Versions            map[string]string
+	Secret, Certificate nodeTokens
+	Default             nodeTokens
+	MSAL                struct{ AKS, OID string }
+	Group               struct{ ID, ProvisioningState string }
+	CertificateBefore   nodeStatus
+	CertificateAfter    nodeStatus
+	Assignments         struct{ Contributor, Reader string }
+	Cluster             struct {
+		ID, ProvisioningState, Fqdn, Issuer, PrincipalID string
+		UserKubeconfig, AdminKubeconfig                  bool
+		KubeconfigNames                                  []string
+	}
+	DefaultReadsCluster string
+	DefaultWrites       nodeStatus
+	Identity            struct{ ID, ClientID, PrincipalID, FederatedIssuer string }
+}
+
+type nodeWorkload struct {
+	Workload, Default  nodeTokens
+	WorkloadReadsGroup string
+	DefaultReadsGroup  string
+}
+
+const nodeSubject = "system:serviceaccount:default:node-sa"
+
+// TestNodeSDK: the Azure SDK for JavaScript from npm (@azure/identity 4,
+// @azure/msal-node, @azure/arm-resources, -authorization,
+// -containerservice, -msi; exact versions in
+// testdata/sdk-node/package.json) on the machine's Node, against aksid
+// both ways in: through the proxy with only `aksid env`'s variables (the
+// script as written for Azure), and directly with authorityHost,
+// disableInstanceDiscovery and the clients' endpoint and ARM scope. Secret,
+// certificate and environment credentials, MSAL Node on its own, a
+// resource group, role assignments, a user-assigned identity, a cluster
+// and its credentials, a user-assigned identity with a federated
+// credential; then WorkloadIdentityCredential and DefaultAzureCredential
+// in a pod's environment. Go checks what Node made through ARM and that
+// Kubernetes' authenticator accepts Node's AKS tokens as Go's.
+func TestNodeSDK(t *testing.T) {
+	dir := nodeInstall(t)
+	for _, way := range []string{"proxy", "direct"} {
+		t.Run(way, func(t *testing.T) { testNodeSDK(t, dir, way) })
+	}
+}
+
+func testNodeSDK(t *testing.T, dir, way string) {
+	in := start(t, "")
+	tid := in.env["AZURE_TENANT_ID"]
+	admin := in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"])
+	certSP := in.createSP("node-cert", "--create-cert", "--cert-file", filepath.Join(t.TempDir(), "node-cert.pem"))
+	envSP := in.createSP("node-env")
+	adminOID := in.graphObjectID(t, admin, in.env["AKSID_ADMIN_CLIENT_ID"])
+	certOID, envOID := in.graphObjectID(t, admin, certSP.AppID), in.graphObjectID(t, admin, envSP.AppID)
+
+	// What the shell of that way has: `aksid env` or `aksid env --direct`.
+	args := []string{"env", "--data-dir", in.dataDir}
+	issuer := "https://sts.windows.net/" + tid + "/"
+	kube := newProxyKubeAuthenticator(t, in)
+	if way == "direct" {
+		args = append(args, "--direct")
+		issuer = in.url + "/" + tid + "/"
+		kube = newKubeAuthenticator(t, in)
+	}
+	shell := parseEnvKeys(t, aksidRun(t, args...), "AZURE_TENANT_ID", "AKSID_SUBSCRIPTION_ID", "NODE_EXTRA_CA_CERTS")
+	if way == "proxy" && shell["HTTPS_PROXY"] == "" {
+		t.Fatal("aksid env exports no HTTPS_PROXY")
+	}
+	group, cluster, identity := "node-"+way, "node-"+way+"-aks", "node-"+way+"-id"
+
+	var m nodeResult
+	names := map[string]string{"NODE_GROUP": group, "NODE_CLUSTER": cluster, "NODE_IDENTITY": identity, "NODE_SUBJECT": nodeSubject}
+	runNode(t, dir, way, "main", &m, shell, names, map[string]string{
+		"NODE_CERT_CLIENT_ID": certSP.AppID, "NODE_CERT_FILE": certSP.CertFile,
+		"AZURE_CLIENT_ID": envSP.AppID, "AZURE_CLIENT_SECRET": envSP.Password, // DefaultAzureCredential's EnvironmentCredential
+	})
+	t.Logf("node %v", m.Versions)
+
+	// The claims of that way, the principal expected, and Kubernetes'
+	// authenticator taking the AKS token as it takes Go's.
+	checkTokens := func(what string, tok nodeTokens, oid, appID string) map[string]any {
+		t.Helper()
+		arm, aks := claimsOf(t, tok.ARM), claimsOf(t, tok.AKS)
+		if tok.OID != oid || arm["oid"] != oid || arm["appid"] != appID || arm["iss"] != issuer || arm["tid"] != tid ||
+			arm["aud"] != "https://management.azure.com" || aks["aud"] != aksServerApp || aks["iss"] != issuer || aks["oid"] != oid {
+			t.Fatalf("%s: want oid %s appid %s iss %s; ARM token %v, AKS token %v", what, oid, appID, issuer, arm, aks)
+		}
+		kube.expectRejected(t, tok.ARM, "is meant for ARM, not the AKS server application")
+		kube.expectUser(t, tok.AKS, oid)
+		return arm
+	}
+	checkTokens("ClientSecretCredential", m.Secret, adminOID, in.env["AKSID_ADMIN_CLIENT_ID"])
+	checkTokens("ClientCertificateCredential", m.Certificate, certOID, certSP.AppID)
+	if c := claimsOf(t, m.Certificate.ARM); c["appidacr"] != "2" {
+		t.Fatalf("certificate token appidacr %v", c["appidacr"])
+	}
+	checkTokens("DefaultAzureCredential (environment)", m.Default, envOID, envSP.AppID)
+	if m.MSAL.OID != envOID || claimsOf(t, m.MSAL.AKS)["iss"] != issuer {
+		t.Fatalf("MSAL Node: %+v", m.MSAL)
+	}
+	kube.expectUser(t, m.MSAL.AKS, envOID)
+
+	// What Node made, read back through ARM by Go as the admin.
+	sub := in.env["AKSID_SUBSCRIPTION_ID"]
+	adminARM := getToken(t, admin, armScope).Token
+	groupID := "/subscriptions/" + sub + "/resourceGroups/" + group
+	if g := in.nodeARM(t, adminARM, "GET", groupID+"?api-version=2022-09-01", "", 200); g["tags"].(map[string]any)["by"] != "node" || m.Group.ID != groupID {
+		t.Fatalf("group: %v (node said %+v)", g, m.Group)
+	}
+	ra := in.nodeARM(t, adminARM, "GET", m.Assignments.Contributor+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
+	if ra["principalId"] != certOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), contributorRole) || !strings.EqualFold(ra["scope"].(string), groupID) {
+		t.Fatalf("contributor assignment: %v", ra)
+	}
+	ra = in.nodeARM(t, adminARM, "GET", m.Assignments.Reader+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
+	if ra["principalId"] != envOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), readerRole) {
+		t.Fatalf("reader assignment: %v", ra)
+	}
+	// Enforced: refused before the assignment, allowed after (as the
+	// script saw); the certificate's principal writes the group with its
+	// Node token, the Reader is refused.
+	if m.CertificateBefore.Status != 403 || m.CertificateBefore.Code != "AuthorizationFailed" || m.CertificateAfter.Status != 200 {
+		t.Fatalf("certificate principal before/after its assignment: %+v %+v", m.CertificateBefore, m.CertificateAfter)
+	}
+	if m.DefaultReadsCluster != "Succeeded" || m.DefaultWrites.Status != 403 || m.DefaultWrites.Code != "AuthorizationFailed" {
+		t.Fatalf("reader: reads %q, writes %+v", m.DefaultReadsCluster, m.DefaultWrites)
+	}
+	patch := `{"tags":{"by":"node","checked":"go"}}`
+	in.nodeARM(t, m.Certificate.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 200)
+	in.nodeARM(t, m.Default.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 403)
+	in.nodeARM(t, m.Default.ARM, "GET", groupID+"?api-version=2022-09-01", "", 200)
+
+	// The cluster the certificate's principal created.
+	mc := in.nodeARM(t, adminARM, "GET", groupID+"/providers/Microsoft.ContainerService/managedClusters/"+cluster+"?api-version=2023-08-01", "", 200)
+	props := mc["properties"].(map[string]any)
+	if props["provisioningState"] != "Succeeded" || props["fqdn"] != m.Cluster.Fqdn || props["oidcIssuerProfile"].(map[string]any)["issuerURL"] != m.Cluster.Issuer ||
+		mc["identity"].(map[string]any)["principalId"] != m.Cluster.PrincipalID || m.Cluster.ProvisioningState != "Succeeded" {
+		t.Fatalf("cluster: %v (node said %+v)", mc, m.Cluster)
+	}
+	if !m.Cluster.UserKubeconfig || !m.Cluster.AdminKubeconfig || strings.Join(m.Cluster.KubeconfigNames, ",") != "clusterUser,clusterAdmin" {
+		t.Fatalf("cluster credentials: %+v", m.Cluster)
+	}
+	ident := in.nodeARM(t, adminARM, "GET", groupID+"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"+identity+"?api-version=2023-01-31", "", 200)["properties"].(map[string]any)
+	if ident["clientId"] != m.Identity.ClientID || ident["principalId"] != m.Identity.PrincipalID || ident["tenantId"] != tid || m.Identity.ClientID == "" ||
+		m.Identity.FederatedIssuer != m.Cluster.Issuer {
+		t.Fatalf("identity: %v (node said %+v)", ident, m.Identity)
+	}
+	// Which way the requests came: through the proxy as Azure's hosts, or
+	// to aksid's own address.
+	logs := in.logText()
+	host := "management.azure.com"
+	if way == "direct" {
+		host = strings.TrimPrefix(in.url, "https://")
+	}
+	if !strings.Contains(logs, "host="+host+" path="+groupID+"/providers/Microsoft.ContainerService/managedClusters/"+cluster) {
+		t.Fatalf("the cluster was not created through %s", host)
+	}
+	if way == "proxy" && !strings.Contains(logs, "method=CONNECT host=login.microsoftonline.com:443") {
+		t.Fatal("no token request went through the proxy to login.microsoftonline.com")
+	}
+
+	// A pod of that cluster, as AKS's workload identity webhook sets it
+	// up: the kubelet's projected token (`aksid cluster sa-token`).
+	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
+	sa := strings.TrimSpace(aksidRun(t, "cluster", "sa-token", group+"/"+cluster, "--namespace", "default", "--service-account", "node-sa", "--data-dir", in.dataDir))
+	if err := os.WriteFile(tokenFile, []byte(sa), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	authority := "https://login.microsoftonline.com/"
+	if way == "direct" {
+		authority = shell["AZURE_AUTHORITY_HOST"]
+	}
+	var w nodeWorkload
+	runNode(t, dir, way, "workload", &w, shell, names, map[string]string{"AZURE_CLIENT_ID": m.Identity.ClientID,
+		"AZURE_FEDERATED_TOKEN_FILE": tokenFile, "AZURE_AUTHORITY_HOST": authority})
+	for what, tok := range map[string]nodeTokens{"WorkloadIdentityCredential": w.Workload, "DefaultAzureCredential (workload identity)": w.Default} {
+		if c := checkTokens(what, tok, m.Identity.PrincipalID, m.Identity.ClientID); !strings.EqualFold(c["xms_mirid"].(string), m.Identity.ID) {
+			t.Fatalf("%s: token names %v", what, c["xms_mirid"])
+		}
+	}
+	if w.WorkloadReadsGroup != group || w.DefaultReadsGroup != group {
+		t.Fatalf("the identity (Reader) could not read its group: %+v", w)
+	}
+}
+
+var nodeInstallOnce struct {
+	sync.Mutex
+	done bool
+}
+
+// nodeInstall installs testdata/sdk-node's locked dependencies with
+// `npm ci` (node_modules is not committed) unless every pinned package is
+// already there at its version, and returns the directory.
+func nodeInstall(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("testdata/sdk-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("TestNodeSDK needs Node.js 20 or later and npm on PATH (`make deps` installs them): %v", err)
+		}
+	}
+	nodeInstallOnce.Lock()
+	defer nodeInstallOnce.Unlock()
+	if nodeInstallOnce.done || nodeModulesCurrent(dir) {
+		nodeInstallOnce.done = true
+		return dir
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	// npm's registry traffic must not go to an aksid proxy of the shell
+	// the tests run in.
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.EqualFold(k, "https_proxy") && !strings.EqualFold(k, "http_proxy") && !strings.EqualFold(k, "all_proxy") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+	}
+	nodeInstallOnce.done = true
+	return dir
+}
+
+// nodeModulesCurrent: every dependency package.json pins is installed at
+// that version.
+func nodeModulesCurrent(dir string) bool {
+	var pkg struct{ Dependencies map[string]string }
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil || json.Unmarshal(b, &pkg) != nil {
+		return false
+	}
+	for name, want := range pkg.Dependencies {
+		var got struct{ Version string }
+		b, err := os.ReadFile(filepath.Join(dir, "node_modules", name, "package.json"))
+		if err != nil || json.Unmarshal(b, &got) != nil || got.Version != want {
+			return false
+		}
+	}
+	return true
+}
+
+// runNode runs `node index.mjs way phase` in an environment made only of PATH,
+// HOME and the maps given (later ones win), and decodes its JSON.
+func runNode(t *testing.T, dir, way, phase string, out any, envs ...map[string]string) {
+	t.Helper()
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": t.TempDir(), "LANG": "C.UTF-8"}
+	for _, e := range envs {
+		maps.Copy(env, e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "index.mjs", way, phase)
+	cmd.Dir = dir
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node index.mjs %s %s: %v\n%s", way, phase, err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("node index.mjs %s %s: output is not the JSON expected: %v\n%s", way, phase, err, stdout.String())
+	}
+}
+
+// nodeARM sends one ARM request to aksid's own URL with a bearer token and
+// checks the status.
+func (in *instance) nodeARM(t *testing.T, token, method, path, body string, want int) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, in.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := in.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
