@@ -145,12 +145,18 @@ func clusterPath(name string) string {
 // token is an ARM token for the principal oid.
 func (a *armTest) token(t *testing.T, oid string) string {
 	t.Helper()
+	return a.tokenFor(t, oid, "https://management.core.windows.net/")
+}
+
+// tokenFor is a token for oid with the audience aud.
+func (a *armTest) tokenFor(t *testing.T, oid, aud string) string {
+	t.Helper()
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: a.key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	tok, err := jwt.Signed(signer).Claims(map[string]any{"aud": "https://management.core.windows.net/", "iss": testBase + "/" + testTenant + "/",
+	tok, err := jwt.Signed(signer).Claims(map[string]any{"aud": aud, "iss": testBase + "/" + testTenant + "/",
 		"tid": testTenant, "oid": oid, "appid": oid, "idtyp": "app", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()}).Serialize()
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/aksid/aksid/internal/authn"
@@ -19,6 +20,16 @@ const MaxBodyBytes = 4 << 20
 
 // Audiences ARM accepts.
 var Audiences = []string{"https://management.core.windows.net/", "https://management.azure.com/"}
+
+// audiences are ARM's, and directly also aksid's own URL: an SDK given
+// aksid's URL as its endpoint asks for "<endpoint>/.default" (the core-
+// client @azure/arm-* do), as it asks for management.azure.com's in Azure.
+func audiences(o origin.Origin) []string {
+	if o.ViaProxy() {
+		return Audiences
+	}
+	return append(slices.Clip(Audiences), o.Base, o.Base+"/")
+}
 
 // Authorizer decides RBAC questions; internal/rbac implements it.
 type Authorizer interface {
@@ -124,7 +135,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // returns is the one refusal ServeHTTP writes.
 func (h *Handler) serve(c *call, o origin.Origin) error {
 	p, err := h.validator.FromHeader(c.ctx(), c.r.Header.Get("Authorization"),
-		authn.Accept{Audiences: Audiences, IssuerBases: o.LoginBases})
+		authn.Accept{Audiences: audiences(o), IssuerBases: o.LoginBases})
 	if err != nil {
 		return authError(err)
 	}

@@ -3,11 +3,13 @@ package arm
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/rbac"
 	"github.com/aksid/aksid/internal/resources"
 	"github.com/aksid/aksid/internal/store"
@@ -135,5 +137,21 @@ func TestResourceListsPageByNextLink(t *testing.T) {
 	}
 	if st, _, m := a.do(t, "admin", "GET", sub+"/resourcegroups?api-version=2021-04-01&$skiptoken=%25%25"); st != 400 {
 		t.Errorf("bogus skiptoken: %d %v", st, m)
+	}
+}
+
+// Directly, a token for aksid's own URL is an ARM token: what an SDK
+// given that URL as its endpoint asks for. Other audiences stay refused.
+func TestDirectTokensForAksidsURLAreARMTokens(t *testing.T) {
+	a := newARMTest(t, grants{"admin": {actGroupRead}})
+	for aud, want := range map[string]int{testBase: 200, testBase + "/": 200, "https://graph.microsoft.com": 401, "https://other.example": 401} {
+		req := httptest.NewRequest("GET", testBase+"/subscriptions/"+testSub+"/resourcegroups/rg?api-version=2021-04-01", nil)
+		req.Header.Set("Authorization", "Bearer "+a.tokenFor(t, "admin", aud))
+		req = req.WithContext(origin.NewContext(req.Context(), origin.Direct(testBase, "")))
+		w := httptest.NewRecorder()
+		a.h.ServeHTTP(w, req)
+		if w.Code != want {
+			t.Errorf("aud %s: %d, want %d: %s", aud, w.Code, want, w.Body)
+		}
 	}
 }

@@ -11,10 +11,10 @@
 //         given a network client on the SDK's pipeline.
 // direct: aksid's own URL (AKSID_URL): the credentials take authorityHost
 //         and disableInstanceDiscovery (MSAL Node knownAuthorities); the
-//         management clients endpoint and the ARM scope: credentialScopes
-//         for arm-authorization and arm-msi (else "<endpoint>/.default",
-//         which aksid's ARM refuses), credentials.scopes for arm-resources
-//         and arm-containerservice (else management.azure.com's).
+//         management clients only their endpoint: arm-authorization and
+//         arm-msi then ask for "<endpoint>/.default", which aksid's ARM
+//         accepts directly, arm-resources and arm-containerservice for
+//         management.azure.com's scope.
 //
 // Phases, each a process with the environment its host would give it:
 // main      ClientSecretCredential (AKSID_ADMIN_CLIENT_ID/SECRET, Owner),
@@ -68,7 +68,7 @@ const sub = env("AKSID_SUBSCRIPTION_ID");
 
 // What differs between the two ways in: only the direct one says anything.
 const credOpts = direct ? { authorityHost: url, disableInstanceDiscovery: true } : {};
-const mgmtOpts = direct ? { endpoint: url, credentialScopes: [ARM_SCOPE], credentials: { scopes: [ARM_SCOPE] } } : {};
+const mgmtOpts = direct ? { endpoint: url } : {};
 
 async function tokens(cred) {
   const arm = (await cred.getToken(ARM_SCOPE)).token;
