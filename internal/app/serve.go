@@ -238,6 +238,10 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	inProcess := &http.Client{Timeout: 30 * time.Second, Transport: server.InProcess{Handler: server.Middleware(router, cfg.Log)}}
 	// Cluster issuers are aksid's own: the token service reads them in process.
 	fetcher.inProcess = inProcess.Transport
+	if err := registerPortal(ctx, mux, dir, ops, url, inProcess, cfg.Log); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("portal: %w", err)
+	}
 	router.HandleFace(server.FaceOIDC, oidcissuer.New(armFace.aks, func(r *http.Request) string { return origin.FromContext(r.Context()).Tunnel }, cfg.Log))
 	ops.clusters = &clusterOps{aks: armFace.aks,
 		check: cloudprovider.New(cloudprovider.Deps{Clusters: armFace.aks, Tokens: svc, HTTP: inProcess})}

@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/aksid/aksid/internal/bootstrap"
+	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/portal"
+)
+
+// PortalAppID is the portal's application. It is registered as Microsoft's
+// own applications are (first party, in the Microsoft services tenant,
+// with a service principal in the bootstrap tenant), because the portal is
+// aksid's, not the tenant's: it does not appear among the tenant's own app
+// registrations, and deleting those cannot lock the portal out. It is a
+// public client with one registered redirect URI, the portal's callback on
+// aksid's URL. The Azure CLI's application does not fit: as a public client
+// without registered URIs it may only be sent to http:// loopback
+// addresses (Entra's rule, internal/sts redirectAllowed), and the portal's
+// callback is on aksid's https:// URL.
+const PortalAppID = "a1d5e1a0-7071-4a1e-9c3d-70a7a15e0001"
+
+// maxPortalRedirects bounds the portal's remembered redirect URIs: each
+// URL aksid has served the portal on (replicas without --public-url,
+// restarts on another port), the newest kept.
+const maxPortalRedirects = 20
+
+// ensurePortalApp registers the portal's application, or adds url's
+// callback to its redirect URIs when aksid now serves elsewhere. Replicas
+// starting together may both register it: the loser reads the winner's.
+func ensurePortalApp(ctx context.Context, dir *directory.Directory, url string) error {
+	want := portal.RedirectURI(url)
+	app, err := dir.Application(ctx, PortalAppID)
+	if errors.Is(err, directory.ErrApplicationNotFound) {
+		redirect, _ := json.Marshal(map[string][]string{"redirectUris": {want}})
+		var reg directory.Registration
+		reg, err = dir.CreateApplication(ctx, directory.MicrosoftServicesTenantID, directory.ApplicationSpec{AppID: PortalAppID,
+			DisplayName: "aksid portal", FirstParty: true, PublicClient: true, Extra: directory.Extra{"publicClient": redirect}})
+		app = reg.App
+		if err != nil {
+			// Another replica registered it meanwhile: go on with theirs.
+			if again, rerr := dir.Application(ctx, PortalAppID); rerr == nil {
+				app, err = again, nil
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var pc struct {
+		RedirectURIs []string `json:"redirectUris"`
+	}
+	_ = json.Unmarshal(app.Extra["publicClient"], &pc)
+	if !slices.Contains(pc.RedirectURIs, want) {
+		uris := append(pc.RedirectURIs, want)
+		uris = uris[max(0, len(uris)-maxPortalRedirects):]
+		redirect, _ := json.Marshal(map[string][]string{"redirectUris": uris})
+		if _, err := dir.UpdateApplication(ctx, directory.MicrosoftServicesTenantID, app.ObjectID,
+			directory.ApplicationPatch{Extra: directory.Extra{"publicClient": redirect}}); err != nil {
+			return err
+		}
+	}
+	_, err = dir.EnsureServicePrincipal(ctx, bootstrap.TenantID, PortalAppID)
+	return err
+}
+
+// portalClock lets the portal read and move aksid's clock as the CLI does.
+type portalClock struct{ o *Ops }
+
+func (c portalClock) Now() time.Time { return c.o.clk.Now() }
+
+func (c portalClock) Advance(ctx context.Context, d time.Duration) error {
+	_, err := c.o.AdvanceClock(ctx, d)
+	return err
+}
+
+// registerPortal serves the portal at aksid's root. Its server-side calls
+// (the token endpoint, Graph) go through inProcess to Azure's hosts, as a
+// client's would through the proxy: the portal imports no other face.
+func registerPortal(ctx context.Context, mux *http.ServeMux, dir *directory.Directory, ops *Ops, url string, inProcess *http.Client, log *slog.Logger) error {
+	if err := ensurePortalApp(ctx, dir, url); err != nil {
+		return err
+	}
+	portal.New(portal.Options{URL: url, TenantID: bootstrap.TenantID, ClientID: PortalAppID,
+		LoginBase: "https://login.microsoftonline.com", GraphBase: "https://graph.microsoft.com",
+		HTTP: inProcess, Clock: portalClock{ops}, Log: log}).Register(mux)
+	return nil
+}
