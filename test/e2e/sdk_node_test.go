@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,51 +14,8 @@ import (
 	"time"
 )
 
-// nodeTokens is what index.mjs reports for one credential.
-type nodeTokens struct {
-	ARM, AKS, OID, AppID, Iss string
-}
-
-// nodeStatus reads 200 or {"status": 403, "code": "AuthorizationFailed"}.
-type nodeStatus struct {
-	Status int
-	Code   string
-}
-
-func (s *nodeStatus) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] != '{' {
-		return json.Unmarshal(b, &s.Status)
-	}
-	var v struct {
-		Status int    `json:"status"`
-		Code   string `json:"code"`
-	}
-	err := json.Unmarshal(b, &v)
-	s.Status, s.Code = v.Status, v.Code
-	return err
-}
-
-type nodeResult struct {
-	Versions            map[string]string
-	Secret, Certificate nodeTokens
-	Default             nodeTokens
-	MSAL                struct{ AKS, OID string }
-	Group               struct{ ID, ProvisioningState string }
-	CertificateBefore   nodeStatus
-	CertificateAfter    nodeStatus
-	Assignments         struct{ Contributor, Reader string }
-	Cluster             struct {
-		ID, ProvisioningState, Fqdn, Issuer, PrincipalID string
-		UserKubeconfig, AdminKubeconfig                  bool
-		KubeconfigNames                                  []string
-	}
-	DefaultReadsCluster string
-	DefaultWrites       nodeStatus
-	Identity            struct{ ID, ClientID, PrincipalID, FederatedIssuer string }
-}
-
 type nodeWorkload struct {
-	Workload, Default  nodeTokens
+	Workload, Default  sdkTokens
 	WorkloadReadsGroup string
 	DefaultReadsGroup  string
 }
@@ -111,7 +66,7 @@ func testNodeSDK(t *testing.T, dir, way string) {
 	}
 	group, cluster, identity := "node-"+way, "node-"+way+"-aks", "node-"+way+"-id"
 
-	var m nodeResult
+	var m sdkMain
 	names := map[string]string{"NODE_GROUP": group, "NODE_CLUSTER": cluster, "NODE_IDENTITY": identity, "NODE_SUBJECT": nodeSubject}
 	runNode(t, dir, way, "main", &m, shell, names, map[string]string{
 		"NODE_CERT_CLIENT_ID": certSP.AppID, "NODE_CERT_FILE": certSP.CertFile,
@@ -121,7 +76,7 @@ func testNodeSDK(t *testing.T, dir, way string) {
 
 	// The claims of that way, the principal expected, and Kubernetes'
 	// authenticator taking the AKS token as it takes Go's.
-	checkTokens := func(what string, tok nodeTokens, oid, appID string) map[string]any {
+	checkTokens := func(what string, tok sdkTokens, oid, appID string) map[string]any {
 		t.Helper()
 		arm, aks := claimsOf(t, tok.ARM), claimsOf(t, tok.AKS)
 		if tok.OID != oid || arm["oid"] != oid || arm["appid"] != appID || arm["iss"] != issuer || arm["tid"] != tid ||
@@ -143,50 +98,8 @@ func testNodeSDK(t *testing.T, dir, way string) {
 	}
 	kube.expectUser(t, m.MSAL.AKS, envOID)
 
-	// What Node made, read back through ARM by Go as the admin.
-	sub := in.env["AKSID_SUBSCRIPTION_ID"]
-	adminARM := getToken(t, admin, armScope).Token
-	groupID := "/subscriptions/" + sub + "/resourceGroups/" + group
-	if g := in.nodeARM(t, adminARM, "GET", groupID+"?api-version=2022-09-01", "", 200); g["tags"].(map[string]any)["by"] != "node" || m.Group.ID != groupID {
-		t.Fatalf("group: %v (node said %+v)", g, m.Group)
-	}
-	ra := in.nodeARM(t, adminARM, "GET", m.Assignments.Contributor+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
-	if ra["principalId"] != certOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), contributorRole) || !strings.EqualFold(ra["scope"].(string), groupID) {
-		t.Fatalf("contributor assignment: %v", ra)
-	}
-	ra = in.nodeARM(t, adminARM, "GET", m.Assignments.Reader+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
-	if ra["principalId"] != envOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), readerRole) {
-		t.Fatalf("reader assignment: %v", ra)
-	}
-	// Enforced: refused before the assignment, allowed after (as the
-	// script saw); the certificate's principal writes the group with its
-	// Node token, the Reader is refused.
-	if m.CertificateBefore.Status != 403 || m.CertificateBefore.Code != "AuthorizationFailed" || m.CertificateAfter.Status != 200 {
-		t.Fatalf("certificate principal before/after its assignment: %+v %+v", m.CertificateBefore, m.CertificateAfter)
-	}
-	if m.DefaultReadsCluster != "Succeeded" || m.DefaultWrites.Status != 403 || m.DefaultWrites.Code != "AuthorizationFailed" {
-		t.Fatalf("reader: reads %q, writes %+v", m.DefaultReadsCluster, m.DefaultWrites)
-	}
-	patch := `{"tags":{"by":"node","checked":"go"}}`
-	in.nodeARM(t, m.Certificate.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 200)
-	in.nodeARM(t, m.Default.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 403)
-	in.nodeARM(t, m.Default.ARM, "GET", groupID+"?api-version=2022-09-01", "", 200)
+	groupID := checkSDKObjects(t, in, "node", m, admin, group, cluster, identity, certOID, envOID)
 
-	// The cluster the certificate's principal created.
-	mc := in.nodeARM(t, adminARM, "GET", groupID+"/providers/Microsoft.ContainerService/managedClusters/"+cluster+"?api-version=2023-08-01", "", 200)
-	props := mc["properties"].(map[string]any)
-	if props["provisioningState"] != "Succeeded" || props["fqdn"] != m.Cluster.Fqdn || props["oidcIssuerProfile"].(map[string]any)["issuerURL"] != m.Cluster.Issuer ||
-		mc["identity"].(map[string]any)["principalId"] != m.Cluster.PrincipalID || m.Cluster.ProvisioningState != "Succeeded" {
-		t.Fatalf("cluster: %v (node said %+v)", mc, m.Cluster)
-	}
-	if !m.Cluster.UserKubeconfig || !m.Cluster.AdminKubeconfig || strings.Join(m.Cluster.KubeconfigNames, ",") != "clusterUser,clusterAdmin" {
-		t.Fatalf("cluster credentials: %+v", m.Cluster)
-	}
-	ident := in.nodeARM(t, adminARM, "GET", groupID+"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"+identity+"?api-version=2023-01-31", "", 200)["properties"].(map[string]any)
-	if ident["clientId"] != m.Identity.ClientID || ident["principalId"] != m.Identity.PrincipalID || ident["tenantId"] != tid || m.Identity.ClientID == "" ||
-		m.Identity.FederatedIssuer != m.Cluster.Issuer {
-		t.Fatalf("identity: %v (node said %+v)", ident, m.Identity)
-	}
 	// Which way the requests came: through the proxy as Azure's hosts, or
 	// to aksid's own address.
 	logs := in.logText()
@@ -215,7 +128,7 @@ func testNodeSDK(t *testing.T, dir, way string) {
 	var w nodeWorkload
 	runNode(t, dir, way, "workload", &w, shell, names, map[string]string{"AZURE_CLIENT_ID": m.Identity.ClientID,
 		"AZURE_FEDERATED_TOKEN_FILE": tokenFile, "AZURE_AUTHORITY_HOST": authority})
-	for what, tok := range map[string]nodeTokens{"WorkloadIdentityCredential": w.Workload, "DefaultAzureCredential (workload identity)": w.Default} {
+	for what, tok := range map[string]sdkTokens{"WorkloadIdentityCredential": w.Workload, "DefaultAzureCredential (workload identity)": w.Default} {
 		if c := checkTokens(what, tok, m.Identity.PrincipalID, m.Identity.ClientID); !strings.EqualFold(c["xms_mirid"].(string), m.Identity.ID) {
 			t.Fatalf("%s: token names %v", what, c["xms_mirid"])
 		}
@@ -310,34 +223,4 @@ func runNode(t *testing.T, dir, way, phase string, out any, envs ...map[string]s
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
 		t.Fatalf("node index.mjs %s %s: output is not the JSON expected: %v\n%s", way, phase, err, stdout.String())
 	}
-}
-
-// nodeARM sends one ARM request to aksid's own URL with a bearer token and
-// checks the status.
-func (in *instance) nodeARM(t *testing.T, token, method, path, body string, want int) map[string]any {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, in.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := in.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return m
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,59 +18,15 @@ const (
 	pySubject    = "system:serviceaccount:default:py-sa"
 )
 
-// pyTokens is what the script reports for one credential.
-type pyTokens struct {
-	ARM, AKS, OID, AppID, Iss string
-}
-
-type pyStatus struct {
-	Status int
-	Code   string
-}
-
-// UnmarshalJSON reads 200 or {"status": 403, "code": "AuthorizationFailed"}.
-func (s *pyStatus) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] != '{' {
-		return json.Unmarshal(b, &s.Status)
-	}
-	var v struct {
-		Status int    `json:"status"`
-		Code   string `json:"code"`
-	}
-	err := json.Unmarshal(b, &v)
-	s.Status, s.Code = v.Status, v.Code
-	return err
-}
-
-type pyMain struct {
-	Versions                   map[string]string
-	Secret, Certificate        pyTokens
-	Default                    pyTokens
-	MSAL                       struct{ AKS, OID string }
-	CertificateAssertionReused string
-	Group                      struct{ ID, ProvisioningState string }
-	CertificateBefore          pyStatus
-	CertificateAfter           pyStatus
-	Assignments                struct{ Contributor, Reader string }
-	Cluster                    struct {
-		ID, ProvisioningState, Fqdn, Issuer, PrincipalID string
-		UserKubeconfig, AdminKubeconfig                  bool
-		KubeconfigNames                                  []string
-	}
-	DefaultReadsCluster string
-	DefaultWrites       pyStatus
-	Identity            struct{ ID, ClientID, PrincipalID, FederatedIssuer string }
-}
-
 type pyWorkload struct {
 	Credential         string
-	Workload, Default  pyTokens
+	Workload, Default  sdkTokens
 	WorkloadReadsGroup string
 	DefaultReadsGroup  string
 }
 
 type pyIMDS struct {
-	ManagedIdentity, Default  pyTokens
+	ManagedIdentity, Default  sdkTokens
 	ManagedIdentityReadsGroup string
 	DefaultReadsGroup         string
 }
@@ -122,7 +76,7 @@ func testPythonSDK(t *testing.T, way string) {
 
 	// checkTokens: the claims of that way, the principal expected, and
 	// Kubernetes' authenticator taking the AKS token as it takes Go's.
-	checkTokens := func(t *testing.T, what string, tok pyTokens, oid, appID, iss string, kube *kubeAuthn) {
+	checkTokens := func(t *testing.T, what string, tok sdkTokens, oid, appID, iss string, kube *kubeAuthn) {
 		t.Helper()
 		arm, aks := claimsOf(t, tok.ARM), claimsOf(t, tok.AKS)
 		if tok.OID != oid || arm["oid"] != oid || arm["appid"] != appID || arm["iss"] != iss || arm["tid"] != tid ||
@@ -134,7 +88,7 @@ func testPythonSDK(t *testing.T, way string) {
 	}
 
 	// 1. The operator's principals.
-	var m pyMain
+	var m sdkMain
 	runPython(t, way, "main", &m, shell, names, map[string]string{
 		"PY_CERT_CLIENT_ID": certSP.AppID, "PY_CERT_FILE": certSP.CertFile,
 		"AZURE_CLIENT_ID": envSP.AppID, "AZURE_CLIENT_SECRET": envSP.Password, // DefaultAzureCredential's EnvironmentCredential
@@ -154,56 +108,14 @@ func testPythonSDK(t *testing.T, way string) {
 	}
 	kube.expectUser(t, m.MSAL.AKS, envOID)
 
-	// What Python made, read back through ARM by Go as the admin.
-	sub := in.env["AKSID_SUBSCRIPTION_ID"]
-	adminARM := getToken(t, admin, armScope).Token
-	groupID := "/subscriptions/" + sub + "/resourceGroups/" + group
-	if g := in.armDo(t, adminARM, "GET", groupID+"?api-version=2022-09-01", "", 200); g["tags"].(map[string]any)["by"] != "python" || m.Group.ID != groupID {
-		t.Fatalf("group: %v (python said %+v)", g, m.Group)
-	}
-	ra := in.armDo(t, adminARM, "GET", m.Assignments.Contributor+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
-	if ra["principalId"] != certOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), contributorRole) || !strings.EqualFold(ra["scope"].(string), groupID) {
-		t.Fatalf("contributor assignment: %v", ra)
-	}
-	ra = in.armDo(t, adminARM, "GET", m.Assignments.Reader+"?api-version=2022-04-01", "", 200)["properties"].(map[string]any)
-	if ra["principalId"] != envOID || !strings.HasSuffix(ra["roleDefinitionId"].(string), readerRole) {
-		t.Fatalf("reader assignment: %v", ra)
-	}
-	// Enforced: refused before the assignment, allowed after (as the
-	// script saw); the certificate's principal writes the group with its
-	// Python token, the Reader is refused.
-	if m.CertificateBefore.Status != 403 || m.CertificateBefore.Code != "AuthorizationFailed" || m.CertificateAfter.Status != 200 {
-		t.Fatalf("certificate principal before/after its assignment: %+v %+v", m.CertificateBefore, m.CertificateAfter)
-	}
-	if m.DefaultReadsCluster != "Succeeded" || m.DefaultWrites.Status != 403 || m.DefaultWrites.Code != "AuthorizationFailed" {
-		t.Fatalf("reader: reads %q, writes %+v", m.DefaultReadsCluster, m.DefaultWrites)
-	}
-	patch := `{"tags":{"by":"python","checked":"go"}}`
-	in.armDo(t, m.Certificate.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 200)
-	in.armDo(t, m.Default.ARM, "PATCH", groupID+"?api-version=2022-09-01", patch, 403)
-	in.armDo(t, m.Default.ARM, "GET", groupID+"?api-version=2022-09-01", "", 200)
-
-	// The cluster the certificate's principal created, with its issuer.
-	mc := in.armDo(t, adminARM, "GET", groupID+"/providers/Microsoft.ContainerService/managedClusters/"+cluster+"?api-version=2023-08-01", "", 200)
-	props := mc["properties"].(map[string]any)
-	if props["provisioningState"] != "Succeeded" || props["fqdn"] != m.Cluster.Fqdn || props["oidcIssuerProfile"].(map[string]any)["issuerURL"] != m.Cluster.Issuer ||
-		mc["identity"].(map[string]any)["principalId"] != m.Cluster.PrincipalID || m.Cluster.ProvisioningState != "Succeeded" {
-		t.Fatalf("cluster: %v (python said %+v)", mc, m.Cluster)
-	}
-	if !m.Cluster.UserKubeconfig || !m.Cluster.AdminKubeconfig || strings.Join(m.Cluster.KubeconfigNames, ",") != "clusterUser,clusterAdmin" {
-		t.Fatalf("cluster credentials: %+v", m.Cluster)
-	}
-	ident := in.armDo(t, adminARM, "GET", groupID+"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"+identity+"?api-version=2023-01-31", "", 200)["properties"].(map[string]any)
-	if ident["clientId"] != m.Identity.ClientID || ident["principalId"] != m.Identity.PrincipalID || ident["tenantId"] != tid || m.Identity.FederatedIssuer != m.Cluster.Issuer {
-		t.Fatalf("identity: %v (python said %+v)", ident, m.Identity)
-	}
+	groupID := checkSDKObjects(t, in, "python", m, admin, group, cluster, identity, certOID, envOID)
 	logs := in.logText()
 	if way == "proxy" && !strings.Contains(logs, "host=management.azure.com path="+groupID+"/providers/Microsoft.ContainerService/managedClusters/"+cluster) {
 		t.Fatal("the cluster was not created through the proxy as management.azure.com")
 	}
 	// Microsoft.ManagedIdentity was not registered: azure-mgmt-core
 	// registered it on aksid's 409 and replayed the PUT.
-	if !strings.Contains(logs, "method=POST") || !strings.Contains(logs, "path=/subscriptions/"+sub+"/providers/Microsoft.ManagedIdentity/register status=200") {
+	if !strings.Contains(logs, "method=POST") || !strings.Contains(logs, "path=/subscriptions/"+in.env["AKSID_SUBSCRIPTION_ID"]+"/providers/Microsoft.ManagedIdentity/register status=200") {
 		t.Fatal("the SDK did not register Microsoft.ManagedIdentity itself")
 	}
 
@@ -277,34 +189,4 @@ func runPython(t *testing.T, way, phase string, out any, envs ...map[string]stri
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
 		t.Fatalf("python %s %s: output is not the JSON expected: %v\n%s", way, phase, err, stdout.String())
 	}
-}
-
-// armDo sends one ARM request to aksid's own URL with a bearer token and
-// checks the status.
-func (in *instance) armDo(t *testing.T, token, method, path, body string, want int) map[string]any {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, in.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := in.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return m
 }
