@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -139,4 +141,38 @@ func (in *instance) armDo(t *testing.T, token, method, path, body string, want i
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	return m
+}
+
+// checkSDKTokens checks a script's ARM and AKS tokens for one credential:
+// the principal, the issuer of the way in (iss), the audiences, and that
+// Kubernetes' authenticator takes the AKS token as it takes Go's and
+// refuses the ARM one. It returns the ARM token's claims.
+func (in *instance) checkSDKTokens(t *testing.T, what string, tok sdkTokens, oid, appID, iss string, kube *kubeAuthn) map[string]any {
+	t.Helper()
+	arm, aks := claimsOf(t, tok.ARM), claimsOf(t, tok.AKS)
+	if tok.OID != oid || arm["oid"] != oid || arm["appid"] != appID || arm["iss"] != iss || arm["tid"] != in.env["AZURE_TENANT_ID"] ||
+		arm["aud"] != "https://management.azure.com" || aks["aud"] != aksServerApp || aks["iss"] != iss || aks["oid"] != oid {
+		t.Fatalf("%s: want oid %s appid %s iss %s; ARM token %v, AKS token %v", what, oid, appID, iss, arm, aks)
+	}
+	kube.expectRejected(t, tok.ARM, "is meant for ARM, not the AKS server application")
+	kube.expectUser(t, tok.AKS, oid)
+	return arm
+}
+
+// podEnv is a pod's environment as AKS's workload identity webhook sets
+// it: the kubelet's projected token for the service account sa of
+// cluster (<group>/<name>, from `aksid cluster sa-token`) in a file, the
+// identity's client ID and the authority of the way in.
+func (in *instance) podEnv(t *testing.T, way string, shell map[string]string, cluster, sa, clientID string) map[string]string {
+	t.Helper()
+	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
+	tok := strings.TrimSpace(aksidRun(t, "cluster", "sa-token", cluster, "--namespace", "default", "--service-account", sa, "--data-dir", in.dataDir))
+	if err := os.WriteFile(tokenFile, []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	authority := "https://login.microsoftonline.com/"
+	if way == "direct" {
+		authority = shell["AZURE_AUTHORITY_HOST"]
+	}
+	return map[string]string{"AZURE_CLIENT_ID": clientID, "AZURE_FEDERATED_TOKEN_FILE": tokenFile, "AZURE_AUTHORITY_HOST": authority}
 }

@@ -77,15 +77,7 @@ func testNodeSDK(t *testing.T, dir, way string) {
 	// The claims of that way, the principal expected, and Kubernetes'
 	// authenticator taking the AKS token as it takes Go's.
 	checkTokens := func(what string, tok sdkTokens, oid, appID string) map[string]any {
-		t.Helper()
-		arm, aks := claimsOf(t, tok.ARM), claimsOf(t, tok.AKS)
-		if tok.OID != oid || arm["oid"] != oid || arm["appid"] != appID || arm["iss"] != issuer || arm["tid"] != tid ||
-			arm["aud"] != "https://management.azure.com" || aks["aud"] != aksServerApp || aks["iss"] != issuer || aks["oid"] != oid {
-			t.Fatalf("%s: want oid %s appid %s iss %s; ARM token %v, AKS token %v", what, oid, appID, issuer, arm, aks)
-		}
-		kube.expectRejected(t, tok.ARM, "is meant for ARM, not the AKS server application")
-		kube.expectUser(t, tok.AKS, oid)
-		return arm
+		return in.checkSDKTokens(t, what, tok, oid, appID, issuer, kube)
 	}
 	checkTokens("ClientSecretCredential", m.Secret, adminOID, in.env["AKSID_ADMIN_CLIENT_ID"])
 	checkTokens("ClientCertificateCredential", m.Certificate, certOID, certSP.AppID)
@@ -116,18 +108,8 @@ func testNodeSDK(t *testing.T, dir, way string) {
 
 	// A pod of that cluster, as AKS's workload identity webhook sets it
 	// up: the kubelet's projected token (`aksid cluster sa-token`).
-	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
-	sa := strings.TrimSpace(aksidRun(t, "cluster", "sa-token", group+"/"+cluster, "--namespace", "default", "--service-account", "node-sa", "--data-dir", in.dataDir))
-	if err := os.WriteFile(tokenFile, []byte(sa), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	authority := "https://login.microsoftonline.com/"
-	if way == "direct" {
-		authority = shell["AZURE_AUTHORITY_HOST"]
-	}
 	var w nodeWorkload
-	runNode(t, dir, way, "workload", &w, shell, names, map[string]string{"AZURE_CLIENT_ID": m.Identity.ClientID,
-		"AZURE_FEDERATED_TOKEN_FILE": tokenFile, "AZURE_AUTHORITY_HOST": authority})
+	runNode(t, dir, way, "workload", &w, shell, names, in.podEnv(t, way, shell, group+"/"+cluster, "node-sa", m.Identity.ClientID))
 	for what, tok := range map[string]sdkTokens{"WorkloadIdentityCredential": w.Workload, "DefaultAzureCredential (workload identity)": w.Default} {
 		if c := checkTokens(what, tok, m.Identity.PrincipalID, m.Identity.ClientID); !strings.EqualFold(c["xms_mirid"].(string), m.Identity.ID) {
 			t.Fatalf("%s: token names %v", what, c["xms_mirid"])

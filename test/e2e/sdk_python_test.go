@@ -76,17 +76,6 @@ func testPythonSDK(t *testing.T, way string) {
 
 	// checkTokens: the claims of that way, the principal expected, and
 	// Kubernetes' authenticator taking the AKS token as it takes Go's.
-	checkTokens := func(t *testing.T, what string, tok sdkTokens, oid, appID, iss string, kube *kubeAuthn) {
-		t.Helper()
-		arm, aks := claimsOf(t, tok.ARM), claimsOf(t, tok.AKS)
-		if tok.OID != oid || arm["oid"] != oid || arm["appid"] != appID || arm["iss"] != iss || arm["tid"] != tid ||
-			arm["aud"] != "https://management.azure.com" || aks["aud"] != aksServerApp || aks["iss"] != iss || aks["oid"] != oid {
-			t.Fatalf("%s: want oid %s appid %s iss %s; ARM token %v, AKS token %v", what, oid, appID, iss, arm, aks)
-		}
-		kube.expectRejected(t, tok.ARM, "is meant for ARM, not the AKS server application")
-		kube.expectUser(t, tok.AKS, oid)
-	}
-
 	// 1. The operator's principals.
 	var m sdkMain
 	runPython(t, way, "main", &m, shell, names, map[string]string{
@@ -97,12 +86,12 @@ func testPythonSDK(t *testing.T, way string) {
 	if m.CertificateAssertionReused != "accepted" {
 		t.Errorf("MSAL's certificate assertion, presented again for a second scope: %q, want accepted", m.CertificateAssertionReused)
 	}
-	checkTokens(t, "ClientSecretCredential", m.Secret, in.graphObjectID(t, admin, in.env["AKSID_ADMIN_CLIENT_ID"]), in.env["AKSID_ADMIN_CLIENT_ID"], issuer, kube)
-	checkTokens(t, "CertificateCredential", m.Certificate, certOID, certSP.AppID, issuer, kube)
+	in.checkSDKTokens(t, "ClientSecretCredential", m.Secret, in.graphObjectID(t, admin, in.env["AKSID_ADMIN_CLIENT_ID"]), in.env["AKSID_ADMIN_CLIENT_ID"], issuer, kube)
+	in.checkSDKTokens(t, "CertificateCredential", m.Certificate, certOID, certSP.AppID, issuer, kube)
 	if c := claimsOf(t, m.Certificate.ARM); c["appidacr"] != "2" {
 		t.Fatalf("certificate token appidacr %v", c["appidacr"])
 	}
-	checkTokens(t, "DefaultAzureCredential (environment)", m.Default, envOID, envSP.AppID, issuer, kube)
+	in.checkSDKTokens(t, "DefaultAzureCredential (environment)", m.Default, envOID, envSP.AppID, issuer, kube)
 	if m.MSAL.OID != envOID || claimsOf(t, m.MSAL.AKS)["iss"] != issuer {
 		t.Fatalf("MSAL: %+v", m.MSAL)
 	}
@@ -121,21 +110,11 @@ func testPythonSDK(t *testing.T, way string) {
 
 	// 2. A pod of that cluster, as AKS's workload identity webhook sets
 	// it up: the kubelet's projected token (`aksid cluster sa-token`).
-	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
-	sa := strings.TrimSpace(aksidRun(t, "cluster", "sa-token", group+"/"+cluster, "--namespace", "default", "--service-account", "py-sa", "--data-dir", in.dataDir))
-	if err := os.WriteFile(tokenFile, []byte(sa), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	authority := "https://login.microsoftonline.com/"
-	if way == "direct" {
-		authority = shell["AZURE_AUTHORITY_HOST"]
-	}
 	var w pyWorkload
-	runPython(t, way, "workload", &w, shell, names, map[string]string{"AZURE_CLIENT_ID": m.Identity.ClientID,
-		"AZURE_FEDERATED_TOKEN_FILE": tokenFile, "AZURE_AUTHORITY_HOST": authority})
+	runPython(t, way, "workload", &w, shell, names, in.podEnv(t, way, shell, group+"/"+cluster, "py-sa", m.Identity.ClientID))
 	t.Logf("workload identity through %s", w.Credential)
-	checkTokens(t, "workload identity", w.Workload, m.Identity.PrincipalID, m.Identity.ClientID, issuer, kube)
-	checkTokens(t, "DefaultAzureCredential (workload identity)", w.Default, m.Identity.PrincipalID, m.Identity.ClientID, issuer, kube)
+	in.checkSDKTokens(t, "workload identity", w.Workload, m.Identity.PrincipalID, m.Identity.ClientID, issuer, kube)
+	in.checkSDKTokens(t, "DefaultAzureCredential (workload identity)", w.Default, m.Identity.PrincipalID, m.Identity.ClientID, issuer, kube)
 	if c := claimsOf(t, w.Workload.ARM); !strings.EqualFold(c["xms_mirid"].(string), m.Identity.ID) {
 		t.Fatalf("workload identity token names %v", c["xms_mirid"])
 	}
@@ -155,8 +134,8 @@ func testPythonSDK(t *testing.T, way string) {
 	runPython(t, way, "imds", &d, vm, names, map[string]string{"AZURE_CLIENT_ID": m.Identity.ClientID})
 	azureIss := "https://sts.windows.net/" + tid + "/"
 	mik := newProxyKubeAuthenticator(t, in)
-	checkTokens(t, "ManagedIdentityCredential (IMDS)", d.ManagedIdentity, m.Identity.PrincipalID, m.Identity.ClientID, azureIss, mik)
-	checkTokens(t, "DefaultAzureCredential (IMDS)", d.Default, m.Identity.PrincipalID, m.Identity.ClientID, azureIss, mik)
+	in.checkSDKTokens(t, "ManagedIdentityCredential (IMDS)", d.ManagedIdentity, m.Identity.PrincipalID, m.Identity.ClientID, azureIss, mik)
+	in.checkSDKTokens(t, "DefaultAzureCredential (IMDS)", d.Default, m.Identity.PrincipalID, m.Identity.ClientID, azureIss, mik)
 	if d.ManagedIdentityReadsGroup != group || d.DefaultReadsGroup != group {
 		t.Fatalf("the identity (Reader) could not read its group through IMDS tokens: %+v", d)
 	}
