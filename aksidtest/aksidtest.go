@@ -5,6 +5,10 @@
 //
 // The server is the real one: tokens are signed and validated, RBAC is
 // enforced, and what a test creates through it lives until the test ends.
+// Helpers make what a test needs as the admin: ServicePrincipal, User,
+// Cluster (an AKS cluster, whose API server then runs until the test
+// ends) and Grant (a role assignment by role name); AdvanceClock moves
+// aksid's clock.
 package aksidtest
 
 import (
@@ -37,6 +41,10 @@ type Server struct {
 	// Credential is the bootstrap admin's (a service principal, Owner of
 	// the subscription and Global Administrator of the directory).
 	Credential azcore.TokenCredential
+	// AdminAppID and AdminSecret are that principal's client ID and
+	// secret, for clients that take them (az login --service-principal,
+	// a client-credentials grant by hand).
+	AdminAppID, AdminSecret string
 	// Client trusts aksid's CA; CAPEM is that CA.
 	Client *http.Client
 	CAPEM  []byte
@@ -77,7 +85,8 @@ func New(tb testing.TB) *Server {
 		// $filter unencoded, which only HTTP/2 passes.
 		Client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}}
 	client = s.Client
-	s.Credential = s.SecretCredential(run.Creds.ClientID, run.Creds.ClientSecret)
+	s.AdminAppID, s.AdminSecret = run.Creds.ClientID, run.Creds.ClientSecret
+	s.Credential = s.SecretCredential(s.AdminAppID, s.AdminSecret)
 	return s
 }
 

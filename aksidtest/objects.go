@@ -3,7 +3,6 @@ package aksidtest
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -84,29 +83,49 @@ func (s *Server) AdvanceClock(d time.Duration) {
 // Now is aksid's clock.
 func (s *Server) Now() time.Time { return s.run.Ops.Clock().Now }
 
+// Token audiences of the admin's calls.
+const (
+	graphScope = "https://graph.microsoft.com/.default"
+	armScope   = "https://management.azure.com/.default"
+)
+
 // graph GETs a Graph path as the admin and decodes the answer into out.
 func (s *Server) graph(path string, out any) {
 	s.tb.Helper()
+	s.call(http.MethodGet, graphScope, path, "", out)
+}
+
+// call sends a JSON body (none when "") to a path of aksid's with the
+// admin's token for scope and decodes a 2xx answer into out.
+func (s *Server) call(method, scope, path, body string, out any) {
+	s.tb.Helper()
 	ctx := context.Background()
-	tok, err := s.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
+	tok, err := s.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
 	if err != nil {
-		s.tb.Fatalf("aksidtest: Graph token: %v", err)
+		s.tb.Fatalf("aksidtest: token for %s: %v", scope, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+path, nil)
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, rd)
 	if err != nil {
 		s.tb.Fatalf("aksidtest: %v", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		s.tb.Fatalf("aksidtest: GET %s: %v", path, err)
+		s.tb.Fatalf("aksidtest: %s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		s.tb.Fatalf("aksidtest: GET %s: %s", path, fmt.Sprintf("%d %s", resp.StatusCode, body))
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		s.tb.Fatalf("aksidtest: %s %s: %d %s", method, path, resp.StatusCode, b)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		s.tb.Fatalf("aksidtest: GET %s: %v", path, err)
+	if err := json.Unmarshal(b, out); err != nil {
+		s.tb.Fatalf("aksidtest: %s %s: %v", method, path, err)
 	}
 }

@@ -10,14 +10,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
-	"github.com/google/uuid"
 
 	"github.com/aksid/aksid/aksidtest"
 )
-
-const contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 
 // A test as a team would write it: a pipeline's principal is refused a
 // resource group until it is given Contributor, then allowed.
@@ -41,19 +37,7 @@ func TestPrincipalNeedsARoleAssignment(t *testing.T) {
 		t.Fatalf("without a role: %v, want 403 AuthorizationFailed", err)
 	}
 
-	assignments, err := armauthorization.NewRoleAssignmentsClient(srv.SubscriptionID, srv.Credential, srv.ARMOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	scope := "/subscriptions/" + srv.SubscriptionID
-	if _, err := assignments.Create(ctx, scope, uuid.NewString(), armauthorization.RoleAssignmentCreateParameters{
-		Properties: &armauthorization.RoleAssignmentProperties{
-			RoleDefinitionID: to.Ptr(scope + "/providers/Microsoft.Authorization/roleDefinitions/" + contributor),
-			PrincipalID:      to.Ptr(ci.ObjectID),
-			PrincipalType:    to.Ptr(armauthorization.PrincipalTypeServicePrincipal),
-		}}, nil); err != nil {
-		t.Fatalf("role assignment: %v", err)
-	}
+	srv.Grant(ci.ObjectID, "Contributor", "/subscriptions/"+srv.SubscriptionID)
 	if _, err := groups.CreateOrUpdate(ctx, "ci-rg", armresources.ResourceGroup{Location: to.Ptr("westus2")}, nil); err != nil {
 		t.Fatalf("with Contributor: %v", err)
 	}
