@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -170,10 +169,8 @@ func TestResetMovesClientDatesIntoAksidFrame(t *testing.T) {
 		t.Fatalf("default end %v", end)
 	}
 	s.must(t, 201, adm, "POST", "/v1.0/servicePrincipals", map[string]any{"appId": appID})
-	if _, err := s.Ops.AdvanceClock(context.Background(), 366*24*time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	adm = s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://graph.microsoft.com/.default")
+	s.AdvanceClock(366 * 24 * time.Hour)
+	adm = s.token(t, s.AdminAppID, s.AdminSecret, "https://graph.microsoft.com/.default")
 
 	// az: the appId filter, GET, removePassword each, addPassword.
 	found := s.must(t, 200, adm, "GET", "/v1.0/applications"+filter("appId eq '"+appID+"'"), nil).values()

@@ -12,7 +12,7 @@ func TestTokensAndPermissions(t *testing.T) {
 		!strings.Contains(none.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Fatalf("no token: %d %s", none.status, none.raw)
 	}
-	arm := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.azure.com/.default")
+	arm := s.token(t, s.AdminAppID, s.AdminSecret, "https://management.azure.com/.default")
 	if r := s.call(t, arm, "GET", "/v1.0/applications", nil); r.status != 401 || r.errMessage() != "Access token validation failure. Invalid audience." {
 		t.Fatalf("ARM token: %d %s", r.status, r.raw)
 	}

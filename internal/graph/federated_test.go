@@ -11,7 +11,7 @@ func TestFederatedIdentityCredentials(t *testing.T) {
 	app := s.must(t, 201, s.admin, "POST", "/v1.0/applications", map[string]any{"displayName": "wl-app"})
 	id, appID := app.str("id"), app.str("appId")
 	base := "/v1.0/applications/" + id + "/federatedIdentityCredentials"
-	issuer := "https://westus2.oic.prod-aks.azure.com/" + s.Creds.TenantID + "/1b2c3d4e-0000-4000-8000-000000000001/"
+	issuer := "https://westus2.oic.prod-aks.azure.com/" + s.TenantID + "/1b2c3d4e-0000-4000-8000-000000000001/"
 
 	// Create, with Graph's default audience and shape.
 	c := s.must(t, 201, s.admin, "POST", base, map[string]any{"name": "kube", "issuer": issuer,

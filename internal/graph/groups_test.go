@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aksid/aksid/internal/bootstrap"
 )
 
 // TestGroupsNestAsAzUsesThem follows `az ad user create`, `az ad group
@@ -123,7 +125,7 @@ func TestGroupsNestAsAzUsesThem(t *testing.T) {
 
 // adminSP finds the bootstrap admin's principal object ID.
 func (s *server) adminSP(t *testing.T) string {
-	r := s.must(t, 200, s.admin, "GET", "/v1.0/servicePrincipals"+filter("appId eq '"+s.Creds.ClientID+"'"), nil)
+	r := s.must(t, 200, s.admin, "GET", "/v1.0/servicePrincipals"+filter("appId eq '"+s.AdminAppID+"'"), nil)
 	v := r.values()
 	if len(v) != 1 {
 		t.Fatalf("admin principal %s", r.raw)
@@ -134,7 +136,7 @@ func (s *server) adminSP(t *testing.T) string {
 func TestOrganizationAndMe(t *testing.T) {
 	s := start(t)
 	org := s.must(t, 200, s.admin, "GET", "/v1.0/organization", nil).values()
-	if len(org) != 1 || org[0]["id"] != s.Creds.TenantID {
+	if len(org) != 1 || org[0]["id"] != s.TenantID {
 		t.Fatalf("organization %v", org)
 	}
 	me := s.must(t, 400, s.admin, "GET", "/v1.0/me", nil)
@@ -145,7 +147,7 @@ func TestOrganizationAndMe(t *testing.T) {
 
 func TestRevokeSignInSessions(t *testing.T) {
 	s := start(t)
-	r := s.must(t, 200, s.admin, "POST", "/v1.0/users/"+s.Creds.AdminUPN+"/revokeSignInSessions", nil)
+	r := s.must(t, 200, s.admin, "POST", "/v1.0/users/"+bootstrap.AdminUPN+"/revokeSignInSessions", nil)
 	if r.m["value"] != true || !strings.HasSuffix(r.str("@odata.context"), "$metadata#Edm.Boolean") {
 		t.Fatalf("revoke: %s", r.raw)
 	}

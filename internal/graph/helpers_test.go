@@ -2,47 +2,29 @@ package graph_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aksid/aksid/internal/app"
+	"github.com/aksid/aksid/aksidtest"
 )
 
-// server is a real aksid started in-process, reached over HTTPS with its
-// CA, as the Dex-style tests do: the Graph face sees real tokens.
+// server is a real aksid started in-process (aksidtest), reached over
+// HTTPS with its CA: the Graph face sees real tokens.
 type server struct {
-	*app.Running
+	*aksidtest.Server
 	client *http.Client
 	admin  string // the bootstrap admin principal's Graph token
 }
 
 func start(t *testing.T) *server {
 	t.Helper()
-	r, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), InMemory: true,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Shutdown(context.Background()) })
-	pem, err := os.ReadFile(r.CAPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	s := &server{Running: r, client: &http.Client{Timeout: 20 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
-	s.admin = s.token(t, r.Creds.ClientID, r.Creds.ClientSecret, "https://graph.microsoft.com/.default")
+	srv := aksidtest.New(t)
+	s := &server{Server: srv, client: srv.Client}
+	s.admin = s.token(t, srv.AdminAppID, srv.AdminSecret, "https://graph.microsoft.com/.default")
 	return s
 }
 
@@ -50,7 +32,7 @@ func start(t *testing.T) *server {
 func (s *server) token(t *testing.T, clientID, secret, scope string) string {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "scope": {scope}}
-	resp, err := s.client.PostForm(s.URL+"/"+s.Creds.TenantID+"/oauth2/v2.0/token", form)
+	resp, err := s.client.PostForm(s.URL+"/"+s.TenantID+"/oauth2/v2.0/token", form)
 	if err != nil {
 		t.Fatal(err)
 	}
