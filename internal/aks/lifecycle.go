@@ -149,6 +149,9 @@ func (s *Service) deleteCluster(ctx context.Context, id string) error {
 		if err := deleteEvents(tx, id); err != nil {
 			return err
 		}
+		if err := deleteIfPresent(tx, kindCheck, strings.ToLower(id)); err != nil {
+			return err
+		}
 		return unindex(tx, r.Model["id"].(string))
 	})
 	if err == nil && s.obs != nil {

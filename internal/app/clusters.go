@@ -42,7 +42,27 @@ func (o *Ops) CheckCluster(ctx context.Context, req cloudprovider.Request) ([]cl
 	if o.clusters == nil {
 		return nil, errNeedsServer
 	}
-	return o.clusters.check.Check(ctx, req)
+	checks, err := o.clusters.check.Check(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]aks.CheckResult, 0, len(checks))
+	for _, c := range checks {
+		results = append(results, aks.CheckResult{Name: c.Name, OK: c.OK, Detail: c.Detail})
+	}
+	// The portal shows the last outcome, whoever ran it.
+	if _, err := o.clusters.aks.RecordCheck(ctx, req.ClusterID, results); err != nil {
+		return nil, err
+	}
+	return checks, nil
+}
+
+// LastClusterCheck is the cluster's last check, from the CLI or the portal.
+func (o *Ops) LastClusterCheck(ctx context.Context, clusterID string) (aks.CheckRun, bool, error) {
+	if o.clusters == nil {
+		return aks.CheckRun{}, false, errNeedsServer
+	}
+	return o.clusters.aks.LastCheck(ctx, clusterID)
 }
 
 // AzureJSON is the cluster's /etc/kubernetes/azure.json.

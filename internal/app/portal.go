@@ -9,7 +9,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/bootstrap"
+	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/portal"
 )
@@ -80,6 +82,41 @@ func (c portalClock) Advance(ctx context.Context, d time.Duration) error {
 	return err
 }
 
+// portalBackend gives the portal the hosts and cluster checks, which no
+// Azure API offers.
+type portalBackend struct{ o *Ops }
+
+func (b portalBackend) Hosts(ctx context.Context) ([]portal.Host, error) {
+	views, err := b.o.Hosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]portal.Host, 0, len(views))
+	for _, v := range views {
+		h := portal.Host{Name: v.Name, Kind: v.Kind, ResourceID: v.ResourceID}
+		if v.SystemAssigned != nil {
+			h.SystemAssigned = &portal.HostIdentity{ClientID: v.SystemAssigned.ClientID, PrincipalID: v.SystemAssigned.PrincipalID, ResourceID: v.SystemAssigned.ResourceID}
+		}
+		for _, u := range v.UserAssigned {
+			h.UserAssigned = append(h.UserAssigned, portal.HostIdentity{ClientID: u.ClientID, PrincipalID: u.PrincipalID, ResourceID: u.ResourceID})
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func (b portalBackend) LastClusterCheck(ctx context.Context, clusterID string) (aks.CheckRun, bool, error) {
+	return b.o.LastClusterCheck(ctx, clusterID)
+}
+
+func (b portalBackend) CheckCluster(ctx context.Context, clusterID string) (aks.CheckRun, error) {
+	if _, err := b.o.CheckCluster(ctx, cloudprovider.Request{ClusterID: clusterID}); err != nil {
+		return aks.CheckRun{}, err
+	}
+	run, _, err := b.o.LastClusterCheck(ctx, clusterID)
+	return run, err
+}
+
 // registerPortal serves the portal at aksid's root. Its server-side calls
 // (the token endpoint, Graph) go through inProcess to Azure's hosts, as a
 // client's would through the proxy: the portal imports no other face.
@@ -88,7 +125,7 @@ func registerPortal(ctx context.Context, mux *http.ServeMux, dir *directory.Dire
 		return err
 	}
 	portal.New(portal.Options{URL: url, TenantID: bootstrap.TenantID, ClientID: PortalAppID,
-		LoginBase: "https://login.microsoftonline.com", GraphBase: "https://graph.microsoft.com",
-		HTTP: inProcess, Clock: portalClock{ops}, Log: log}).Register(mux)
+		LoginBase: "https://login.microsoftonline.com", GraphBase: "https://graph.microsoft.com", ARMBase: cloudprovider.DefaultEndpoint,
+		HTTP: inProcess, Clock: portalClock{ops}, Backend: portalBackend{ops}, Log: log}).Register(mux)
 	return nil
 }

@@ -1,8 +1,10 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,22 +13,37 @@ import (
 	"time"
 )
 
-// globalAdministrator is Entra's Global Administrator role template ID,
-// as Graph reports it in memberOf (roleTemplateId).
-const globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
+// api is an Azure API the portal calls with the user's own token.
+type api struct {
+	base  func(o Options) string
+	scope string
+}
+
+var (
+	graphAPI = api{func(o Options) string { return o.GraphBase }, "https://graph.microsoft.com/.default"}
+	armAPI   = api{func(o Options) string { return o.ARMBase }, "https://management.azure.com/.default"}
+)
+
+// errSignIn means the session's tokens are gone: refused, revoked, or the
+// refresh token spent. The browser signs in again.
+var errSignIn = errors.New("portal: the session must sign in again")
 
 // tokenAnswer is the token endpoint's answer the portal reads.
 type tokenAnswer struct {
-	AccessToken string `json:"access_token"`
-	ExpiresIn   int    `json:"expires_in"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	ExpiresIn    int    `json:"expires_in"`
 }
 
 // redeem exchanges an authorization code and its PKCE verifier at the
 // token endpoint, as any public client does.
 func (h *Handler) redeem(ctx context.Context, code, verifier string) (tokenAnswer, error) {
+	return h.tokenRequest(ctx, url.Values{"grant_type": {"authorization_code"}, "client_id": {h.o.ClientID}, "code": {code},
+		"redirect_uri": {RedirectURI(h.o.URL)}, "code_verifier": {verifier}})
+}
+
+func (h *Handler) tokenRequest(ctx context.Context, form url.Values) (tokenAnswer, error) {
 	var t tokenAnswer
-	form := url.Values{"grant_type": {"authorization_code"}, "client_id": {h.o.ClientID}, "code": {code},
-		"redirect_uri": {RedirectURI(h.o.URL)}, "code_verifier": {verifier}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.o.LoginBase+"/"+h.o.TenantID+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return t, err
@@ -43,7 +60,7 @@ func (h *Handler) redeem(ctx context.Context, code, verifier string) (tokenAnswe
 			Description string `json:"error_description"`
 		}
 		_ = json.Unmarshal(body, &e)
-		return t, fmt.Errorf("%s", firstLine(e.Description))
+		return t, &refusal{status: resp.StatusCode, msg: firstLine(e.Description)}
 	}
 	if err := json.Unmarshal(body, &t); err != nil || t.AccessToken == "" || t.ExpiresIn <= 0 {
 		return t, fmt.Errorf("the token endpoint answered without a token")
@@ -56,64 +73,119 @@ func firstLine(s string) string {
 	return s
 }
 
-// graphGet reads one Graph resource with the user's token into v.
-func (h *Handler) graphGet(ctx context.Context, token, target string, v any) error {
-	if !strings.HasPrefix(target, h.o.GraphBase+"/") {
-		target = h.o.GraphBase + target
+// bearer is the session's token for a, fetched with the refresh token
+// when it has none or it is about to end. Refresh tokens work once, so
+// the session's lock is held across the redemption.
+func (h *Handler) bearer(ctx context.Context, s *session, a api) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tokens[a.scope]; ok && time.Until(t.expires) > time.Minute {
+		return t.token, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if s.refresh == "" {
+		return "", errSignIn
+	}
+	t, err := h.tokenRequest(ctx, url.Values{"grant_type": {"refresh_token"}, "client_id": {h.o.ClientID},
+		"refresh_token": {s.refresh}, "scope": {a.scope + " offline_access"}})
+	var r *refusal
+	if errors.As(err, &r) && r.status == http.StatusBadRequest {
+		s.refresh = ""
+		return "", errSignIn
+	}
+	if err != nil {
+		return "", err
+	}
+	s.keep(a, t)
+	return t.AccessToken, nil
+}
+
+// refusal is an Azure API's or the token endpoint's refusal.
+type refusal struct {
+	status    int
+	code, msg string
+}
+
+func (e *refusal) Error() string {
+	if e.code == "" {
+		return e.msg
+	}
+	return e.code + ": " + e.msg
+}
+
+// call sends one request to a with the user's token and reads the JSON
+// answer into v (when v is not nil).
+func (h *Handler) call(ctx context.Context, s *session, a api, method, target string, in, v any) error {
+	token, err := h.bearer(ctx, s, a)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(target, a.base(h.o)+"/") {
+		target = a.base(h.o) + target
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := h.o.HTTP.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if resp.StatusCode != http.StatusOK {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode >= 300 {
 		var e struct {
 			Error struct{ Code, Message string } `json:"error"`
 		}
-		_ = json.Unmarshal(body, &e)
-		return &graphError{status: resp.StatusCode, msg: e.Error.Code + ": " + e.Error.Message}
+		_ = json.Unmarshal(raw, &e)
+		if resp.StatusCode == http.StatusUnauthorized {
+			s.forget(a) // the token was refused: the next call fetches another
+		}
+		return &refusal{status: resp.StatusCode, code: e.Error.Code, msg: e.Error.Message}
 	}
-	return json.Unmarshal(body, v)
+	if v == nil || len(raw) == 0 {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
 }
 
-type graphError struct {
-	status int
-	msg    string
-}
-
-func (e *graphError) Error() string { return fmt.Sprintf("Graph answered %d %s", e.status, e.msg) }
-
-// graphList reads every page of a Graph collection.
-func graphList[T any](ctx context.Context, h *Handler, token, path string) ([]T, error) {
+// list reads every page of a Graph or Resource Manager collection.
+func list[T any](ctx context.Context, h *Handler, s *session, a api, path string) ([]T, error) {
 	var out []T
 	next := path
 	for pages := 0; next != "" && pages < 100; pages++ {
 		var page struct {
-			Value    []T    `json:"value"`
-			NextLink string `json:"@odata.nextLink"`
+			Value     []T    `json:"value"`
+			GraphNext string `json:"@odata.nextLink"`
+			ARMNext   string `json:"nextLink"`
 		}
-		if err := h.graphGet(ctx, token, next, &page); err != nil {
+		if err := h.call(ctx, s, a, http.MethodGet, next, nil, &page); err != nil {
 			return nil, err
 		}
 		out = append(out, page.Value...)
-		next = page.NextLink
+		next = page.GraphNext + page.ARMNext
 	}
 	return out, nil
 }
 
 // me names the signed-in user.
-func (h *Handler) me(ctx context.Context, token string) (string, error) {
+func (h *Handler) me(ctx context.Context, s *session) (string, error) {
 	var u struct {
 		DisplayName       string `json:"displayName"`
 		UserPrincipalName string `json:"userPrincipalName"`
 	}
-	if err := h.graphGet(ctx, token, "/v1.0/me", &u); err != nil {
+	if err := h.call(ctx, s, graphAPI, http.MethodGet, "/v1.0/me", nil, &u); err != nil {
 		return "", err
 	}
 	if u.UserPrincipalName != "" {
@@ -122,40 +194,28 @@ func (h *Handler) me(ctx context.Context, token string) (string, error) {
 	return u.DisplayName, nil
 }
 
+// globalAdministrator is Entra's Global Administrator role template ID,
+// as Graph reports it in memberOf (roleTemplateId).
+const globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
+
 // isGlobalAdmin asks Graph, with the user's own token, whether the user
-// holds the Global Administrator directory role. It is asked afresh for
-// every page and every POST, so a role removed counts at once.
-func (h *Handler) isGlobalAdmin(ctx context.Context, token string) (bool, error) {
+// holds the Global Administrator directory role: the role aksid's Graph
+// lets change applications, and the one that may move the clock. It is
+// asked afresh for every page and every POST, so a role removed counts at
+// once.
+func (h *Handler) isGlobalAdmin(ctx context.Context, s *session) (bool, error) {
 	type membership struct {
 		Type           string `json:"@odata.type"`
 		RoleTemplateID string `json:"roleTemplateId"`
 	}
-	list, err := graphList[membership](ctx, h, token, "/v1.0/me/memberOf")
+	ms, err := list[membership](ctx, h, s, graphAPI, "/v1.0/me/memberOf")
 	if err != nil {
 		return false, err
 	}
-	for _, m := range list {
+	for _, m := range ms {
 		if m.Type == "#microsoft.graph.directoryRole" && strings.EqualFold(m.RoleTemplateID, globalAdministrator) {
 			return true, nil
 		}
 	}
 	return false, nil
-}
-
-// graphApp is an application as Graph lists it, with its credentials.
-type graphApp struct {
-	ID                  string      `json:"id"`
-	AppID               string      `json:"appId"`
-	DisplayName         string      `json:"displayName"`
-	PasswordCredentials []graphCred `json:"passwordCredentials"`
-	KeyCredentials      []graphCred `json:"keyCredentials"`
-}
-
-type graphCred struct {
-	KeyID         string    `json:"keyId"`
-	DisplayName   string    `json:"displayName"`
-	Hint          string    `json:"hint"`
-	Thumbprint    string    `json:"customKeyIdentifier"`
-	StartDateTime time.Time `json:"startDateTime"`
-	EndDateTime   time.Time `json:"endDateTime"`
 }

@@ -27,12 +27,15 @@ type Options struct {
 	URL      string
 	TenantID string
 	ClientID string // the portal's public client application
-	// LoginBase and GraphBase are where the portal's own server-side
-	// requests go: the token endpoint and Microsoft Graph, through HTTP.
-	LoginBase, GraphBase string
-	HTTP                 *http.Client
-	Clock                Clock
-	Log                  *slog.Logger
+	// LoginBase, GraphBase and ARMBase are where the portal's own
+	// server-side requests go: the token endpoint, Microsoft Graph and
+	// Resource Manager, through HTTP with the user's own tokens.
+	LoginBase, GraphBase, ARMBase string
+	HTTP                          *http.Client
+	Clock                         Clock
+	// Backend is what no Azure API offers: hosts and cluster checks.
+	Backend Backend
+	Log     *slog.Logger
 }
 
 const (
@@ -43,14 +46,40 @@ const (
 	maxSessions  = 1000
 	maxPending   = 1000
 	pendingLife  = 10 * time.Minute
+	// sessionLife is how long a sign-in lasts; tokens are renewed with
+	// the refresh token meanwhile, and a disabled user is out at once.
+	sessionLife = 8 * time.Hour
 )
 
-// session is one signed-in browser. Only its random ID leaves the server.
+// session is one signed-in browser. Only its random ID leaves the server;
+// its tokens stay in memory.
 type session struct {
-	token   string    // the user's Graph access token
-	expires time.Time // the token's, on the wall clock
-	csrf    string
-	name    string
+	ends       time.Time // on the wall clock, as the cookie's
+	csrf, name string
+
+	mu      sync.Mutex
+	tokens  map[string]bearerToken // by scope: Graph's, Resource Manager's
+	refresh string                 // the newest: each works once
+}
+
+type bearerToken struct {
+	token   string
+	expires time.Time // on the wall clock, as tokens keep wall time
+}
+
+// keep stores a token answer (the caller holds s.mu).
+func (s *session) keep(a api, t tokenAnswer) {
+	s.tokens[a.scope] = bearerToken{t.AccessToken, time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)}
+	if t.RefreshToken != "" {
+		s.refresh = t.RefreshToken
+	}
+}
+
+// forget drops a token the API refused.
+func (s *session) forget(a api) {
+	s.mu.Lock()
+	delete(s.tokens, a.scope)
+	s.mu.Unlock()
 }
 
 // pending is a sign-in under way: the PKCE verifier for its state.
@@ -81,7 +110,14 @@ func RedirectURI(url string) string { return url + CallbackPath }
 // Register adds the portal's routes: the root page and /portal/….
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.page(h.applications))
+	mux.HandleFunc("GET /portal/users", h.page(h.users))
+	mux.HandleFunc("GET /portal/groups", h.page(h.groups))
+	mux.HandleFunc("GET /portal/roles", h.page(h.roles))
+	mux.HandleFunc("GET /portal/identities", h.page(h.identities))
+	mux.HandleFunc("GET /portal/clusters", h.page(h.clusters))
 	mux.HandleFunc("GET /portal/clock", h.page(h.clockView))
+	mux.HandleFunc("POST /portal/applications/reset", h.resetSecret)
+	mux.HandleFunc("POST /portal/clusters/check", h.checkCluster)
 	mux.HandleFunc("POST /portal/clock", h.moveClock)
 	mux.HandleFunc("GET "+CallbackPath, h.callback)
 	mux.HandleFunc("POST /portal/signout", h.signOut)
@@ -108,7 +144,7 @@ func (h *Handler) current(r *http.Request) *session {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.sessions[c.Value]
-	if s == nil || time.Now().After(s.expires) {
+	if s == nil || time.Now().After(s.ends) {
 		delete(h.sessions, c.Value)
 		return nil
 	}
@@ -130,7 +166,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{"client_id": {h.o.ClientID}, "response_type": {"code"}, "redirect_uri": {RedirectURI(h.o.URL)},
-		"scope": {"https://graph.microsoft.com/.default openid profile"}, "state": {state},
+		"scope": {graphAPI.scope + " openid profile offline_access"}, "state": {state},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
 	setCookie(w, loginCookie, state, int(pendingLife/time.Second))
 	http.Redirect(w, r, h.o.URL+"/"+h.o.TenantID+"/oauth2/v2.0/authorize?"+q.Encode(), http.StatusFound)
@@ -164,24 +200,24 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusUnauthorized, "Sign-in failed: "+err.Error())
 		return
 	}
-	me, err := h.me(r.Context(), tok.AccessToken)
-	if err != nil {
+	s := &session{ends: time.Now().Add(sessionLife), csrf: rand.Text(), tokens: map[string]bearerToken{}}
+	s.keep(graphAPI, tok)
+	if s.name, err = h.me(r.Context(), s); err != nil {
 		h.o.Log.ErrorContext(r.Context(), "portal: reading the signed-in user failed", "err", err)
 		h.fail(w, http.StatusBadGateway, "Could not read your account from Microsoft Graph.")
 		return
 	}
 	id := rand.Text()
 	h.mu.Lock()
-	prune(h.sessions, func(s *session) bool { return time.Now().After(s.expires) })
+	prune(h.sessions, func(s *session) bool { return time.Now().After(s.ends) })
 	if len(h.sessions) >= maxSessions {
 		h.mu.Unlock()
 		h.fail(w, http.StatusServiceUnavailable, "Too many portal sessions; try again later.")
 		return
 	}
-	h.sessions[id] = &session{token: tok.AccessToken, expires: time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second),
-		csrf: rand.Text(), name: me}
+	h.sessions[id] = s
 	h.mu.Unlock()
-	setCookie(w, cookieName, id, tok.ExpiresIn)
+	setCookie(w, cookieName, id, int(sessionLife/time.Second))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

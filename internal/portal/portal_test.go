@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,8 +77,22 @@ func fakeAksid(now time.Time) http.Handler {
 		code := r.URL.Query().Get("login_hint")
 		challenges[code] = r.URL.Query().Get("code_challenge")
 	})
+	refreshTokens, refresh := map[string]string{}, 0 // refresh token → user, each once
 	mux.HandleFunc("POST /tid/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
+		if r.PostForm.Get("grant_type") == "refresh_token" {
+			user, ok := refreshTokens[r.PostForm.Get("refresh_token")]
+			delete(refreshTokens, r.PostForm.Get("refresh_token"))
+			if !ok || !strings.HasSuffix(r.PostForm.Get("scope"), " offline_access") {
+				w.WriteHeader(400)
+				_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"AADSTS70000: spent"}`)
+				return
+			}
+			refresh++
+			refreshTokens[fmt.Sprintf("rt-%d", refresh)] = user
+			_ = json.NewEncoder(w).Encode(map[string]any{"access_token": user, "expires_in": 3600, "refresh_token": fmt.Sprintf("rt-%d", refresh)})
+			return
+		}
 		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
 		code := r.PostForm.Get("code")
 		if challenges[code] != base64.RawURLEncoding.EncodeToString(sum[:]) || r.PostForm.Get("redirect_uri") != "https://aksid.test/portal/callback" {
@@ -85,7 +100,9 @@ func fakeAksid(now time.Time) http.Handler {
 			_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"AADSTS501481: bad verifier"}`)
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": code, "expires_in": 3600})
+		refresh++
+		refreshTokens[fmt.Sprintf("rt-%d", refresh)] = code
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": code, "expires_in": 3600, "refresh_token": fmt.Sprintf("rt-%d", refresh)})
 	})
 	mux.HandleFunc("GET /v1.0/me", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"userPrincipalName":"someone@aksid.local"}`)

@@ -2,6 +2,18 @@ package portal
 
 import "html/template"
 
+// nav is the views, in the header's order.
+type navItem struct{ Key, Path, Name string }
+
+var nav = []navItem{{"apps", "/", "Applications"}, {"users", "/portal/users", "Users"}, {"groups", "/portal/groups", "Groups"},
+	{"roles", "/portal/roles", "Role assignments"}, {"identities", "/portal/identities", "Managed identities"},
+	{"clusters", "/portal/clusters", "Clusters"}, {"clock", "/portal/clock", "Clock"}}
+
+// page parses a signed-in view: the header, its body, the footer.
+func page(name, body string) *template.Template {
+	return template.Must(template.New(name).Funcs(template.FuncMap{"navs": func() []navItem { return nav }, "deref": func(b *bool) bool { return *b }}).Parse(head + body + foot))
+}
+
 // style is the portal's one stylesheet, inline: the portal loads nothing
 // from anywhere, as the sign-in page.
 const style = `<style>
@@ -29,6 +41,10 @@ button.secondary{background:#ccc;color:#000}
 button:disabled{background:#ccc;color:#555;cursor:not-allowed}
 a:focus,button:focus,input:focus{outline:3px solid #ffb900}
 .error{color:#a80000}.note{background:#eef6fc;padding:.5rem}
+.ok{color:#107c10;font-weight:600}.bad{color:#a80000;font-weight:600}
+code,.id{font-family:ui-monospace,Consolas,monospace;font-size:.85rem;word-break:break-all}
+.secret{font-family:ui-monospace,Consolas,monospace;font-size:1.1rem;background:#fff4ce;padding:.5rem;word-break:break-all}
+label.inline{display:inline;margin-right:1rem}
 .skip{position:absolute;left:-100rem}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
 </style>`
 
@@ -38,7 +54,7 @@ const head = `<!doctype html>
 ` + style + `</head><body>
 <a class="skip" href="#main">Skip to content</a>
 <header><span class="brand">aksid portal</span>
-<nav aria-label="Views"><a href="/"{{if eq .C.Nav "apps"}} aria-current="page"{{end}}>Applications</a><a href="/portal/clock"{{if eq .C.Nav "clock"}} aria-current="page"{{end}}>Clock</a></nav>
+<nav aria-label="Views">{{range $n := navs}}<a href="{{$n.Path}}"{{if eq $.C.Nav $n.Key}} aria-current="page"{{end}}>{{$n.Name}}</a>{{end}}</nav>
 <span class="meta">aksid's clock: <time id="aksid-now">{{.C.Now}}</time></span>
 <form method="post" action="/portal/signout"><input type="hidden" name="csrf" value="{{.C.CSRF}}"><span class="meta">{{.C.User}}</span> <button type="submit" class="secondary">Sign out</button></form>
 </header>
@@ -49,8 +65,9 @@ const head = `<!doctype html>
 
 const foot = `</main></body></html>`
 
-var appsPage = template.Must(template.New("apps").Parse(head + `
+var appsPage = page("apps", `
 <p>Every application's secrets and certificates on aksid's clock: <strong>expired</strong>, <strong>expiring</strong> within 30 days, or <strong>valid</strong>.</p>
+{{if not .CanReset}}<p id="why-reset" class="meta">Only a Global Administrator can reset an application's secret.</p>{{end}}
 {{range .Apps}}
 <section aria-labelledby="app-{{.ObjectID}}">
 <h2 id="app-{{.ObjectID}}">{{.Name}}</h2>
@@ -66,12 +83,17 @@ var appsPage = template.Must(template.New("apps").Parse(head + `
 </tr>
 {{end}}</tbody></table>
 {{else}}<p class="meta">No secrets or certificates.</p>{{end}}
+<form method="post" action="/portal/applications/reset" data-app="{{.Name}}">
+<input type="hidden" name="csrf" value="{{$.C.CSRF}}"><input type="hidden" name="app" value="{{.ObjectID}}">
+<label class="inline"><input type="checkbox" name="keep"{{if not $.CanReset}} disabled{{end}}> Keep the other secrets</label>
+<button type="submit" class="reset"{{if not $.CanReset}} disabled aria-describedby="why-reset"{{end}}>Reset secret of {{.Name}}</button>
+</form>
 </section>
 {{else}}<p>No applications are registered in this tenant.</p>
 {{end}}
-` + foot))
+`)
 
-var clockPage = template.Must(template.New("clock").Parse(head + `
+var clockPage = page("clock", `
 <p>aksid's clock decides every credential's expiry. Tokens keep wall time, as real clients check them.</p>
 {{if .Moved}}<p class="note" role="status">The clock moved forward by {{.Moved}}.</p>{{end}}
 <form method="post" action="/portal/clock">
@@ -81,7 +103,7 @@ var clockPage = template.Must(template.New("clock").Parse(head + `
 <button type="submit" id="move"{{if not .CanMove}} disabled aria-describedby="why"{{end}}>Move the clock</button>
 {{if not .CanMove}}<p id="why" class="meta">Only a Global Administrator can move the clock.</p>{{end}}
 </form>
-` + foot))
+`)
 
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>aksid portal</title>

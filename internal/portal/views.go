@@ -2,14 +2,12 @@ package portal
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/aksid/aksid/internal/clock"
 )
 
 // ExpiringWithin is how close to its end a credential is shown expiring.
@@ -128,11 +126,17 @@ func (h *Handler) chrome(s *session, title, nav string) chrome {
 	return chrome{Title: title, Nav: nav, User: s.name, CSRF: s.csrf, Now: day(h.o.Clock.Now())}
 }
 
-// applications shows every application with its credentials' timeline.
+// applications shows every application with its credentials' timeline;
+// a directory writer gets a button to reset each one's secret.
 func (h *Handler) applications(w http.ResponseWriter, r *http.Request, s *session) {
-	apps, err := graphList[graphApp](r.Context(), h, s.token, "/v1.0/applications")
+	apps, err := list[graphApp](r.Context(), h, s, graphAPI, "/v1.0/applications")
 	if err != nil {
-		h.graphFailed(w, r, err)
+		h.failed(w, r, err)
+		return
+	}
+	writer, err := h.isGlobalAdmin(r.Context(), s)
+	if err != nil {
+		h.failed(w, r, err)
 		return
 	}
 	now := h.o.Clock.Now()
@@ -141,75 +145,26 @@ func (h *Handler) applications(w http.ResponseWriter, r *http.Request, s *sessio
 		views = append(views, timeline(a, now))
 	}
 	slices.SortFunc(views, func(a, b appView) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
-	pageHeaders(w)
-	_ = appsPage.Execute(w, map[string]any{"C": h.chrome(s, "Applications", "apps"), "Apps": views})
+	h.render(w, http.StatusOK, appsPage, map[string]any{"C": h.chrome(s, "Applications", "apps"), "Apps": views, "CanReset": writer})
 }
 
-// clockData is the clock view's.
-type clockData struct {
-	C       chrome
-	CanMove bool
-	Moved   string
-}
-
-// clockView shows aksid's clock; only a Global Administrator gets an
-// enabled button to move it.
-func (h *Handler) clockView(w http.ResponseWriter, r *http.Request, s *session) {
-	admin, err := h.isGlobalAdmin(r.Context(), s.token)
-	if err != nil {
-		h.graphFailed(w, r, err)
-		return
-	}
-	pageHeaders(w)
-	_ = clockPage.Execute(w, clockData{C: h.chrome(s, "Clock", "clock"), CanMove: admin, Moved: r.URL.Query().Get("moved")})
-}
-
-// moveClock advances aksid's clock: a POST with the session's CSRF token,
-// from a Global Administrator (asked of Graph with the user's own token).
-// The clock is the whole process's: it decides every credential's expiry
-// in every tenant, which is the directory's highest role's to decide.
-func (h *Handler) moveClock(w http.ResponseWriter, r *http.Request) {
-	s := h.current(r)
-	if s == nil || !h.csrfOK(w, r, s) {
-		h.fail(w, http.StatusForbidden, "This form has expired. Reload the page and try again.")
-		return
-	}
-	admin, err := h.isGlobalAdmin(r.Context(), s.token)
-	if err != nil {
-		h.graphFailed(w, r, err)
-		return
-	}
-	if !admin {
-		h.fail(w, http.StatusForbidden, "Moving aksid's clock needs the Global Administrator role.")
-		return
-	}
-	by := r.PostForm.Get("advance")
-	d, err := clock.ParseDuration(by)
-	if err != nil || d <= 0 || d > 100*365*24*time.Hour {
-		pageHeaders(w)
-		w.WriteHeader(http.StatusBadRequest)
-		c := h.chrome(s, "Clock", "clock")
-		c.Error = "Enter how far to move the clock forward, such as 1d, 12h or 366d."
-		_ = clockPage.Execute(w, clockData{C: c, CanMove: true})
-		return
-	}
-	if err := h.o.Clock.Advance(r.Context(), d); err != nil {
-		h.o.Log.ErrorContext(r.Context(), "portal: moving the clock failed", "err", err)
-		h.fail(w, http.StatusInternalServerError, "The clock could not be moved.")
-		return
-	}
-	h.o.Log.InfoContext(r.Context(), "portal: clock advanced", "by", d.String(), "user", s.name)
-	http.Redirect(w, r, "/portal/clock?moved="+url.QueryEscape(by), http.StatusSeeOther)
-}
-
-// graphFailed answers a Graph refusal: an expired or refused token means
-// signing in again.
-func (h *Handler) graphFailed(w http.ResponseWriter, r *http.Request, err error) {
-	var ge *graphError
-	if errors.As(err, &ge) && ge.status == http.StatusUnauthorized {
+// failed answers an Azure API's refusal: a session whose tokens are gone
+// signs in again; anything else is the API's trouble, shown as such.
+func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error) {
+	var re *refusal
+	if errors.Is(err, errSignIn) || errors.As(err, &re) && re.status == http.StatusUnauthorized {
 		h.signIn(w, r)
 		return
 	}
-	h.o.Log.ErrorContext(r.Context(), "portal: Graph request failed", "err", err)
-	h.fail(w, http.StatusBadGateway, "Microsoft Graph could not be read.")
+	h.o.Log.ErrorContext(r.Context(), "portal: an Azure API request failed", "err", err)
+	h.fail(w, http.StatusBadGateway, "Microsoft Graph or Resource Manager could not be read: "+err.Error())
+}
+
+// render writes a page with the portal's headers.
+func (h *Handler) render(w http.ResponseWriter, status int, t *template.Template, data any) {
+	pageHeaders(w)
+	w.WriteHeader(status)
+	if err := t.Execute(w, data); err != nil {
+		h.o.Log.Error("portal: rendering a page failed", "page", t.Name(), "err", err)
+	}
 }

@@ -20,28 +20,20 @@ import (
 // an OAuth client of aksid: code with PKCE) and lands on the applications
 // view, where a secret ending in 10 days of aksid's clock is expiring, and
 // after `aksid clock advance 11d` expired. The admin (Global
-// Administrator) has an enabled clock button, which moves the clock; a user
-// without the role sees it disabled, and the POST forced through anyway is refused 403, as is one
-// without the session's CSRF token. Every URL the browser fetched is
-// aksid's. A screenshot of each view is saved.
+// Administrator, Owner of the subscription) sees every view (users,
+// groups and members, role assignments by scope, managed identities and
+// their hosts, clusters with their identities and last check), moves the
+// clock, runs a cluster check and resets a secret with the buttons, from
+// the keyboard. A Reader sees the views and every button that needs a
+// writer disabled; forced through anyway, each POST is refused and
+// changes nothing, as is one without the session's CSRF token. Every URL
+// the browser fetched is aksid's. A screenshot of each view is saved.
 func TestPortal(t *testing.T) {
 	in := start(t, "")
 	admin := adminUser(t, in)
-	reader := in.createUser(t, "--name", "reader@aksid.local", "--display-name", "Reader")
-	graphTok := getToken(t, in.secretCredential(t, in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"]), "https://graph.microsoft.com/.default").Token
-	st, app := in.graph(t, graphTok, "POST", "/v1.0/applications", map[string]any{"displayName": "portal-expiring-app"})
-	if st != 201 {
-		t.Fatalf("create application: %d %v", st, app)
-	}
-	end := time.Now().UTC().Add(10 * 24 * time.Hour).Format(time.RFC3339)
-	st, pw := in.graph(t, graphTok, "POST", "/v1.0/applications/"+app["id"].(string)+"/addPassword",
-		map[string]any{"passwordCredential": map[string]any{"displayName": "ten-days", "endDateTime": end}})
-	keyID, _ := pw["keyId"].(string)
-	if st != 200 || keyID == "" {
-		t.Fatalf("addPassword: %d %v", st, pw)
-	}
-	shots := t.TempDir()
-	row := chromedp.CSS(`tr[data-key-id="` + keyID + `"]`)
+	fx := portalFixture(t, in)
+	row := chromedp.CSS(`tr[data-key-id="` + fx.keyID + `"]`)
+	shots := t.ArtifactDir() // kept with -artifacts (make test keeps them in artifacts/)
 
 	ctx := browser(t)
 	fetched := recordFetches(t, ctx)
@@ -49,7 +41,11 @@ func TestPortal(t *testing.T) {
 	if got := attr(t, ctx, row, "class"); got != "expiring" {
 		t.Fatalf("a secret ending in 10 days shows %q", got)
 	}
+	if attrExists(t, ctx, chromedp.CSS(`form[data-app="portal-expiring-app"] button`), "disabled") {
+		t.Fatal("the Global Administrator's reset button is disabled")
+	}
 	screenshot(t, ctx, shots, "portal-applications.png")
+	checkViews(t, ctx, in, fx, shots, "admin")
 
 	navigate(t, ctx, in.url+"/portal/clock", chromedp.CSS("#move"))
 	if attrExists(t, ctx, chromedp.CSS("#move"), "disabled") {
@@ -66,42 +62,88 @@ func TestPortal(t *testing.T) {
 
 	// The admin moves the clock with the button, from the keyboard.
 	navigate(t, ctx, in.url+"/portal/clock", chromedp.CSS("#move"))
-	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("#move")), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("p.note"))); err != nil {
-		t.Fatal(err)
-	}
+	press(t, ctx, "#move", "p.note")
 	if off := clockOffset(t, aksidRun(t, "clock", "show", "--data-dir", in.dataDir)); off != "288h0m0s" {
 		t.Fatalf("after 11 days and the button's 1d the clock's offset is %s", off)
 	}
 
-	// A user without the role: the button is there, disabled; forced
-	// through anyway (the attributes removed), the POST is refused.
+	// The admin runs the cluster check: the cluster's own identity owns
+	// its node resource group, so it passes, and the view says when.
+	cluster := `section[data-cluster="portal-aks"]`
+	navigate(t, ctx, in.url+"/portal/clusters", chromedp.CSS(cluster+" button.check"))
+	press(t, ctx, cluster+" button.check", "p.note")
+	if got := text(t, ctx, cluster+" .last-check"); !strings.HasPrefix(got, "passed at ") {
+		t.Fatalf("after the check the cluster shows %q", got)
+	}
+	if got := text(t, ctx, cluster+" table.check"); !strings.Contains(got, "public-ip") || !strings.Contains(got, "load-balancer") {
+		t.Fatalf("the check's outcome: %q", got)
+	}
+	screenshot(t, ctx, shots, "portal-clusters-checked.png")
+
+	// The admin resets the expired secret: the new one is shown once and
+	// works; the old one is gone.
+	navigate(t, ctx, in.url+"/", row)
+	press(t, ctx, `form[data-app="portal-expiring-app"] button`, "#secret")
+	secret := text(t, ctx, "#secret")
+	screenshot(t, ctx, shots, "portal-secret-reset.png")
+	if st, body := in.rawToken(fx.appID, secret, armScope); st != 200 {
+		t.Fatalf("the portal's new secret: %d %v", st, body)
+	}
+	navigate(t, ctx, in.url+"/", chromedp.CSS(`form[data-app="portal-expiring-app"]`))
+	if n := count(t, ctx, row); n != 0 {
+		t.Fatal("the reset kept the old secret")
+	}
+
+	// A Reader: the views, with every writer's button disabled; forced
+	// through anyway (the attributes removed), each POST is refused.
 	rctx := browser(t)
 	rfetched := recordFetches(t, rctx)
-	portalSignIn(t, rctx, in, userCreds{reader.UPN, reader.Password})
+	portalSignIn(t, rctx, in, userCreds{fx.reader.UPN, fx.reader.Password})
+	if !attrExists(t, rctx, chromedp.CSS(`form[data-app="portal-expiring-app"] button`), "disabled") {
+		t.Fatal("a Reader has an enabled reset button")
+	}
+	screenshot(t, rctx, shots, "portal-applications-reader.png")
+	checkViews(t, rctx, in, fx, shots, "reader")
+	navigate(t, rctx, in.url+"/portal/clusters", chromedp.CSS(cluster+" button.check"))
+	if !attrExists(t, rctx, chromedp.CSS(cluster+" button.check"), "disabled") {
+		t.Fatal("a Reader has an enabled cluster check button")
+	}
+	lastCheck := text(t, rctx, cluster+" .last-check")
+	forcePost(t, rctx, cluster+" button.check", "Microsoft.ContainerService/managedClusters/write")
+	navigate(t, rctx, in.url+"/portal/clusters", chromedp.CSS(cluster+" .last-check"))
+	if got := text(t, rctx, cluster+" .last-check"); got != lastCheck {
+		t.Fatalf("the Reader's refused check ran: %q → %q", lastCheck, got)
+	}
+	navigate(t, rctx, in.url+"/", chromedp.CSS(`form[data-app="portal-expiring-app"]`))
+	keys := text(t, rctx, "main")
+	forcePost(t, rctx, `form[data-app="portal-expiring-app"] button`, "Global Administrator")
+	navigate(t, rctx, in.url+"/", chromedp.CSS(`form[data-app="portal-expiring-app"]`))
+	if got := text(t, rctx, "main"); got != keys {
+		t.Fatal("the Reader's refused reset changed the applications")
+	}
 	navigate(t, rctx, in.url+"/portal/clock", chromedp.CSS("#move"))
 	if !attrExists(t, rctx, chromedp.CSS("#move"), "disabled") {
 		t.Fatal("a user without the role has an enabled clock button")
 	}
 	screenshot(t, rctx, shots, "portal-clock-reader.png")
 	before := aksidRun(t, "clock", "show", "--data-dir", in.dataDir)
-	if err := chromedp.Do(rctx, chromedp.RemoveAttribute(chromedp.CSS("#advance"), "disabled"), chromedp.RemoveAttribute(chromedp.CSS("#move"), "disabled"),
-		chromedp.Click(chromedp.CSS("#move")), chromedp.WaitVisible(chromedp.CSS(`p.error`))); err != nil {
+	if err := chromedp.Do(rctx, chromedp.RemoveAttribute(chromedp.CSS("#advance"), "disabled")); err != nil {
 		t.Fatal(err)
 	}
-	if text, _ := chromedp.Run(rctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(text, "Global Administrator") {
-		t.Fatalf("the forced POST answered %q", text)
-	}
+	forcePost(t, rctx, "#move", "Global Administrator")
 	if after := aksidRun(t, "clock", "show", "--data-dir", in.dataDir); clockOffset(t, after) != clockOffset(t, before) {
 		t.Fatalf("the refused POST moved the clock: %s → %s", before, after)
 	}
 	// Without the session or its CSRF token: 403 too.
-	resp, err := in.client.PostForm(in.url+"/portal/clock", url.Values{"advance": {"1d"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
-		t.Fatalf("a forged POST: %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	for _, path := range []string{"/portal/clock", "/portal/clusters/check", "/portal/applications/reset"} {
+		resp, err := in.client.PostForm(in.url+path, url.Values{"advance": {"1d"}, "cluster": {fx.clusterID}, "app": {fx.appObjectID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Fatalf("a forged POST to %s: %d, CSP %q", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+		}
 	}
 
 	for _, u := range append(fetched(), rfetched()...) {
