@@ -153,6 +153,21 @@ func TestFiltersPatchAndPaging(t *testing.T) {
 	if seen != all || all < 4 { // three here plus the bootstrap admin's
 		t.Fatalf("paged %d of %d", seen, all)
 	}
+
+	// $select: only what is asked for, including what the default
+	// rendering leaves out (a user's accountEnabled).
+	users := s.must(t, 200, adm, "GET", "/v1.0/users?$select=id,accountEnabled", nil).values()
+	if len(users) == 0 {
+		t.Fatal("no users")
+	}
+	for _, u := range users {
+		if len(u) != 2 || u["id"] == nil || u["accountEnabled"] != true {
+			t.Fatalf("$select=id,accountEnabled: %v", u)
+		}
+	}
+	if u := s.must(t, 200, adm, "GET", "/v1.0/users", nil).values()[0]; u["accountEnabled"] != nil || u["userPrincipalName"] == nil {
+		t.Fatalf("without $select: %v", u)
+	}
 }
 
 // TestResetMovesClientDatesIntoAksidFrame: after `aksid clock advance
