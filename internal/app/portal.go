@@ -14,6 +14,7 @@ import (
 	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/portal"
+	"github.com/aksid/aksid/internal/store"
 )
 
 // PortalAppID is the portal's application. It is registered as Microsoft's
@@ -117,15 +118,73 @@ func (b portalBackend) CheckCluster(ctx context.Context, clusterID string) (aks.
 	return run, err
 }
 
+// kindPortalSession holds the portal's sessions: sha256 of the cookie →
+// portalSession. The sealed record opens only with the cookie's value.
+const kindPortalSession = "portal_session"
+
+type portalSession struct {
+	Ends   time.Time `json:"ends"` // on the wall clock
+	Sealed []byte    `json:"sealed"`
+}
+
+// portalSessions keeps the portal's sessions in aksid's store, where
+// every replica reads them and a restart keeps them.
+type portalSessions struct{ st store.Store }
+
+func (p portalSessions) Get(ctx context.Context, key string) ([]byte, error) {
+	var s portalSession
+	err := p.st.View(ctx, func(ctx context.Context, tx store.Tx) error { return store.GetJSON(tx, kindPortalSession, key, &s) })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, portal.ErrNoSession
+	}
+	return s.Sealed, err
+}
+
+func (p portalSessions) Put(ctx context.Context, key string, ends time.Time, sealed []byte) error {
+	return p.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		return store.PutJSON(tx, kindPortalSession, key, portalSession{Ends: ends, Sealed: sealed})
+	})
+}
+
+func (p portalSessions) Delete(ctx context.Context, key string) error {
+	err := p.st.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.Delete(kindPortalSession, key) })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (p portalSessions) Sweep(ctx context.Context, now time.Time) (int, error) {
+	live := 0
+	err := p.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		live = 0
+		all, err := store.ListEntries[portalSession](tx, kindPortalSession, "")
+		if err != nil {
+			return err
+		}
+		for _, e := range all {
+			if now.Before(e.Value.Ends) {
+				live++
+				continue
+			}
+			if err := tx.Delete(kindPortalSession, e.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	return live, err
+}
+
 // registerPortal serves the portal at aksid's root. Its server-side calls
 // (the token endpoint, Graph) go through inProcess to Azure's hosts, as a
 // client's would through the proxy: the portal imports no other face.
-func registerPortal(ctx context.Context, mux *http.ServeMux, dir *directory.Directory, ops *Ops, url string, inProcess *http.Client, log *slog.Logger) error {
+func registerPortal(ctx context.Context, mux *http.ServeMux, st store.Store, dir *directory.Directory, ops *Ops, url string, inProcess *http.Client, log *slog.Logger) error {
 	if err := ensurePortalApp(ctx, dir, url); err != nil {
 		return err
 	}
 	portal.New(portal.Options{URL: url, TenantID: bootstrap.TenantID, ClientID: PortalAppID,
 		LoginBase: "https://login.microsoftonline.com", GraphBase: "https://graph.microsoft.com", ARMBase: cloudprovider.DefaultEndpoint,
-		HTTP: inProcess, Clock: portalClock{ops}, Backend: portalBackend{ops}, Log: log}).Register(mux)
+		HTTP: inProcess, Clock: portalClock{ops}, Backend: portalBackend{ops}, Sessions: portalSessions{st}, Log: log}).Register(mux)
 	return nil
 }

@@ -238,7 +238,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	inProcess := &http.Client{Timeout: 30 * time.Second, Transport: server.InProcess{Handler: server.Middleware(router, cfg.Log)}}
 	// Cluster issuers are aksid's own: the token service reads them in process.
 	fetcher.inProcess = inProcess.Transport
-	if err := registerPortal(ctx, mux, dir, ops, url, inProcess, cfg.Log); err != nil {
+	if err := registerPortal(ctx, mux, st, dir, ops, url, inProcess, cfg.Log); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("portal: %w", err)
 	}

@@ -69,7 +69,7 @@ func TestClusterCheckRights(t *testing.T) {
 	backend := &fakeBackend{runs: map[string]aks.CheckRun{}, now: now}
 	p := New(Options{URL: "https://aksid.test", TenantID: "tid", ClientID: "portal", LoginBase: "https://login.test", GraphBase: "https://graph.test",
 		ARMBase: "https://arm.test", HTTP: &http.Client{Transport: handlerTransport{aksid}}, Clock: &fakeClock{now}, Backend: backend,
-		Log: slog.New(slog.DiscardHandler)})
+		Sessions: newSessions(), Log: slog.New(slog.DiscardHandler)})
 	mux := http.NewServeMux()
 	p.Register(mux)
 	get := func(sess *http.Cookie) string {
@@ -124,15 +124,20 @@ func TestSpentRefreshTokenSignsInAgain(t *testing.T) {
 	aksid := fakeARM(fakeAksid(now), &armCalls)
 	p := New(Options{URL: "https://aksid.test", TenantID: "tid", ClientID: "portal", LoginBase: "https://login.test", GraphBase: "https://graph.test",
 		ARMBase: "https://arm.test", HTTP: &http.Client{Transport: handlerTransport{aksid}}, Clock: &fakeClock{now},
-		Backend: &fakeBackend{runs: map[string]aks.CheckRun{}}, Log: slog.New(slog.DiscardHandler)})
+		Backend: &fakeBackend{runs: map[string]aks.CheckRun{}}, Sessions: newSessions(), Log: slog.New(slog.DiscardHandler)})
 	mux := http.NewServeMux()
 	p.Register(mux)
 	sess, _ := signedIn(t, p, aksid, "admin")
-	p.mu.Lock()
-	for _, s := range p.sessions {
-		s.refresh = "rt-spent"
+	s, err := p.load(context.Background(), sess.Value)
+	if err != nil || s == nil {
+		t.Fatalf("the session: %v", err)
 	}
-	p.mu.Unlock()
+	s.mu.Lock()
+	s.refresh = "rt-spent"
+	if err := p.save(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Unlock()
 	req := httptest.NewRequest("GET", "https://aksid.test/portal/clusters", nil)
 	req.AddCookie(sess)
 	rec := httptest.NewRecorder()
@@ -152,5 +157,61 @@ func TestReadAction(t *testing.T) {
 		if got := readAction(id); got != want {
 			t.Errorf("readAction(%s) = %s, want %s", id, got, want)
 		}
+	}
+}
+
+// TestSessionsAcrossReplicas: two portals on one store (two replicas):
+// a session opened on one serves on the other, each replica's refresh
+// reaches the other (refresh tokens work once), signing out on one ends
+// it on both, and the store holds neither the cookie's value nor the
+// refresh token nor the CSRF token in clear.
+func TestSessionsAcrossReplicas(t *testing.T) {
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	armCalls := 0
+	aksid := fakeARM(fakeAksid(now), &armCalls)
+	shared := newSessions()
+	replica := func() (*Handler, *http.ServeMux) {
+		p := New(Options{URL: "https://aksid.test", TenantID: "tid", ClientID: "portal", LoginBase: "https://login.test", GraphBase: "https://graph.test",
+			ARMBase: "https://arm.test", HTTP: &http.Client{Transport: handlerTransport{aksid}}, Clock: &fakeClock{now},
+			Backend: &fakeBackend{runs: map[string]aks.CheckRun{}}, Sessions: shared, Log: slog.New(slog.DiscardHandler)})
+		mux := http.NewServeMux()
+		p.Register(mux)
+		return p, mux
+	}
+	a, muxA := replica()
+	_, muxB := replica()
+	sess, csrf := signedIn(t, a, aksid, "admin")
+	get := func(mux *http.ServeMux, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "https://aksid.test"+path, nil)
+		req.AddCookie(sess)
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec
+	}
+	for i, mux := range []*http.ServeMux{muxB, muxA, muxB} {
+		if rec := get(mux, "/portal/clusters"); rec.Code != 200 {
+			t.Fatalf("request %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	shared.mu.Lock()
+	for key, sealed := range shared.m {
+		for _, clear := range []string{sess.Value, csrf, "rt-"} {
+			if strings.Contains(key, clear) || strings.Contains(string(sealed), clear) {
+				t.Fatalf("the store holds %q in clear", clear)
+			}
+		}
+	}
+	shared.mu.Unlock()
+
+	req := httptest.NewRequest("POST", "https://aksid.test/portal/signout", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(sess)
+	rec := httptest.NewRecorder()
+	muxB.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("sign out: %d", rec.Code)
+	}
+	if rec := get(muxA, "/portal/clusters"); rec.Code != http.StatusFound {
+		t.Fatalf("after signing out on the other replica: %d", rec.Code)
 	}
 }

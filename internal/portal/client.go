@@ -74,29 +74,53 @@ func firstLine(s string) string {
 }
 
 // bearer is the session's token for a, fetched with the refresh token
-// when it has none or it is about to end. Refresh tokens work once, so
-// the session's lock is held across the redemption.
+// when it has none or it is about to end. Refresh tokens work once: the
+// session's lock is held across the redemption, and the new one is
+// stored before the token is used. When another replica spent it first,
+// the store holds its successor, which is tried once.
 func (h *Handler) bearer(ctx context.Context, s *session, a api) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t, ok := s.tokens[a.scope]; ok && time.Until(t.expires) > time.Minute {
 		return t.token, nil
 	}
-	if s.refresh == "" {
-		return "", errSignIn
+	for try := 0; ; try++ {
+		if s.refresh == "" {
+			return "", errSignIn
+		}
+		used := s.refresh
+		t, err := h.tokenRequest(ctx, url.Values{"grant_type": {"refresh_token"}, "client_id": {h.o.ClientID},
+			"refresh_token": {used}, "scope": {a.scope + " offline_access"}})
+		var r *refusal
+		if errors.As(err, &r) && r.status == http.StatusBadRequest {
+			if try == 0 && h.reread(ctx, s) && s.refresh != used {
+				continue
+			}
+			return "", errSignIn
+		}
+		if err != nil {
+			return "", err
+		}
+		s.keep(a, t)
+		if err := h.save(ctx, s); err != nil {
+			return "", err
+		}
+		return t.AccessToken, nil
 	}
-	t, err := h.tokenRequest(ctx, url.Values{"grant_type": {"refresh_token"}, "client_id": {h.o.ClientID},
-		"refresh_token": {s.refresh}, "scope": {a.scope + " offline_access"}})
-	var r *refusal
-	if errors.As(err, &r) && r.status == http.StatusBadRequest {
-		s.refresh = ""
-		return "", errSignIn
-	}
+}
+
+// reread takes the stored refresh token (the caller holds s.mu).
+func (h *Handler) reread(ctx context.Context, s *session) bool {
+	sealed, err := h.o.Sessions.Get(ctx, storeKey(s.id))
 	if err != nil {
-		return "", err
+		return false
 	}
-	s.keep(a, t)
-	return t.AccessToken, nil
+	r, err := open(s.id, sealed)
+	if err != nil {
+		return false
+	}
+	s.refresh = r.Refresh
+	return true
 }
 
 // refusal is an Azure API's or the token endpoint's refusal.

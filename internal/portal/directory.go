@@ -114,9 +114,8 @@ var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // keep them, the others removed. Graph decides who may; the portal asks
 // first only to say so plainly. The new secret is shown once.
 func (h *Handler) resetSecret(w http.ResponseWriter, r *http.Request) {
-	s := h.current(r)
-	if s == nil || !h.csrfOK(w, r, s) {
-		h.fail(w, http.StatusForbidden, "This form has expired. Reload the page and try again.")
+	s := h.signed(w, r)
+	if s == nil {
 		return
 	}
 	id := r.PostForm.Get("app")

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,7 +37,9 @@ type Options struct {
 	Clock                         Clock
 	// Backend is what no Azure API offers: hosts and cluster checks.
 	Backend Backend
-	Log     *slog.Logger
+	// Sessions keeps the signed-in browsers, shared by the replicas.
+	Sessions Sessions
+	Log      *slog.Logger
 }
 
 const (
@@ -43,57 +47,21 @@ const (
 	CallbackPath = "/portal/callback"
 	cookieName   = "aksid_portal"
 	loginCookie  = "aksid_portal_login"
-	maxSessions  = 1000
-	maxPending   = 1000
-	pendingLife  = 10 * time.Minute
+	// maxSessions bounds the sessions the store holds, maxCached those a
+	// replica keeps tokens for.
+	maxSessions = 10000
+	maxCached   = 1000
+	pendingLife = 10 * time.Minute
 	// sessionLife is how long a sign-in lasts; tokens are renewed with
 	// the refresh token meanwhile, and a disabled user is out at once.
 	sessionLife = 8 * time.Hour
 )
 
-// session is one signed-in browser. Only its random ID leaves the server;
-// its tokens stay in memory.
-type session struct {
-	ends       time.Time // on the wall clock, as the cookie's
-	csrf, name string
-
-	mu      sync.Mutex
-	tokens  map[string]bearerToken // by scope: Graph's, Resource Manager's
-	refresh string                 // the newest: each works once
-}
-
-type bearerToken struct {
-	token   string
-	expires time.Time // on the wall clock, as tokens keep wall time
-}
-
-// keep stores a token answer (the caller holds s.mu).
-func (s *session) keep(a api, t tokenAnswer) {
-	s.tokens[a.scope] = bearerToken{t.AccessToken, time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)}
-	if t.RefreshToken != "" {
-		s.refresh = t.RefreshToken
-	}
-}
-
-// forget drops a token the API refused.
-func (s *session) forget(a api) {
-	s.mu.Lock()
-	delete(s.tokens, a.scope)
-	s.mu.Unlock()
-}
-
-// pending is a sign-in under way: the PKCE verifier for its state.
-type pending struct {
-	verifier string
-	created  time.Time
-}
-
 // Handler serves the portal.
 type Handler struct {
-	o        Options
-	mu       sync.Mutex
-	sessions map[string]*session
-	pending  map[string]pending
+	o     Options
+	mu    sync.Mutex
+	cache map[string]*session // by cookie value: this replica's tokens
 }
 
 // New returns the portal.
@@ -101,7 +69,7 @@ func New(o Options) *Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Handler{o: o, sessions: map[string]*session{}, pending: map[string]pending{}}
+	return &Handler{o: o, cache: map[string]*session{}}
 }
 
 // RedirectURI is the portal's redirect URI on url.
@@ -126,7 +94,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 // page runs a view for a signed-in browser and sends others to sign in.
 func (h *Handler) page(view func(w http.ResponseWriter, r *http.Request, s *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s := h.current(r)
+		s, ok := h.current(w, r)
+		if !ok {
+			return
+		}
 		if s == nil {
 			h.signIn(w, r)
 			return
@@ -135,40 +106,47 @@ func (h *Handler) page(view func(w http.ResponseWriter, r *http.Request, s *sess
 	}
 }
 
-// current is the request's live session, or nil.
-func (h *Handler) current(r *http.Request) *session {
+// current is the request's session, nil when it has none; ok is false
+// when the store failed and the answer is written.
+func (h *Handler) current(w http.ResponseWriter, r *http.Request) (s *session, ok bool) {
 	c, err := r.Cookie(cookieName)
 	if err != nil {
+		return nil, true
+	}
+	s, err = h.load(r.Context(), c.Value)
+	if err != nil {
+		h.o.Log.ErrorContext(r.Context(), "portal: reading a session failed", "err", err)
+		h.fail(w, http.StatusServiceUnavailable, "The portal's sessions cannot be read right now; try again shortly.")
+		return nil, false
+	}
+	return s, true
+}
+
+// signed is the session of a form's POST with its CSRF token, or nil
+// after answering.
+func (h *Handler) signed(w http.ResponseWriter, r *http.Request) *session {
+	s, ok := h.current(w, r)
+	if !ok {
 		return nil
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.sessions[c.Value]
-	if s == nil || time.Now().After(s.ends) {
-		delete(h.sessions, c.Value)
+	if s == nil || !h.csrfOK(w, r, s) {
+		h.fail(w, http.StatusForbidden, "This form has expired. Reload the page and try again.")
 		return nil
 	}
 	return s
 }
 
 // signIn starts the authorization code flow with PKCE at aksid's own
-// authorize page; the state ties the answer to this browser.
+// authorize page. The state and the PKCE verifier go in a short-lived
+// HttpOnly cookie, so the callback may reach any replica and only this
+// browser can finish the sign-in.
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	state, verifier := rand.Text(), rand.Text()+rand.Text()
-	h.mu.Lock()
-	prune(h.pending, func(p pending) bool { return time.Since(p.created) > pendingLife })
-	if len(h.pending) >= maxPending {
-		h.mu.Unlock()
-		h.fail(w, http.StatusServiceUnavailable, "Too many sign-ins under way; try again in a few minutes.")
-		return
-	}
-	h.pending[state] = pending{verifier: verifier, created: time.Now()}
-	h.mu.Unlock()
 	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{"client_id": {h.o.ClientID}, "response_type": {"code"}, "redirect_uri": {RedirectURI(h.o.URL)},
 		"scope": {graphAPI.scope + " openid profile offline_access"}, "state": {state},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
-	setCookie(w, loginCookie, state, int(pendingLife/time.Second))
+	setCookie(w, loginCookie, state+"."+verifier+"."+strconv.FormatInt(time.Now().Unix(), 10), int(pendingLife/time.Second))
 	http.Redirect(w, r, h.o.URL+"/"+h.o.TenantID+"/oauth2/v2.0/authorize?"+q.Encode(), http.StatusFound)
 }
 
@@ -177,16 +155,19 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	state := q.Get("state")
 	c, err := r.Cookie(loginCookie)
-	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
+	var want, verifier, started string
+	if err == nil {
+		parts := strings.Split(c.Value, ".")
+		if len(parts) == 3 {
+			want, verifier, started = parts[0], parts[1], parts[2]
+		}
+	}
+	if state == "" || want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(state)) != 1 {
 		h.fail(w, http.StatusBadRequest, "This sign-in was not started here. Open the portal again.")
 		return
 	}
-	h.mu.Lock()
-	p, ok := h.pending[state]
-	delete(h.pending, state)
-	h.mu.Unlock()
 	setCookie(w, loginCookie, "", -1)
-	if !ok || time.Since(p.created) > pendingLife {
+	if at, err := strconv.ParseInt(started, 10, 64); err != nil || time.Since(time.Unix(at, 0)) > pendingLife {
 		h.fail(w, http.StatusBadRequest, "This sign-in timed out. Open the portal again.")
 		return
 	}
@@ -194,45 +175,64 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusUnauthorized, "Sign-in failed: "+q.Get("error_description"))
 		return
 	}
-	tok, err := h.redeem(r.Context(), q.Get("code"), p.verifier)
+	tok, err := h.redeem(r.Context(), q.Get("code"), verifier)
 	if err != nil {
 		h.o.Log.InfoContext(r.Context(), "portal: code redemption failed", "err", err)
 		h.fail(w, http.StatusUnauthorized, "Sign-in failed: "+err.Error())
 		return
 	}
-	s := &session{ends: time.Now().Add(sessionLife), csrf: rand.Text(), tokens: map[string]bearerToken{}}
+	s := &session{id: rand.Text(), ends: time.Now().Add(sessionLife), csrf: rand.Text(), tokens: map[string]bearerToken{}}
 	s.keep(graphAPI, tok)
 	if s.name, err = h.me(r.Context(), s); err != nil {
 		h.o.Log.ErrorContext(r.Context(), "portal: reading the signed-in user failed", "err", err)
 		h.fail(w, http.StatusBadGateway, "Could not read your account from Microsoft Graph.")
 		return
 	}
-	id := rand.Text()
-	h.mu.Lock()
-	prune(h.sessions, func(s *session) bool { return time.Now().After(s.ends) })
-	if len(h.sessions) >= maxSessions {
-		h.mu.Unlock()
-		h.fail(w, http.StatusServiceUnavailable, "Too many portal sessions; try again later.")
+	if status, msg := h.open(r.Context(), s); status != 0 {
+		h.fail(w, status, msg)
 		return
 	}
-	h.sessions[id] = s
-	h.mu.Unlock()
-	setCookie(w, cookieName, id, int(sessionLife/time.Second))
+	setCookie(w, cookieName, s.id, int(sessionLife/time.Second))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// signOut forgets the session (POST with its CSRF token).
+// open stores a new session, after sweeping the ended ones; a status
+// and message when it cannot.
+func (h *Handler) open(ctx context.Context, s *session) (int, string) {
+	live, err := h.o.Sessions.Sweep(ctx, time.Now())
+	if err == nil && live >= maxSessions {
+		return http.StatusServiceUnavailable, "Too many portal sessions; try again later."
+	}
+	if err == nil {
+		s.mu.Lock()
+		err = h.save(ctx, s)
+		s.mu.Unlock()
+	}
+	if err != nil {
+		h.o.Log.ErrorContext(ctx, "portal: storing a session failed", "err", err)
+		return http.StatusServiceUnavailable, "The portal's sessions cannot be stored right now; try again shortly."
+	}
+	h.mu.Lock()
+	if len(h.cache) >= maxCached {
+		clear(h.cache)
+	}
+	h.cache[s.id] = s
+	h.mu.Unlock()
+	return 0, ""
+}
+
+// signOut ends the session everywhere (POST with its CSRF token).
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
-	s := h.current(r)
-	if s == nil || !h.csrfOK(w, r, s) {
-		h.fail(w, http.StatusForbidden, "This form has expired. Reload the page and try again.")
+	s := h.signed(w, r)
+	if s == nil {
 		return
 	}
-	if c, err := r.Cookie(cookieName); err == nil {
-		h.mu.Lock()
-		delete(h.sessions, c.Value)
-		h.mu.Unlock()
+	if err := h.o.Sessions.Delete(r.Context(), storeKey(s.id)); err != nil {
+		h.o.Log.ErrorContext(r.Context(), "portal: deleting a session failed", "err", err)
+		h.fail(w, http.StatusServiceUnavailable, "You could not be signed out right now; try again shortly.")
+		return
 	}
+	h.uncache(s.id)
 	setCookie(w, cookieName, "", -1)
 	pageHeaders(w)
 	_ = signedOutPage.Execute(w, nil)
@@ -252,14 +252,6 @@ func (h *Handler) csrfOK(w http.ResponseWriter, r *http.Request, s *session) boo
 // whole site (the root page is the portal's).
 func setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
-}
-
-func prune[V any](m map[string]V, stale func(V) bool) {
-	for k, v := range m {
-		if stale(v) {
-			delete(m, k)
-		}
-	}
 }
 
 // pageHeaders are the sign-in page's: nothing loads from anywhere, forms

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -121,6 +122,43 @@ func fakeAksid(now time.Time) http.Handler {
 	return mux
 }
 
+// memSessions is Sessions in memory.
+type memSessions struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func newSessions() *memSessions { return &memSessions{m: map[string][]byte{}} }
+
+func (m *memSessions) Get(_ context.Context, key string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.m[key]; ok {
+		return v, nil
+	}
+	return nil, ErrNoSession
+}
+
+func (m *memSessions) Put(_ context.Context, key string, _ time.Time, sealed []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[key] = sealed
+	return nil
+}
+
+func (m *memSessions) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, key)
+	return nil
+}
+
+func (m *memSessions) Sweep(context.Context, time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m), nil
+}
+
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -181,7 +219,7 @@ func TestPortalFlowAndClockRights(t *testing.T) {
 	aksid := fakeAksid(now)
 	clk := &fakeClock{now}
 	p := New(Options{URL: "https://aksid.test", TenantID: "tid", ClientID: "portal", LoginBase: "https://login.test", GraphBase: "https://graph.test",
-		HTTP: &http.Client{Transport: handlerTransport{aksid}}, Clock: clk, Log: slog.New(slog.DiscardHandler)})
+		HTTP: &http.Client{Transport: handlerTransport{aksid}}, Clock: clk, Sessions: newSessions(), Log: slog.New(slog.DiscardHandler)})
 	mux := http.NewServeMux()
 	p.Register(mux)
 	post := func(sess *http.Cookie, form url.Values) *httptest.ResponseRecorder {
