@@ -28,10 +28,12 @@ lint:
 
 # The race detector covers ./internal/..., where the concurrency lives, so
 # a data race fails CI; the CLI, the end-to-end, layer and witness tests
-# and the benchmarks' compile run without it.
+# and the benchmarks' compile run without it. What tests keep (the
+# portal's screenshots) lands in artifacts/.
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./internal/...
-	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/internal/')
+	@mkdir -p artifacts
+	$(GO) test -count=1 -timeout 20m -artifacts -outputdir $(CURDIR)/artifacts $$($(GO) list ./... | grep -v '/internal/')
 	CGO_ENABLED=0 $(GO) test -count=1 ./internal/rsasign
 
 # Performance checks (not part of `make test`): each benchmark logs its
