@@ -56,7 +56,7 @@ type Server struct {
 // New starts an aksid for tb and stops it in tb.Cleanup.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	run, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), InMemory: true,
+	run, err := app.Start(context.Background(), app.Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), InMemory: true, NoKubeBuild: true,
 		HTTPProxyAddr: "off", AdminAddr: "off", NewSigningKey: fixedKeys(), Out: io.Discard, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		tb.Fatalf("aksidtest: %v", err)

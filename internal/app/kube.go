@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -30,6 +31,7 @@ type kubeDeps struct {
 	url      string // aksid's own URL, which the API servers call back
 	caPEM    []byte
 	idle     time.Duration
+	noBuild  bool // never build kube-apiserver
 	router   *server.Router
 	arm      *armParts
 	dir      *directory.Directory
@@ -59,8 +61,14 @@ func startKube(d kubeDeps) (*kubeplane.Plane, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
-	plane := kubeplane.New(kubeplane.Config{Supervisor: sup, Clusters: d.arm.aks, DataDir: kubeDir,
-		WebhookBase: d.url, WebhookCA: d.caPEM, Services: d.services, Progress: logWriter{d.log}, Log: d.log})
+	cfg := kubeplane.Config{Supervisor: sup, Clusters: d.arm.aks, DataDir: kubeDir,
+		WebhookBase: d.url, WebhookCA: d.caPEM, Services: d.services, Progress: logWriter{d.log}, Log: d.log}
+	if d.noBuild {
+		cfg.Build = func(context.Context, string, io.Writer) (string, error) {
+			return "", errNoKubeBuild
+		}
+	}
+	plane := kubeplane.New(cfg)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(d.url, "https://"))
 	reviewer := guard.New(guard.Options{Validator: authn.New(d.keys, wall), Groups: d.dir, Apps: d.dir, Wall: wall,
 		IssuerBases: []string{d.url, "https://localhost:" + port}})
@@ -71,6 +79,8 @@ func startKube(d kubeDeps) (*kubeplane.Plane, func(), error) {
 	d.arm.aks.Observe(plane)
 	return plane, cleanup, nil
 }
+
+var errNoKubeBuild = errors.New("kube-apiserver is not installed, and this aksid does not build it (`make deps` builds it)")
 
 // entraClusters reads a cluster's Entra settings for Guard.
 type entraClusters struct{ s *aks.Service }

@@ -65,6 +65,10 @@ type Config struct {
 	PublicURL string
 	// KubeIdle stops a cluster's API server unused this long (default 15m).
 	KubeIdle time.Duration
+	// NoKubeBuild runs clusters' API servers only where kube-apiserver is
+	// installed, never building it (minutes of CPU): for aksidtest, whose
+	// users' tests create clusters without running kubectl.
+	NoKubeBuild bool
 	// RSABackend is what signs tokens: auto (OpenSSL when it loads, else
 	// Go's crypto/rsa; the default), openssl or go.
 	RSABackend string
@@ -284,7 +288,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 		HTTPProxy: plainURL(plain), AdminURL: adm.url, admin: adm, Signing: signing, storeDesc: storeDesc,
 		srv: server.NewServer(router, leaf, ca, cfg.Log), st: st, cancel: cancel, done: make(chan error, 1)}
 	r.kube, r.kubeCleanup, err = startKube(kubeDeps{dataDir: dd, inMemory: cfg.InMemory, url: url, caPEM: ca.CertPEM, idle: cfg.KubeIdle, router: router, arm: armFace,
-		dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
+		noBuild: cfg.NoKubeBuild, dir: dir, keys: keys, services: ops.clusters.check, log: cfg.Log})
 	if err != nil {
 		ln.Close()
 		if plain != nil {
