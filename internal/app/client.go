@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,6 +17,7 @@ import (
 	"github.com/aksid/aksid/internal/bootstrap"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/httpjson"
 )
 
 // AdminClient calls a running server's admin endpoints.
@@ -50,20 +50,11 @@ func (dd DataDir) Admin() (*AdminClient, error) {
 
 // Do sends one admin request and decodes the JSON answer into out.
 func (c *AdminClient) Do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.url+path, body)
+	req, err := httpjson.NewRequest(ctx, method, c.url+path, in)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach aksid at %s: %w", c.url, err)

@@ -1,7 +1,6 @@
 package cloudprovider
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aksid/aksid/internal/aks"
+	"github.com/aksid/aksid/internal/httpjson"
 	"github.com/aksid/aksid/internal/rbac"
 )
 
@@ -103,20 +103,11 @@ func (e *armError) Error() string { return e.Code + ": " + e.Message }
 // do sends one request as the identity; a status of 300 or more is an
 // *armError carrying Azure's code and message.
 func (c *caller) do(ctx context.Context, method, id, version string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.s.endpoint+id+"?api-version="+url.QueryEscape(version), body)
+	req, err := httpjson.NewRequest(ctx, method, c.s.endpoint+id+"?api-version="+url.QueryEscape(version), in)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.s.http.Do(req)
 	if err != nil {
 		return err

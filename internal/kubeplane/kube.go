@@ -1,13 +1,14 @@
 package kubeplane
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/aksid/aksid/internal/httpjson"
 )
 
 // Kube is a JSON client of one cluster's API server, speaking as aksid
@@ -47,22 +48,11 @@ const maxResponse = 16 << 20
 // discards it). Merge patches go with contentType
 // "application/merge-patch+json"; "" is JSON.
 func (k Kube) Do(ctx context.Context, method, path, contentType string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, k.Base+path, body)
+	req, err := httpjson.NewRequest(ctx, method, k.Base+path, in)
 	if err != nil {
 		return err
 	}
-	if contentType == "" {
-		contentType = "application/json"
-	}
-	if in != nil {
+	if in != nil && contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/aksid/aksid/internal/httpjson"
 )
 
 // api is an Azure API the portal calls with the user's own token.
@@ -146,22 +147,11 @@ func (h *Handler) call(ctx context.Context, s *session, a api, method, target st
 	if !strings.HasPrefix(target, a.base(h.o)+"/") {
 		target = a.base(h.o) + target
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	req, err := httpjson.NewRequest(ctx, method, target, in)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	resp, err := h.o.HTTP.Do(req)
 	if err != nil {
 		return err

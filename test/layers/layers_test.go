@@ -26,9 +26,9 @@ const listener = "server"
 // cloud-provider-azure is), apiserver (a client of the API servers and
 // etcd it runs, to see them ready and to delete a cluster's data),
 // kubeplane (a client of those API servers, writing nodes, bindings and
-// service status as a controller does) and facetest (the faces' tests'
-// stand-in for the listener).
-var httpAllowed = append([]string{listener, "app", "cloudprovider", "apiserver", "kubeplane", "facetest"}, faces...)
+// service status as a controller does), facetest (the faces' tests'
+// stand-in for the listener) and httpjson (those clients' JSON requests).
+var httpAllowed = append([]string{listener, "app", "cloudprovider", "apiserver", "kubeplane", "facetest", "httpjson"}, faces...)
 
 type pkg struct {
 	ImportPath string
