@@ -15,10 +15,20 @@ test: deps lint unit
 # PostgreSQL, which the store tests start as a throwaway server;
 # for the clusters' API servers Debian's etcd and kube-apiserver, built once
 # (minutes) from tools/kube-apiserver into $(GOBIN), where aksid looks.
+# Only what is missing is asked of apt: a machine whose Node.js came from
+# NodeSource (npm included) cannot take Debian's npm beside it.
 deps:
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 	@test -x $(GOBIN)/kubelogin || GOTOOLCHAIN=go1.26.10 GOFLAGS=-buildvcs=false $(GO) install $(KUBELOGIN)
-	@command -v az >/dev/null && command -v chromium >/dev/null && command -v etcd >/dev/null && command -v npm >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && test -d /usr/lib/python3/dist-packages/azure/mgmt/containerservice -a -d /usr/lib/python3/dist-packages/msal || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq azure-cli chromium etcd-server nodejs npm postgresql python3-azure python3-msal >/dev/null; }
+	@pkgs=""; \
+	command -v az >/dev/null || pkgs="$$pkgs azure-cli"; \
+	command -v chromium >/dev/null || pkgs="$$pkgs chromium"; \
+	command -v etcd >/dev/null || pkgs="$$pkgs etcd-server"; \
+	command -v npm >/dev/null || pkgs="$$pkgs nodejs npm"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
+	test -d /usr/lib/python3/dist-packages/azure/mgmt/containerservice || pkgs="$$pkgs python3-azure"; \
+	test -d /usr/lib/python3/dist-packages/msal || pkgs="$$pkgs python3-msal"; \
+	test -z "$$pkgs" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; }
 	@GOFLAGS=-buildvcs=false $(GO) run ./internal/apiserver/buildkas -dir $(GOBIN) >/dev/null
 
 lint:
