@@ -12,6 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -115,6 +118,14 @@ func TestRealAPIServer(t *testing.T) {
 	}
 	if m := s.MemoryOf(c.ID); m != (Memory{}) {
 		t.Fatalf("memory after Stop: %+v, want none (etcd stops with the last server)", m)
+	}
+	// The stop recorded the server's live heap for the next start's limit.
+	b, err := os.ReadFile(filepath.Join(s.clusterDir(c.ID), liveHeapFile))
+	if err != nil {
+		t.Fatalf("live heap not recorded at Stop: %v", err)
+	}
+	if live, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err != nil || live < 20<<20 || live > 1<<30 {
+		t.Fatalf("recorded live heap %q: want 20 MiB to 1 GiB", b)
 	}
 	ep = start(t, s, c)
 	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusOK {

@@ -18,15 +18,6 @@ import (
 	"github.com/aksid/aksid/internal/clock"
 )
 
-// apiServerMemoryLimit keeps an idle API server's heap near 120 MiB (RSS
-// ~190 MB instead of ~250 MB) without the watch cache; measured, the GC
-// then costs ~1% of a core at rest. With the watch cache it thrashed.
-// Not lower: the live heap is ~70 MB (half of it OpenAPI), and at 112 MiB
-// five CRDs already made the GC run 12 times in 30 s at rest (2.6% of a
-// core; 1 time, 0.9%, at 120 MiB), at 100 MiB no CRD at all (10%). Twenty
-// CRDs (live heap 84 MB) make it thrash even at 120 MiB (15-20%).
-const apiServerMemoryLimit = "GOMEMLIMIT=120MiB"
-
 // Config sets up a Supervisor.
 type Config struct {
 	// DataDir is aksid's data directory: etcd's data and each cluster's
@@ -183,7 +174,7 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 	ep := &Endpoint{URL: fmt.Sprintf("https://127.0.0.1:%d", port), CA: l.caPEM,
 		Client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}}
 	start := time.Now()
-	p, err := startProc(bin, l.args, []string{apiServerMemoryLimit}, filepath.Join(dir, "kube-apiserver.log"))
+	p, err := startProc(bin, l.args, []string{memoryLimit(dir)}, filepath.Join(dir, "kube-apiserver.log"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -357,6 +348,11 @@ func (s *Supervisor) Stop(id string) {
 func (s *Supervisor) stopLocked(in *instance) {
 	if in.p == nil {
 		return
+	}
+	if in.p.exited() == nil {
+		if err := recordLiveHeap(context.Background(), in.ep, s.clusterDir(in.id)); err != nil {
+			s.cfg.Log.Warn("kube-apiserver's live heap not recorded", "cluster", in.id, "err", err)
+		}
 	}
 	in.p.stop(15 * time.Second)
 	in.ep.Client.CloseIdleConnections()
