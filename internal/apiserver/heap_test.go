@@ -28,18 +28,18 @@ func TestMemoryLimitFollowsTheLastLiveHeap(t *testing.T) {
 	if err := recordLiveHeap(t.Context(), ep, dir); err != nil {
 		t.Fatal(err)
 	}
-	// 87,310,952 bytes live + 64 MiB, rounded up to whole MiB.
-	if got := memoryLimit(dir); got != "GOMEMLIMIT=148MiB" {
-		t.Fatalf("after a heap of 87 MB: %s, want GOMEMLIMIT=148MiB", got)
+	// 87,310,952 bytes live + 56 MiB, rounded up to whole MiB.
+	if got := memoryLimit(dir); got != "GOMEMLIMIT=140MiB" {
+		t.Fatalf("after a heap of 87 MB: %s, want GOMEMLIMIT=140MiB", got)
 	}
 
-	// A small heap never lowers the limit below the base.
-	metrics = "go_gc_heap_live_bytes 4.1e+07\n"
+	// A cluster with no CRD (a 66 MB heap) stays at the base.
+	metrics = "go_gc_heap_live_bytes 6.58e+07\n"
 	if err := recordLiveHeap(t.Context(), ep, dir); err != nil {
 		t.Fatal(err)
 	}
 	if got := memoryLimit(dir); got != "GOMEMLIMIT=120MiB" {
-		t.Fatalf("after a heap of 41 MB: %s, want the base limit", got)
+		t.Fatalf("after a heap of 66 MB (no CRD): %s, want the base limit", got)
 	}
 
 	// Metrics without the gauge, or a record that is not a number, leave
