@@ -112,20 +112,17 @@ func TestRealAPIServer(t *testing.T) {
 		t.Fatalf("token issuer %q, want %q", got, issuer)
 	}
 
+	running := s.inst(c.ID).p
 	s.Stop(c.ID)
 	if _, ok := s.Running(c.ID); ok {
 		t.Fatal("running after Stop")
 	}
+	// Stopped by its SIGTERM, not killed after the grace period.
+	if running.err != nil {
+		t.Fatalf("kube-apiserver's exit after Stop: %v", running.err)
+	}
 	if m := s.MemoryOf(c.ID); m != (Memory{}) {
 		t.Fatalf("memory after Stop: %+v, want none (etcd stops with the last server)", m)
-	}
-	// The stop recorded the server's live heap for the next start's limit.
-	b, err := os.ReadFile(filepath.Join(s.clusterDir(c.ID), liveHeapFile))
-	if err != nil {
-		t.Fatalf("live heap not recorded at Stop: %v", err)
-	}
-	if live, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err != nil || live < 20<<20 || live > 1<<30 {
-		t.Fatalf("recorded live heap %q: want 20 MiB to 1 GiB", b)
 	}
 	ep = start(t, s, c)
 	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusOK {
@@ -136,9 +133,22 @@ func TestRealAPIServer(t *testing.T) {
 	if n := s.StopIdle(); n != 0 {
 		t.Fatalf("stopped %d servers used 30 s ago", n)
 	}
+	// The sweep recorded the running server's live heap for the next
+	// start's limit.
+	b, err := os.ReadFile(filepath.Join(s.clusterDir(c.ID), liveHeapFile))
+	if err != nil {
+		t.Fatalf("live heap not recorded by the sweep: %v", err)
+	}
+	if live, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err != nil || live < 20<<20 || live > 1<<30 {
+		t.Fatalf("recorded live heap %q: want 20 MiB to 1 GiB", b)
+	}
 	clk.Advance(time.Minute)
+	running = s.inst(c.ID).p
 	if n := s.StopIdle(); n != 1 {
 		t.Fatalf("StopIdle stopped %d, want 1", n)
+	}
+	if running.err != nil {
+		t.Fatalf("kube-apiserver's exit after an idle stop: %v", running.err)
 	}
 
 	if err := s.Delete(ctx, c.ID); err != nil {

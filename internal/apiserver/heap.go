@@ -14,19 +14,42 @@ import (
 
 // An API server's Go memory limit. 120 MiB keeps an idle server with no
 // custom resources at ~185 MB RSS (~250 MB without a limit), its GC at
-// ~1 run a minute. The live heap grows with CRDs: measured, ten with
-// 1.4 MB of schema took it from 66 to 87 MB, and restarted at 120 MiB
-// that server's GC ran 173 times a minute at rest (26% of a core); at
-// 140 MiB twice (1.7%). Below the base (100 MiB) a server with no CRD
-// thrashes too: 143 runs a minute, 17% of a core. So each stop records the live heap in the
-// cluster's directory, and the next start sets the limit at least
+// ~1 run a minute. Below it (100 MiB) a server with no CRD thrashes: 143
+// runs a minute, 17% of a core. The live heap grows with CRDs: measured,
+// ten with 1.4 MB of schema took it from 66 to 87 MB, and restarted at
+// 120 MiB that server's GC ran 173 times a minute at rest (26% of a
+// core); at 140 MiB twice (1.7%). So a running server's live heap is
+// recorded in the cluster's directory, by the idle sweep (every heapEvery
+// at most: a scrape renders all of kube-apiserver's metrics) and at an
+// idle or asked-for stop, and the next start sets the limit at least
 // heapHeadroom above it: the base limit's own margin over a heap with no
 // CRD (63 MiB), so such a cluster stays at the base.
 const (
 	baseMemoryLimit = 120 << 20
 	heapHeadroom    = 56 << 20
 	liveHeapFile    = "heap-live"
+	heapEvery       = 2 * time.Minute
 )
+
+// recordHeaps records the live heap of each running server in ins not
+// recorded for heapEvery by the Supervisor's clock.
+func (s *Supervisor) recordHeaps(ins []*instance, now time.Time) {
+	for _, in := range ins {
+		in.mu.Lock()
+		if in.p != nil && in.p.exited() == nil && now.Sub(in.heapAt) >= heapEvery {
+			in.heapAt = now
+			s.recordHeap(in)
+		}
+		in.mu.Unlock()
+	}
+}
+
+// recordHeap records the live heap of in's running server; in.mu is held.
+func (s *Supervisor) recordHeap(in *instance) {
+	if err := recordLiveHeap(context.Background(), in.ep, s.clusterDir(in.id)); err != nil {
+		s.cfg.Log.Warn("kube-apiserver's live heap not recorded", "cluster", in.id, "err", err)
+	}
+}
 
 // memoryLimit is the GOMEMLIMIT setting for the cluster whose directory
 // is dir, from the live heap its last run recorded.

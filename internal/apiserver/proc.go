@@ -54,12 +54,13 @@ func (p *proc) exited() error {
 	}
 }
 
-// stop asks the process to end (SIGTERM, as kubelet and systemd do) and
-// kills it after grace; real time, as it waits on a real process.
-func (p *proc) stop(grace time.Duration) {
+// stop asks the process to end (SIGTERM, as kubelet and systemd do),
+// kills it after grace and tells whether it had to; real time, as it
+// waits on a real process.
+func (p *proc) stop(grace time.Duration) (killed bool) {
 	select {
 	case <-p.done:
-		return
+		return false
 	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -67,9 +68,11 @@ func (p *proc) stop(grace time.Duration) {
 	defer t.Stop()
 	select {
 	case <-p.done:
+		return false
 	case <-t.C:
 		_ = p.cmd.Process.Kill()
 		<-p.done
+		return true
 	}
 }
 

@@ -59,6 +59,7 @@ type instance struct {
 	p        *proc
 	ep       *Endpoint
 	lastUsed time.Time // guarded by Supervisor.mu
+	heapAt   time.Time // when its live heap was last recorded
 }
 
 // Endpoint is a running API server.
@@ -342,19 +343,22 @@ func (s *Supervisor) Stop(id string) {
 	in := s.inst(id)
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	s.stopLocked(in)
+	s.stopLocked(in, true)
 }
 
-func (s *Supervisor) stopLocked(in *instance) {
+// stopLocked stops in's server; record first keeps its live heap for the
+// next start. Not in aksid's own shutdown (Close): a kube-apiserver
+// signalled later there may hang on its bootstrap hooks until killed.
+func (s *Supervisor) stopLocked(in *instance, record bool) {
 	if in.p == nil {
 		return
 	}
-	if in.p.exited() == nil {
-		if err := recordLiveHeap(context.Background(), in.ep, s.clusterDir(in.id)); err != nil {
-			s.cfg.Log.Warn("kube-apiserver's live heap not recorded", "cluster", in.id, "err", err)
-		}
+	if record && in.p.exited() == nil {
+		s.recordHeap(in)
 	}
-	in.p.stop(15 * time.Second)
+	if in.p.stop(15 * time.Second) {
+		s.cfg.Log.Warn("kube-apiserver did not stop within 15 s of SIGTERM: killed", "cluster", in.id, "log", in.p.log)
+	}
 	in.ep.Client.CloseIdleConnections()
 	in.p, in.ep = nil, nil
 	os.RemoveAll(filepath.Join(s.clusterDir(in.id), "run"))
@@ -363,23 +367,27 @@ func (s *Supervisor) stopLocked(in *instance) {
 }
 
 // StopIdle stops every server unused for IdleAfter by the Supervisor's
-// clock and returns how many it stopped.
+// clock and returns how many it stopped. Of those it keeps, it records
+// the live heap (recordHeaps).
 func (s *Supervisor) StopIdle() int {
 	now := s.cfg.Clock.Now()
 	s.mu.Lock()
-	var idle []*instance
+	var idle, used []*instance
 	for _, in := range s.insts {
 		if now.Sub(in.lastUsed) >= s.cfg.IdleAfter {
 			idle = append(idle, in)
+		} else {
+			used = append(used, in)
 		}
 	}
 	s.mu.Unlock()
+	s.recordHeaps(used, now)
 	n := 0
 	for _, in := range idle {
 		in.mu.Lock()
 		// Checked again: it may have been used since.
 		if in.p != nil && s.idleSince(in, now) {
-			s.stopLocked(in)
+			s.stopLocked(in, true)
 			n++
 		}
 		in.mu.Unlock()
@@ -399,7 +407,7 @@ func (s *Supervisor) Delete(ctx context.Context, id string) error {
 	in := s.inst(id)
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	s.stopLocked(in)
+	s.stopLocked(in, false)
 	e, err := s.acquireEtcd()
 	if err != nil {
 		return err
@@ -427,7 +435,7 @@ func (s *Supervisor) Close() {
 	s.mu.Unlock()
 	for _, in := range ins {
 		in.mu.Lock()
-		s.stopLocked(in)
+		s.stopLocked(in, false)
 		in.mu.Unlock()
 	}
 }
