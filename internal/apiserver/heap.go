@@ -32,22 +32,27 @@ const (
 )
 
 // recordHeaps records the live heap of each running server in ins not
-// recorded for heapEvery by the Supervisor's clock.
+// recorded for heapEvery by the Supervisor's clock. It reads outside the
+// instance's lock, which every connection to the cluster takes.
 func (s *Supervisor) recordHeaps(ins []*instance, now time.Time) {
 	for _, in := range ins {
 		in.mu.Lock()
-		if in.p != nil && in.p.exited() == nil && now.Sub(in.heapAt) >= heapEvery {
+		ep := in.ep
+		due := in.p != nil && in.p.exited() == nil && now.Sub(in.heapAt) >= heapEvery
+		if due {
 			in.heapAt = now
-			s.recordHeap(in)
 		}
 		in.mu.Unlock()
+		if due {
+			s.recordHeap(in.id, ep)
+		}
 	}
 }
 
-// recordHeap records the live heap of in's running server; in.mu is held.
-func (s *Supervisor) recordHeap(in *instance) {
-	if err := recordLiveHeap(context.Background(), in.ep, s.clusterDir(in.id)); err != nil {
-		s.cfg.Log.Warn("kube-apiserver's live heap not recorded", "cluster", in.id, "err", err)
+// recordHeap records the live heap of the cluster's server at ep.
+func (s *Supervisor) recordHeap(id string, ep *Endpoint) {
+	if err := recordLiveHeap(context.Background(), ep, s.clusterDir(id)); err != nil {
+		s.cfg.Log.Warn("kube-apiserver's live heap not recorded", "cluster", id, "err", err)
 	}
 }
 

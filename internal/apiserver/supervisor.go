@@ -354,7 +354,7 @@ func (s *Supervisor) stopLocked(in *instance, record bool) {
 		return
 	}
 	if record && in.p.exited() == nil {
-		s.recordHeap(in)
+		s.recordHeap(in.id, in.ep)
 	}
 	if in.p.stop(15 * time.Second) {
 		s.cfg.Log.Warn("kube-apiserver did not stop within 15 s of SIGTERM: killed", "cluster", in.id, "log", in.p.log)
