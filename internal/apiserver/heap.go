@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -85,7 +86,7 @@ func recordLiveHeap(ctx context.Context, ep *Endpoint, dir string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("apiserver: metrics: %s", resp.Status)
 	}
-	live, err := liveHeap(resp)
+	live, err := liveHeap(resp.Body)
 	if err != nil {
 		return err
 	}
@@ -94,8 +95,8 @@ func recordLiveHeap(ctx context.Context, ep *Endpoint, dir string) error {
 
 // liveHeap finds go_gc_heap_live_bytes (the heap marked live by the last
 // GC) in a Prometheus text exposition.
-func liveHeap(resp *http.Response) (int64, error) {
-	sc := bufio.NewScanner(resp.Body)
+func liveHeap(metrics io.Reader) (int64, error) {
+	sc := bufio.NewScanner(metrics)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		v, ok := strings.CutPrefix(sc.Text(), "go_gc_heap_live_bytes ")

@@ -59,7 +59,7 @@ type instance struct {
 	p        *proc
 	ep       *Endpoint
 	lastUsed time.Time // guarded by Supervisor.mu
-	heapAt   time.Time // when its live heap was last recorded
+	heapAt   time.Time // when its live heap was last recorded; guarded by mu
 }
 
 // Endpoint is a running API server.
