@@ -42,7 +42,10 @@ type KubeSpec struct {
 	AzureRBAC bool
 	// AdminGroups are aadProfile.adminGroupObjectIDs: cluster admins.
 	AdminGroups []string
-	Pools       []Pool
+	// WorkloadIdentity is securityProfile.workloadIdentity.enabled: pods
+	// labelled for it get the Azure SDKs' settings and a token.
+	WorkloadIdentity bool
+	Pools            []Pool
 }
 
 // Pool is an agent pool as its nodes show it.
@@ -77,6 +80,7 @@ func (s *Service) KubeSpec(ctx context.Context, id string) (KubeSpec, error) {
 		k.Issuer = IssuerURL(k.Location, r.TenantID, r.OIDCIssuerID)
 		k.Key = &IssuerKey{s: s, r: r}
 	}
+	k.WorkloadIdentity = obj(obj(props, "securityProfile"), "workloadIdentity")["enabled"] == true
 	if aad, ok := props["aadProfile"].(map[string]any); ok {
 		k.Entra = true
 		k.AzureRBAC = aad["enableAzureRBAC"] == true

@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,6 +51,10 @@ type Cluster struct {
 	// AuthzWebhook decides before RBAC (Azure RBAC for Kubernetes); nil
 	// for RBAC alone.
 	AuthzWebhook *Webhook
+	// AdmissionWebhook is the credential the server presents to admission
+	// webhooks at that URL's host (the webhooks themselves are objects in
+	// the cluster); nil for none.
+	AdmissionWebhook *Webhook
 }
 
 // CertIssuer issues a serving certificate for hosts.
@@ -172,6 +177,14 @@ func prepare(ctx context.Context, c Cluster, run string, port int, e *etcd, own 
 	if err != nil {
 		return launch{}, err
 	}
+	if w := c.AdmissionWebhook; w != nil {
+		files["admission-webhook.kubeconfig"], err = admissionKubeconfig(w)
+		files["admission.json"] = admissionConfig(f("admission-webhook.kubeconfig"))
+		args = append(args, "--admission-control-config-file="+f("admission.json"))
+	}
+	if err != nil {
+		return launch{}, err
+	}
 	for name, b := range files {
 		if err := os.WriteFile(f(name), b, 0o600); err != nil {
 			return launch{}, err
@@ -196,6 +209,36 @@ func webhookKubeconfig(w *Webhook) ([]byte, error) {
 		"clusters": []any{map[string]any{"name": "aksid", "cluster": cluster}},
 		"users":    []any{map[string]any{"name": "kube-apiserver", "user": user}},
 		"contexts": []any{map[string]any{"name": "webhook", "context": map[string]string{"cluster": "aksid", "user": "kube-apiserver"}}},
+	})
+}
+
+// admissionConfig tells the mutating webhook plugin where its
+// credentials are (an AdmissionConfiguration; JSON is valid YAML).
+func admissionConfig(kubeconfig string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"apiVersion": "apiserver.config.k8s.io/v1", "kind": "AdmissionConfiguration",
+		"plugins": []any{map[string]any{"name": "MutatingAdmissionWebhook", "configuration": map[string]any{
+			"apiVersion": "apiserver.config.k8s.io/v1", "kind": "WebhookAdmissionConfiguration", "kubeConfigFile": kubeconfig}}},
+	})
+	return b
+}
+
+// admissionKubeconfig holds the token for webhooks at w's host and port
+// only: kube-apiserver picks an admission webhook's credentials by the
+// user named for its host, so a webhook a user registers elsewhere gets
+// none of aksid's.
+func admissionKubeconfig(w *Webhook) ([]byte, error) {
+	u, err := url.Parse(w.URL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("apiserver: admission webhook URL %q", w.URL)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host += ":443"
+	}
+	return json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "Config",
+		"users": []any{map[string]any{"name": host, "user": map[string]any{"token": w.Token}}},
 	})
 }
 

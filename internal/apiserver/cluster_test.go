@@ -45,8 +45,9 @@ func TestPrepareFlagsAndFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := Cluster{ID: "/x", FQDN: "c.hcp.eastus.azmk8s.io", Serving: ca, Key: staticKey{rk}, Issuer: "https://issuer/",
-		AuthnWebhook: &Webhook{URL: "https://127.0.0.1:8443/guard/authn", CA: ca.CertPEM, Token: "secret"},
-		AuthzWebhook: &Webhook{URL: "https://127.0.0.1:8443/guard/authz", CA: ca.CertPEM}}
+		AuthnWebhook:     &Webhook{URL: "https://127.0.0.1:8443/guard/authn", CA: ca.CertPEM, Token: "secret"},
+		AuthzWebhook:     &Webhook{URL: "https://127.0.0.1:8443/guard/authz", CA: ca.CertPEM},
+		AdmissionWebhook: &Webhook{URL: "https://127.0.0.1:8443/kubeapi/mutate", CA: ca.CertPEM, Token: "secret"}}
 
 	run := t.TempDir()
 	l, err := prepare(t.Context(), c, run, 6443, e, own)
@@ -81,6 +82,30 @@ func TestPrepareFlagsAndFiles(t *testing.T) {
 	if kc.Clusters[0].Cluster.Server != c.AuthnWebhook.URL || string(kc.Clusters[0].Cluster.CAData) != string(ca.CertPEM) || kc.Users[0].User.Token != "secret" {
 		t.Errorf("authn webhook kubeconfig: %s", b)
 	}
+	// Admission webhooks: the token only for aksid's host and port.
+	if !slices.Contains(l.args, "--admission-control-config-file="+filepath.Join(run, "admission.json")) {
+		t.Errorf("no admission configuration in %v", l.args)
+	}
+	var ac struct {
+		Plugins []struct {
+			Name          string
+			Configuration struct{ KubeConfigFile string }
+		}
+	}
+	if b, err = os.ReadFile(filepath.Join(run, "admission.json")); err != nil || json.Unmarshal(b, &ac) != nil ||
+		len(ac.Plugins) != 1 || ac.Plugins[0].Name != "MutatingAdmissionWebhook" {
+		t.Fatalf("admission configuration %s: %v", b, err)
+	}
+	var akc struct {
+		Users []struct {
+			Name string
+			User struct{ Token string }
+		}
+	}
+	if b, err = os.ReadFile(ac.Plugins[0].Configuration.KubeConfigFile); err != nil || json.Unmarshal(b, &akc) != nil ||
+		len(akc.Users) != 1 || akc.Users[0].Name != "127.0.0.1:8443" || akc.Users[0].User.Token != "secret" {
+		t.Fatalf("admission webhook kubeconfig %s: %v", b, err)
+	}
 	key, err := os.ReadFile(l.keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +118,7 @@ func TestPrepareFlagsAndFiles(t *testing.T) {
 	}
 
 	// Without webhooks: RBAC alone, no webhook files; no key: one is made.
-	c.AuthnWebhook, c.AuthzWebhook, c.Key, c.Issuer = nil, nil, nil, ""
+	c.AuthnWebhook, c.AuthzWebhook, c.AdmissionWebhook, c.Key, c.Issuer = nil, nil, nil, nil, ""
 	l, err = prepare(t.Context(), c, t.TempDir(), 6443, e, own)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +127,7 @@ func TestPrepareFlagsAndFiles(t *testing.T) {
 		t.Errorf("args without webhooks: %v", l.args)
 	}
 	for _, a := range l.args {
-		if strings.Contains(a, "webhook") {
+		if strings.Contains(a, "webhook") || strings.Contains(a, "admission-control-config") {
 			t.Errorf("webhook flag without a webhook: %s", a)
 		}
 	}

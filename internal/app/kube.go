@@ -75,6 +75,7 @@ func startKube(d kubeDeps) (*kubeplane.Plane, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle(kubeplane.AuthenticatePath, kubeapi.NewAuthenticateHandler(reviewer, entraClusters{d.arm.aks}, plane.WebhookCluster, d.log))
 	mux.Handle(kubeplane.AuthorizePath, kubeapi.NewAuthorizeHandler(azrbac.New(d.arm.rbac), plane.WebhookCluster, d.log))
+	mux.Handle(kubeplane.MutatePath, kubeapi.NewMutateHandler(podIdentities{plane, d.arm.aks}, plane.WebhookCluster, d.log))
 	d.router.Handle(strings.Split(strings.Trim(kubeplane.AuthenticatePath, "/"), "/")[0], "kubeapi", mux)
 	d.arm.aks.Observe(plane)
 	return plane, cleanup, nil
@@ -95,6 +96,25 @@ func (e entraClusters) EntraCluster(ctx context.Context, id string) (guard.Clust
 		return guard.Cluster{}, err
 	}
 	return guard.ClusterFrom(spec.ID, spec.TenantID, model)
+}
+
+// podIdentities reads what the workload identity webhook needs.
+type podIdentities struct {
+	plane *kubeplane.Plane
+	aks   *aks.Service
+}
+
+func (p podIdentities) ServiceAccountAnnotations(ctx context.Context, cluster, namespace, name string) (map[string]string, error) {
+	a, err := p.plane.ServiceAccount(ctx, cluster, namespace, name)
+	if kubeplane.IsNotFound(err) {
+		return nil, kubeapi.ErrNoServiceAccount
+	}
+	return a, err
+}
+
+func (p podIdentities) TenantOf(ctx context.Context, cluster string) (string, error) {
+	spec, err := p.aks.KubeSpec(ctx, cluster)
+	return spec.TenantID, err
 }
 
 // logWriter sends the kube-apiserver build's progress lines to the log.

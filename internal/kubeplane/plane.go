@@ -64,6 +64,7 @@ type Config struct {
 const (
 	AuthenticatePath = "/kubeapi/authenticate"
 	AuthorizePath    = "/kubeapi/authorize"
+	MutatePath       = "/kubeapi/mutate"
 )
 
 // Refusals Dial gives, for the proxy to word.
@@ -275,9 +276,12 @@ func (l *live) stop() {
 }
 
 // reconcile makes the cluster's objects match its ARM record: the admin
-// group binding and the pools' nodes.
+// group binding, the workload identity webhook and the pools' nodes.
 func (p *Plane) reconcile(ctx context.Context, k Kube, spec aks.KubeSpec) error {
 	if err := syncAdminBinding(ctx, k, spec); err != nil {
+		return err
+	}
+	if err := p.syncWorkloadIdentity(ctx, k, spec); err != nil {
 		return err
 	}
 	return syncNodes(ctx, k, spec)
@@ -304,6 +308,11 @@ func (p *Plane) apiCluster(spec aks.KubeSpec) apiserver.Cluster {
 	}
 	if spec.AzureRBAC {
 		c.AuthzWebhook = &apiserver.Webhook{URL: p.cfg.WebhookBase + AuthorizePath, CA: p.cfg.WebhookCA, Token: token}
+	}
+	if p.cfg.WebhookBase != "" {
+		// Always: the workload identity webhook comes and goes as an
+		// object in the cluster, without a restart.
+		c.AdmissionWebhook = &apiserver.Webhook{URL: p.cfg.WebhookBase + MutatePath, CA: p.cfg.WebhookCA, Token: token}
 	}
 	return c
 }

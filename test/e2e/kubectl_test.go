@@ -195,8 +195,12 @@ az identity show -g kube-rg -n wi-id --query '[clientId,principalId]' -o tsv`)
 		t.Fatalf("identity ids %q", wi)
 	}
 	k.assignRole(clusterID, aksRBACClusterAdmin, ids[1], "ServicePrincipal")
+	podEnv := workloadIdentityPod(t, k, ids[0], ropc(alice))
 	k.ok("kubelogin convert-kubeconfig -l workloadidentity")
-	wiEnv := []string{"AZURE_CLIENT_ID=" + ids[0], "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/"}
+	// The pod's own settings sign in, its token file standing for the
+	// projected volume no kubelet writes here.
+	wiEnv := []string{"AZURE_CLIENT_ID=" + podEnv["AZURE_CLIENT_ID"], "AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
+		"AZURE_AUTHORITY_HOST=" + podEnv["AZURE_AUTHORITY_HOST"]}
 	k.expectNodes(3, wiEnv...)
 	if w := k.whoami(wiEnv...); w.Status.UserInfo.Username != ids[1] {
 		t.Fatalf("workload identity user %+v, want %s", w.Status.UserInfo, ids[1])
@@ -215,6 +219,79 @@ kubelogin convert-kubeconfig -l azurecli`)
 		t.Fatalf("azurecli user %+v", w.Status.UserInfo)
 	}
 	k.expectNodes(3)
+}
+
+// workloadIdentityPod turns workload identity on as az 2.45 can (it has
+// no --enable-workload-identity) and returns the environment AKS's
+// webhook gives a labelled pod of the service account wi-sa, which it
+// annotates with clientID; with the feature off again, a new pod gets
+// nothing.
+func workloadIdentityPod(t *testing.T, k *kubeShell, clientID string, env []string) map[string]string {
+	t.Helper()
+	const cfg = "mutatingwebhookconfiguration azure-wi-webhook-mutating-webhook-configuration"
+	turn := func(on bool) {
+		// The webhook's registration follows ARM's change in the background.
+		wait := "until kubectl get " + cfg + " >/dev/null 2>&1"
+		if !on {
+			wait = "while kubectl get " + cfg + " >/dev/null 2>&1"
+		}
+		k.ok(fmt.Sprintf(`az resource update -g kube-rg -n entra --resource-type Microsoft.ContainerService/managedClusters --set properties.securityProfile.workloadIdentity.enabled=%t -o none
+n=0; %s; do n=$((n+1)); [ $n -lt 100 ] || exit 1; sleep 0.1; done`, on, wait), env...)
+	}
+	turn(true)
+	k.ok(`kubectl annotate serviceaccount wi-sa -n default azure.workload.identity/client-id=`+clientID+`
+kubectl run wi-pod -n default --image=busybox --labels=azure.workload.identity/use=true --overrides='{"spec":{"serviceAccountName":"wi-sa"}}'`, env...)
+	var pod struct {
+		Spec struct {
+			Containers []struct {
+				Env          []struct{ Name, Value string }
+				VolumeMounts []struct{ Name, MountPath string }
+			}
+			Volumes []struct {
+				Name      string
+				Projected struct {
+					Sources []struct {
+						ServiceAccountToken *struct {
+							Audience          string
+							ExpirationSeconds int
+							Path              string
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(k.ok("kubectl get pod wi-pod -n default -o json", env...)), &pod); err != nil || len(pod.Spec.Containers) != 1 {
+		t.Fatalf("pod: %v", err)
+	}
+	tenantID := k.ok(`printf %s "$AZURE_TENANT_ID"`)
+	got := map[string]string{}
+	for _, e := range pod.Spec.Containers[0].Env {
+		got[e.Name] = e.Value
+	}
+	if got["AZURE_CLIENT_ID"] != clientID || got["AZURE_TENANT_ID"] != tenantID || got["AZURE_AUTHORITY_HOST"] != "https://login.microsoftonline.com/" ||
+		got["AZURE_FEDERATED_TOKEN_FILE"] != "/var/run/secrets/azure/tokens/azure-identity-token" {
+		t.Fatalf("workload identity pod's environment %v", got)
+	}
+	projected := false
+	for _, v := range pod.Spec.Volumes {
+		for _, src := range v.Projected.Sources {
+			if tok := src.ServiceAccountToken; v.Name == "azure-identity-token" && tok != nil &&
+				tok.Audience == "api://AzureADTokenExchange" && tok.ExpirationSeconds == 3600 && tok.Path == "azure-identity-token" {
+				projected = true
+			}
+		}
+	}
+	if !projected {
+		t.Fatalf("no azure-identity-token volume: %+v", pod.Spec.Volumes)
+	}
+	k.fails("token expiration 60 not valid", `kubectl run wi-short -n default --image=busybox --labels=azure.workload.identity/use=true --annotations=azure.workload.identity/service-account-token-expiration=60 --overrides='{"spec":{"serviceAccountName":"wi-sa"}}'`, env...)
+	turn(false)
+	k.ok(`kubectl run wi-off -n default --image=busybox --labels=azure.workload.identity/use=true --overrides='{"spec":{"serviceAccountName":"wi-sa"}}'`, env...)
+	if out := k.ok(`kubectl get pod wi-off -n default -o jsonpath='{.spec.containers[0].env}'`, env...); out != "" {
+		t.Fatalf("with workload identity off a pod still got %s", out)
+	}
+	return got
 }
 
 func spObjectIDOf(t *testing.T, k *kubeShell, appID string) string {
