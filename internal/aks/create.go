@@ -42,7 +42,7 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	spClient, _ := spProfile["clientId"].(string)
 	useSP := spClient != "" && !strings.EqualFold(spClient, "msi")
 	if cur, err := s.load(ctx, id); err == nil {
-		return s.update(ctx, id, cur, req.Body, useSP)
+		return s.update(ctx, id, cur, req.Body)
 	} else if e, ok := azerr.As(err); !ok || e.Kind != azerr.NotFound {
 		return PutResult{}, err
 	}
@@ -255,12 +255,20 @@ func (s *Service) createIdentities(ctx context.Context, req PutRequest, id, node
 	}
 	req.Body["identity"] = identity
 	props["servicePrincipalProfile"] = map[string]any{"clientId": "msi"}
-	up, err := s.msi.Put(ctx, req.TenantID, req.Sub, nodeRG, req.Name+"-agentpool", msi.Spec{Location: location})
-	kubelet := up.Value
-	if err != nil {
-		return err
+	if rid := customKubelet(props); rid != "" {
+		if r.SystemID != "" {
+			return errCustomKubelet()
+		}
+		if err := s.useKubelet(ctx, rid, props); err != nil {
+			return err
+		}
+	} else {
+		up, err := s.msi.Put(ctx, req.TenantID, req.Sub, nodeRG, req.Name+"-agentpool", msi.Spec{Location: location})
+		if err != nil {
+			return err
+		}
+		props["identityProfile"] = map[string]any{"kubeletidentity": identityRef(up.Value)}
 	}
-	props["identityProfile"] = map[string]any{"kubeletidentity": identityRef(kubelet)}
 	addons, _ := props["addonProfiles"].(map[string]any)
 	for name, a := range addons {
 		addon, ok := a.(map[string]any)

@@ -14,10 +14,9 @@ import (
 // sizes, the Entra integration, local accounts and add-ons (an add-on's identity is made when it is enabled and
 // deleted when it is disabled). Turning a service-principal cluster into
 // a managed-identity one is refused.
-func (s *Service) update(ctx context.Context, id string, cur record, body map[string]any, useSP bool) (PutResult, error) {
-	wasSP := cur.SealedSecret != nil
-	if identity, ok := body["identity"].(map[string]any); ok && wasSP && !useSP && !strings.EqualFold(str(identity["type"]), "None") {
-		return PutResult{}, invalid("BadRequest", "Changing a cluster that uses a service principal to use a managed identity is not supported. Create a new cluster with managed identity.")
+func (s *Service) update(ctx context.Context, id string, cur record, body map[string]any) (PutResult, error) {
+	if err := s.updateIdentity(ctx, id, &cur, body); err != nil {
+		return PutResult{}, err
 	}
 	if tags, ok := body["tags"].(map[string]any); ok {
 		cur.Model["tags"] = tags

@@ -67,6 +67,15 @@ func TestAzAKSClusters(t *testing.T) {
 	az.fails("not allowed on MSI cluster", "aks", "update-credentials", "-g", "myResourceGroup", "-n", "myManagedCluster",
 		"--reset-service-principal", "--service-principal", sp.AppID, "--client-secret", newSecret)
 
+	// The managed identity doc: an existing cluster's control plane moves
+	// to a user-assigned identity.
+	az.ok("identity", "create", "-g", "myResourceGroup", "-n", "myIdentity", "-o", "none")
+	uaiID := az.ok("identity", "show", "-g", "myResourceGroup", "-n", "myIdentity", "--query", "id", "-o", "tsv")
+	az.ok("aks", "update", "-g", "myResourceGroup", "-n", "myManagedCluster", "--enable-managed-identity", "--assign-identity", uaiID, "--yes", "-o", "none")
+	if got := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myManagedCluster", "--query", "[identity.type, keys(identity.userAssignedIdentities)[0]]", "-o", "tsv"); !strings.EqualFold(got, "UserAssigned\n"+uaiID) {
+		t.Fatalf("identity after --assign-identity: %q", got)
+	}
+
 	kubeconfig := filepath.Join(home, "kubeconfig")
 	az.ok("aks", "get-credentials", "-g", "myResourceGroup", "-n", "myManagedCluster", "--file", kubeconfig)
 	az.ok("aks", "get-credentials", "-g", "myResourceGroup", "-n", "myManagedCluster", "--admin", "--file", kubeconfig)
@@ -81,6 +90,11 @@ func TestAzAKSClusters(t *testing.T) {
 	}
 	// The docs' clean-up: the principal is not the cluster's to delete.
 	clientID := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myAKSCluster", "--query", "servicePrincipalProfile.clientId", "-o", "tsv")
+	// A service-principal cluster moves to managed identities.
+	az.ok("aks", "update", "-g", "myResourceGroup", "-n", "myAKSCluster", "--enable-managed-identity", "--yes", "-o", "none")
+	if got := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myAKSCluster", "--query", "[servicePrincipalProfile.clientId, identity.type]", "-o", "tsv"); got != "msi\nSystemAssigned" {
+		t.Fatalf("after --enable-managed-identity: %q", got)
+	}
 	az.ok("aks", "delete", "-g", "myResourceGroup", "-n", "myAKSCluster", "--yes")
 	az.ok("ad", "sp", "delete", "--id", clientID)
 }

@@ -1,0 +1,117 @@
+package aks
+
+import (
+	"context"
+	"strings"
+)
+
+// errCustomKubelet is AKS's refusal of a kubelet identity of the user's
+// choosing beside a system-assigned control plane.
+func errCustomKubelet() error {
+	return invalid("CustomKubeletIdentityOnlySupportedOnUserAssignedMSICluster",
+		"A custom kubelet identity is only supported on a cluster whose control plane uses a user-assigned managed identity.")
+}
+
+// customKubelet is the kubelet identity a body names
+// (identityProfile.kubeletidentity.resourceId), "" for none.
+func customKubelet(props map[string]any) string {
+	return str(obj(obj(props, "identityProfile"), "kubeletidentity")["resourceId"])
+}
+
+// useKubelet makes the user-assigned identity rid the nodes' kubelet
+// identity.
+func (s *Service) useKubelet(ctx context.Context, rid string, props map[string]any) error {
+	ident, err := s.msi.Get(ctx, rid)
+	if err != nil {
+		return err
+	}
+	props["identityProfile"] = map[string]any{"kubeletidentity": identityRef(ident)}
+	return nil
+}
+
+// updateIdentity applies a changed control-plane identity (`az aks
+// update --enable-managed-identity [--assign-identity]`: from a service
+// principal to a managed identity, system- to user-assigned and back, one
+// user-assigned identity for another) and a changed kubelet identity
+// (--assign-kubelet-identity). A system-assigned identity given up is
+// deleted, as AKS deletes it; the new one becomes a Contributor on the
+// node resource group.
+func (s *Service) updateIdentity(ctx context.Context, id string, cur *record, body map[string]any) error {
+	want, _ := body["identity"].(map[string]any)
+	typ := strings.ToLower(str(want["type"]))
+	props := obj(cur.Model, "properties")
+	sub := strings.Split(strings.TrimPrefix(strings.ToLower(str(cur.Model["id"])), "/subscriptions/"), "/")[0]
+	nodeRG, name := str(props["nodeResourceGroup"]), str(cur.Model["name"])
+	changed := false
+	switch {
+	case typ != "systemassigned" && typ != "userassigned":
+		// None or absent: the control plane stays as it is.
+	case cur.SealedSecret != nil:
+		// From a service principal: the identities a managed-identity
+		// cluster is created with.
+		cur.Model["identity"] = want
+		req := PutRequest{TenantID: cur.TenantID, Sub: sub, Name: name, Body: cur.Model}
+		if err := s.createIdentities(ctx, req, id, nodeRG, str(cur.Model["location"]), props, cur); err != nil {
+			return err
+		}
+		cur.SealedSecret, changed = nil, true
+	case typ == "systemassigned" && cur.SystemID == "":
+		sp, err := s.dir.CreateManagedIdentity(ctx, cur.TenantID, name, id)
+		if err != nil {
+			return err
+		}
+		cur.SystemID = sp.AppID
+		cur.Model["identity"] = map[string]any{"type": "SystemAssigned", "principalId": sp.ObjectID, "tenantId": cur.TenantID}
+		changed = true
+	case typ == "userassigned":
+		uai, _ := want["userAssignedIdentities"].(map[string]any)
+		if len(uai) != 1 {
+			return invalid("InvalidParameter", "Exactly one user-assigned identity must be given for the control plane.")
+		}
+		var rid string
+		for k := range uai {
+			rid = k
+		}
+		curUAI, _ := obj(cur.Model, "identity")["userAssignedIdentities"].(map[string]any)
+		if cur.SystemID == "" && sameKeyFold(curUAI, rid) {
+			break
+		}
+		ident, err := s.msi.Get(ctx, rid)
+		if err != nil {
+			return err
+		}
+		if cur.SystemID != "" {
+			if err := s.dir.DeleteManagedIdentity(ctx, cur.TenantID, cur.SystemID); err != nil {
+				return err
+			}
+			cur.SystemID = ""
+		}
+		cur.Model["identity"] = map[string]any{"type": "UserAssigned", "userAssignedIdentities": map[string]any{
+			ident.ID: map[string]any{"principalId": ident.Properties.PrincipalID, "clientId": ident.Properties.ClientID}}}
+		changed = true
+	}
+	if changed {
+		if err := s.grantNodeGroup(ctx, sub, nodeRG, cur.TenantID, cur.Model); err != nil {
+			return err
+		}
+	}
+	kubelet := customKubelet(obj(body, "properties"))
+	if kubelet == "" || strings.EqualFold(kubelet, customKubelet(props)) {
+		return nil
+	}
+	if cur.SealedSecret != nil || cur.SystemID != "" {
+		return errCustomKubelet()
+	}
+	return s.useKubelet(ctx, kubelet, props)
+}
+
+// sameKeyFold tells whether m has key k in any case (resource IDs compare
+// case-insensitively).
+func sameKeyFold(m map[string]any, k string) bool {
+	for key := range m {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
+}

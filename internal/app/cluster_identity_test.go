@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aksid/aksid/internal/cloudprovider"
+)
+
+// TestClusterIdentityChanges is `az aks update --enable-managed-identity
+// [--assign-identity]` and a kubelet identity of the user's choosing, sent
+// as az sends them (the cluster read back, its identity changed): the
+// control plane acts as the new identity, which gets the node resource
+// group; a system-assigned identity given up is deleted; a custom kubelet
+// identity needs a user-assigned control plane; a service-principal
+// cluster moves to managed identities.
+func TestClusterIdentityChanges(t *testing.T) {
+	s := startTest(t)
+	ctx := context.Background()
+	sub := "/subscriptions/" + s.Creds.SubscriptionID
+	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
+	call := func(method, path, body string, want int) map[string]any {
+		t.Helper()
+		st, m, raw := s.arm(t, admin, method, path, body)
+		if st != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, st, want, raw)
+		}
+		return m
+	}
+	call("PUT", sub+"/resourcegroups/rg?api-version=2021-04-01", `{"location":"westus2"}`, 201)
+	for _, ns := range []string{"Microsoft.ContainerService", "Microsoft.Network", "Microsoft.ManagedIdentity"} {
+		call("POST", sub+"/providers/"+ns+"/register?api-version=2021-04-01", "", 200)
+	}
+	uai := func(name string) (id, clientID, principalID string) {
+		m := call("PUT", sub+"/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"+name+"?api-version=2023-01-31", `{"location":"westus2"}`, 201)
+		p := m["properties"].(map[string]any)
+		return m["id"].(string), p["clientId"].(string), p["principalId"].(string)
+	}
+	cpID, cpClient, cpPrincipal := uai("cp-identity")
+	kubeletID, _, _ := uai("kubelet")
+
+	id := sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1"
+	url := id + "?api-version=2024-02-01"
+	c := call("PUT", url, `{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"c1"}}`, 201)
+	system := c["identity"].(map[string]any)["principalId"].(string)
+	// update sends the cluster as read, with the changes made.
+	update := func(change func(m map[string]any), want int) map[string]any {
+		t.Helper()
+		m := call("GET", url, "", 200)
+		change(m)
+		b, _ := json.Marshal(m)
+		return call("PUT", url, string(b), want)
+	}
+	actsAs := func(clientID string) {
+		t.Helper()
+		cp, err := s.Ops.clusters.aks.ControlPlane(ctx, id)
+		if err != nil || cp.ClientID != clientID {
+			t.Fatalf("control plane acts as %q (%v), want %s", cp.ClientID, err, clientID)
+		}
+		// And may: it holds the node resource group.
+		checks, err := s.Ops.CheckCluster(ctx, cloudprovider.Request{ClusterID: id})
+		if err != nil || checkLines(checks) != "PASS public-ip\nPASS load-balancer" {
+			t.Fatalf("checks as %s: %v\n%s", clientID, err, checkLines(checks))
+		}
+	}
+
+	// System- to user-assigned: the system-assigned identity is gone.
+	c = update(func(m map[string]any) {
+		m["identity"] = map[string]any{"type": "UserAssigned", "userAssignedIdentities": map[string]any{cpID: map[string]any{}}}
+	}, 200)
+	got := c["identity"].(map[string]any)
+	if got["type"] != "UserAssigned" || got["userAssignedIdentities"].(map[string]any)[cpID].(map[string]any)["principalId"] != cpPrincipal {
+		t.Fatalf("identity after --assign-identity: %v", got)
+	}
+	actsAs(cpClient)
+	if _, err := s.Ops.dir.ServicePrincipalByObjectID(ctx, s.Creds.TenantID, system); err == nil {
+		t.Fatal("the system-assigned identity given up still exists")
+	}
+
+	// A kubelet identity of the user's choosing, beside a user-assigned control plane.
+	c = update(func(m map[string]any) {
+		m["properties"].(map[string]any)["identityProfile"] = map[string]any{"kubeletidentity": map[string]any{"resourceId": kubeletID}}
+	}, 200)
+	if k := c["properties"].(map[string]any)["identityProfile"].(map[string]any)["kubeletidentity"].(map[string]any); !strings.EqualFold(k["resourceId"].(string), kubeletID) || k["clientId"] == "" {
+		t.Fatalf("kubelet identity %v", k)
+	}
+	if nodes, err := s.Ops.clusters.aks.NodeIdentities(ctx, id); err != nil || len(nodes.IdentityIDs) != 1 || !strings.EqualFold(nodes.IdentityIDs[0], kubeletID) {
+		t.Fatalf("nodes' identities %+v %v", nodes, err)
+	}
+
+	// Back to system-assigned: a new identity; then no custom kubelet.
+	c = update(func(m map[string]any) { m["identity"] = map[string]any{"type": "SystemAssigned"} }, 200)
+	again := c["identity"].(map[string]any)["principalId"]
+	if c["identity"].(map[string]any)["type"] != "SystemAssigned" || again == "" || again == system {
+		t.Fatalf("identity back to system-assigned: %v", c["identity"])
+	}
+	cp, _ := s.Ops.clusters.aks.ControlPlane(ctx, id)
+	actsAs(cp.ClientID)
+	k2, _, _ := uai("kubelet2")
+	st, m, raw := s.arm(t, admin, "GET", url, "")
+	if st != 200 {
+		t.Fatal(raw)
+	}
+	m["properties"].(map[string]any)["identityProfile"] = map[string]any{"kubeletidentity": map[string]any{"resourceId": k2}}
+	b, _ := json.Marshal(m)
+	if st, m, raw := s.arm(t, admin, "PUT", url, string(b)); st != 400 || m["error"].(map[string]any)["code"] != "CustomKubeletIdentityOnlySupportedOnUserAssignedMSICluster" {
+		t.Fatalf("custom kubelet beside a system-assigned control plane: %d %s", st, raw)
+	}
+	// The same at creation.
+	if st, m, raw := s.arm(t, admin, "PUT", sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c9?api-version=2024-02-01",
+		`{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"c9","identityProfile":{"kubeletidentity":{"resourceId":"`+k2+`"}}}}`); st != 400 || m["error"].(map[string]any)["code"] != "CustomKubeletIdentityOnlySupportedOnUserAssignedMSICluster" {
+		t.Fatalf("custom kubelet at creation: %d %s", st, raw)
+	}
+
+	// A service-principal cluster moves to managed identities.
+	sp, err := s.Ops.CreateSP(ctx, "cluster-sp", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spURL := sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c2?api-version=2024-02-01"
+	call("PUT", spURL, `{"location":"westus2","properties":{"dnsPrefix":"c2","servicePrincipalProfile":{"clientId":"`+sp.AppID+`","secret":"`+*sp.Password+`"}}}`, 201)
+	mc := call("GET", spURL, "", 200)
+	mc["identity"] = map[string]any{"type": "SystemAssigned"}
+	b, _ = json.Marshal(mc)
+	mc = call("PUT", spURL, string(b), 200)
+	props := mc["properties"].(map[string]any)
+	if mc["identity"].(map[string]any)["type"] != "SystemAssigned" || props["servicePrincipalProfile"].(map[string]any)["clientId"] != "msi" ||
+		props["identityProfile"].(map[string]any)["kubeletidentity"] == nil {
+		t.Fatalf("after moving to managed identity: %v", mc)
+	}
+	cp, err = s.Ops.clusters.aks.ControlPlane(ctx, mc["id"].(string))
+	if err != nil || !cp.Managed || cp.Secret != "" {
+		t.Fatalf("control plane after the move: %+v %v", cp, err)
+	}
+}
