@@ -22,6 +22,7 @@ type Clusters interface {
 	End(ctx context.Context, id string)
 	UserKubeconfig(ctx context.Context, id string, o aks.KubeconfigOptions) ([]byte, error)
 	AdminKubeconfig(ctx context.Context, id string) ([]byte, error)
+	Pools
 }
 
 // clusterID is …/managedClusters/{name} of the path.

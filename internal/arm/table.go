@@ -109,6 +109,12 @@ func (h *Handler) table() []resourceType {
 			on: methods{post: {actAKS + "stop/action", h.stopCluster}, "": notFound}},
 		{paths: paths(group + aks + "/*/start"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
 			on: methods{post: {actAKS + "start/action", h.startCluster}, "": notFound}},
+		// Agent pools share their cluster's api-versions (managedClusters.json).
+		{paths: paths(group + aks + "/*/agentpools"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
+			on: methods{get: {actAKS + "agentPools/read", h.listPools}, "": notFound}},
+		{paths: paths(group + aks + "/*/agentpools/*"), ns: aksNamespace, typ: aksType, scope: atGroup, id: poolID,
+			on: methods{get: {actAKS + "agentPools/read", h.getPool}, put: {actAKS + "agentPools/write", h.putPool},
+				del: {actAKS + "agentPools/delete", h.deletePool}}},
 		{paths: paths(group + aks + "/*/**"), ns: aksNamespace, typ: aksType, scope: atGroup, on: methods{"": notFound}},
 	}
 	t = append(t, h.networkTypes()...)

@@ -62,6 +62,24 @@ kubectl create namespace keep`)
 		return len(strings.Fields(out)) == 4, out
 	})
 	k.expectNodes(4)
+	// A second pool (az aks nodepool): its nodes come and go with it.
+	nodes := func(what string, want int) {
+		t.Helper()
+		eventually(t, what, 20*time.Second, func() (bool, string) {
+			out := k.ok("kubectl get nodes -o name")
+			return len(strings.Fields(out)) == want && (want == 4) != strings.Contains(out, "node/aks-pool2-"), out
+		})
+	}
+	k.ok(`az aks nodepool add -g kube-rg --cluster-name life -n pool2 --node-count 2 -o none`)
+	nodes("six nodes after az aks nodepool add", 6)
+	if got := k.ok(`az aks nodepool list -g kube-rg --cluster-name life --query "[].[name,mode,to_string(count)]" -o tsv`); got != "nodepool1\tSystem\t4\npool2\tUser\t2" {
+		t.Fatalf("az aks nodepool list: %q", got)
+	}
+	k.ok(`az aks nodepool scale -g kube-rg --cluster-name life -n pool2 --node-count 1 -o none`)
+	nodes("five nodes after az aks nodepool scale", 5)
+	k.fails("There has to be at least one system agent pool", `az aks nodepool delete -g kube-rg --cluster-name life -n nodepool1`)
+	k.ok(`az aks nodepool delete -g kube-rg --cluster-name life -n pool2 -o none`)
+	nodes("four nodes after az aks nodepool delete", 4)
 
 	// Managed Entra turned on later: the running API server restarts with
 	// Guard's webhook, and the admin group is bound.

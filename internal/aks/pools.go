@@ -1,0 +1,173 @@
+package aks
+
+import (
+	"context"
+	"maps"
+	"regexp"
+	"strings"
+
+	"github.com/aksid/aksid/internal/azerr"
+)
+
+// PoolType is the ARM type of an agent pool.
+const PoolType = ResourceType + "/agentPools"
+
+// poolName is what AKS accepts for a Linux pool's name.
+var poolName = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+
+// Pools lists a cluster's agent pools as ARM shows them (`az aks nodepool list`).
+func (s *Service) Pools(ctx context.Context, clusterID string) ([]map[string]any, error) {
+	r, err := s.load(ctx, clusterID)
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, p := range pools(r.Model) {
+		out = append(out, poolView(r.Model, p))
+	}
+	return out, nil
+}
+
+// Pool is one agent pool (`az aks nodepool show`).
+func (s *Service) Pool(ctx context.Context, clusterID, name string) (map[string]any, error) {
+	r, err := s.load(ctx, clusterID)
+	if err != nil {
+		return nil, err
+	}
+	_, p := findPool(r.Model, name)
+	if p == nil {
+		return nil, poolNotFound(r.Model, name)
+	}
+	return poolView(r.Model, p), nil
+}
+
+// PutPool adds an agent pool (`az aks nodepool add`) or changes one's
+// node count, mode, labels or taints (`scale`, `update`); the cluster's
+// nodes follow.
+func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[string]any) (PutResult, error) {
+	if err := CheckBody(body); err != nil {
+		return PutResult{}, err
+	}
+	r, err := s.load(ctx, clusterID)
+	if err != nil {
+		return PutResult{}, err
+	}
+	want := obj(body, "properties")
+	props := obj(r.Model, "properties")
+	_, cur := findPool(r.Model, name)
+	created := cur == nil
+	if created {
+		if !poolName.MatchString(name) {
+			return PutResult{}, invalid("InvalidParameter", "The agent pool name '%s' is invalid: it must start with a lowercase letter and contain only lowercase letters and numbers, at most 12 of them.", name)
+		}
+		if strings.EqualFold(str(want["osType"]), "Windows") {
+			return PutResult{}, invalid("InvalidParameter", "Windows agent pools are not emulated by aksid: its nodes are Linux nodes.")
+		}
+		if len(pools(r.Model)) >= 100 {
+			return PutResult{}, invalid("InvalidParameter", "A cluster can have at most 100 agent pools.")
+		}
+		version := str(props["currentKubernetesVersion"])
+		cur = map[string]any{"name": name}
+		for _, k := range []string{"vmSize", "osDiskSizeGB", "nodeLabels", "nodeTaints", "availabilityZones", "vnetSubnetID", "maxPods", "tags"} {
+			if v, ok := want[k]; ok {
+				cur[k] = v
+			}
+		}
+		setDefault(cur, "vmSize", "Standard_DS2_v2")
+		setDefault(cur, "osDiskSizeGB", 128.0)
+		cur["type"], cur["osType"], cur["osSKU"] = "VirtualMachineScaleSets", "Linux", "Ubuntu"
+		cur["orchestratorVersion"], cur["currentOrchestratorVersion"] = version, version
+		cur["nodeImageVersion"], cur["provisioningState"], cur["powerState"] = nodeImage(0), "Succeeded", map[string]any{"code": "Running"}
+		cur["mode"], cur["count"] = "User", 3.0
+	} else if v, ok := want["vmSize"].(string); ok && v != "" && !strings.EqualFold(v, str(cur["vmSize"])) {
+		return PutResult{}, invalid("PropertyChangeNotAllowed", "Changing property 'vmSize' is not allowed.")
+	}
+	if m := str(want["mode"]); m != "" {
+		if !strings.EqualFold(m, "System") && !strings.EqualFold(m, "User") {
+			return PutResult{}, invalid("InvalidParameter", "The agent pool mode '%s' is invalid: it must be System or User.", m)
+		}
+		cur["mode"] = strings.ToUpper(m[:1]) + strings.ToLower(m[1:])
+	}
+	if n, ok := want["count"].(float64); ok {
+		if n < 0 || n > 1000 || n != float64(int(n)) {
+			return PutResult{}, invalid("InvalidParameter", "The agent pool count %v is invalid: it must be a whole number from 0 to 1000.", n)
+		}
+		cur["count"] = n
+	}
+	if cur["mode"] == "System" && cur["count"] == 0.0 {
+		return PutResult{}, invalid("InvalidParameter", "A system agent pool must have at least one node.")
+	}
+	for _, k := range []string{"nodeLabels", "nodeTaints", "tags"} {
+		if v, ok := want[k]; ok && !created {
+			cur[k] = v
+		}
+	}
+	if created {
+		props["agentPoolProfiles"] = append(pools(r.Model), cur)
+	} else if err := keepsSystemPool(r.Model); err != nil {
+		return PutResult{}, err
+	}
+	if err := s.save(ctx, clusterID, r); err != nil {
+		return PutResult{}, err
+	}
+	return PutResult{Model: poolView(r.Model, cur), Created: created}, nil
+}
+
+// DeletePool removes an agent pool with its nodes; a missing one is no
+// error. The last system pool stays, as in AKS.
+func (s *Service) DeletePool(ctx context.Context, clusterID, name string) error {
+	r, err := s.load(ctx, clusterID)
+	if err != nil {
+		return err
+	}
+	i, p := findPool(r.Model, name)
+	if p == nil {
+		return nil
+	}
+	list := pools(r.Model)
+	obj(r.Model, "properties")["agentPoolProfiles"] = append(list[:i:i], list[i+1:]...)
+	if err := keepsSystemPool(r.Model); err != nil {
+		return err
+	}
+	return s.save(ctx, clusterID, r)
+}
+
+func keepsSystemPool(model map[string]any) error {
+	for _, p := range pools(model) {
+		if p, ok := p.(map[string]any); ok && p["mode"] == "System" {
+			return nil
+		}
+	}
+	return invalid("OperationNotAllowed", "There has to be at least one system agent pool.")
+}
+
+// pools are the cluster's agentPoolProfiles.
+func pools(model map[string]any) []any {
+	list, _ := obj(model, "properties")["agentPoolProfiles"].([]any)
+	return list
+}
+
+func findPool(model map[string]any, name string) (int, map[string]any) {
+	for i, p := range pools(model) {
+		if p, ok := p.(map[string]any); ok && strings.EqualFold(str(p["name"]), name) {
+			return i, p
+		}
+	}
+	return -1, nil
+}
+
+// poolView is a pool as its own resource: the profile's fields, but its
+// name, under properties.
+func poolView(cluster map[string]any, p any) map[string]any {
+	profile, _ := p.(map[string]any)
+	props := maps.Clone(profile)
+	delete(props, "name")
+	delete(props, "nodeImageUpgrades")
+	name := str(profile["name"])
+	return map[string]any{"id": str(cluster["id"]) + "/agentPools/" + name, "name": name, "type": PoolType, "properties": props}
+}
+
+func poolNotFound(cluster map[string]any, name string) error {
+	return azerr.New(azerr.NotFound, "ResourceNotFound",
+		"The Resource '%s/%s/agentPools/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", ResourceType, str(cluster["name"]), name)
+}

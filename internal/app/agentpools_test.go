@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// TestAgentPools is Microsoft.ContainerService's managedClusters/agentPools
+// (`az aks nodepool list|show|add|scale|update|delete`) over ARM: pools are
+// the cluster's agentPoolProfiles, refused as AKS refuses, under RBAC.
+func TestAgentPools(t *testing.T) {
+	s := startTest(t)
+	ctx := context.Background()
+	sub := "/subscriptions/" + s.Creds.SubscriptionID
+	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
+	call := func(tok, method, path, body string, want int) map[string]any {
+		t.Helper()
+		st, m, raw := s.arm(t, tok, method, path, body)
+		if st != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, st, want, raw)
+		}
+		return m
+	}
+	refused := func(tok, method, path, body string, want int, code string) {
+		t.Helper()
+		if m := call(tok, method, path, body, want); m["error"].(map[string]any)["code"] != code {
+			t.Fatalf("%s %s: %v, want %s", method, path, m, code)
+		}
+	}
+	call(admin, "PUT", sub+"/resourcegroups/rg?api-version=2021-04-01", `{"location":"westus2"}`, 201)
+	call(admin, "POST", sub+"/providers/Microsoft.ContainerService/register?api-version=2021-04-01", "", 200)
+	cluster := sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1"
+	const v = "?api-version=2022-11-01"
+	call(admin, "PUT", cluster+v, `{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"c1","agentPoolProfiles":[{"name":"nodepool1","count":2,"mode":"System"}]}}`, 201)
+
+	list := call(admin, "GET", cluster+"/agentPools"+v, "", 200)["value"].([]any)
+	first := list[0].(map[string]any)
+	if len(list) != 1 || first["name"] != "nodepool1" || first["type"] != "Microsoft.ContainerService/managedClusters/agentPools" ||
+		!strings.HasSuffix(first["id"].(string), "/managedClusters/c1/agentPools/nodepool1") || first["properties"].(map[string]any)["count"] != 2.0 {
+		t.Fatalf("pools: %v", list)
+	}
+
+	pool2 := cluster + "/agentPools/pool2" + v
+	p := call(admin, "PUT", pool2, `{"properties":{"count":2,"vmSize":"Standard_D4s_v3","nodeLabels":{"team":"a"}}}`, 201)["properties"].(map[string]any)
+	if p["mode"] != "User" || p["count"] != 2.0 || p["vmSize"] != "Standard_D4s_v3" || p["orchestratorVersion"] == "" || p["provisioningState"] != "Succeeded" {
+		t.Fatalf("new pool: %v", p)
+	}
+	if p := call(admin, "PUT", pool2, `{"properties":{"count":5}}`, 200)["properties"].(map[string]any); p["count"] != 5.0 || p["nodeLabels"] == nil {
+		t.Fatalf("scaled pool: %v", p)
+	}
+	spec, err := s.Ops.clusters.aks.KubeSpec(ctx, cluster)
+	if err != nil || len(spec.Pools) != 2 || spec.Pools[1].Name != "pool2" || spec.Pools[1].Count != 5 {
+		t.Fatalf("the nodes' view of the pools: %+v %v", spec.Pools, err)
+	}
+	refused(admin, "PUT", pool2, `{"properties":{"vmSize":"Standard_D8s_v3"}}`, 400, "PropertyChangeNotAllowed")
+	refused(admin, "PUT", cluster+"/agentPools/Pool_3"+v, `{"properties":{}}`, 400, "InvalidParameter")
+	refused(admin, "PUT", cluster+"/agentPools/win"+v, `{"properties":{"osType":"Windows"}}`, 400, "InvalidParameter")
+	refused(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"count":0}}`, 400, "InvalidParameter")
+	refused(admin, "GET", cluster+"/agentPools/nope"+v, "", 404, "ResourceNotFound")
+	refused(admin, "GET", sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/none/agentPools"+v, "", 404, "ResourceNotFound")
+
+	// The last system pool stays: moved to User, or deleted.
+	refused(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"mode":"User"}}`, 400, "OperationNotAllowed")
+	refused(admin, "DELETE", cluster+"/agentPools/nodepool1"+v, "", 400, "OperationNotAllowed")
+	call(admin, "PUT", pool2, `{"properties":{"mode":"System"}}`, 200)
+	call(admin, "DELETE", cluster+"/agentPools/nodepool1"+v, "", 202)
+	call(admin, "DELETE", cluster+"/agentPools/nodepool1"+v, "", 204)
+	if list := call(admin, "GET", cluster+"/agentPools"+v, "", 200)["value"].([]any); len(list) != 1 || list[0].(map[string]any)["name"] != "pool2" {
+		t.Fatalf("pools after delete: %v", list)
+	}
+
+	// Reader reads pools but changes none.
+	sp, err := s.Ops.CreateSP(ctx, "pool-reader", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	principal, err := s.Ops.dir.ServicePrincipal(ctx, s.Creds.TenantID, sp.AppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(admin, "PUT", sub+"/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/"+uuid.NewString()+"?api-version=2022-04-01",
+		`{"properties":{"roleDefinitionId":"`+sub+`/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7","principalId":"`+principal.ObjectID+`","principalType":"ServicePrincipal"}}`, 201)
+	reader := s.token(t, sp.AppID, *sp.Password, "https://management.core.windows.net//.default")
+	call(reader, "GET", cluster+"/agentPools"+v, "", 200)
+	refused(reader, "PUT", cluster+"/agentPools/pool3"+v, `{"properties":{}}`, 403, "AuthorizationFailed")
+	refused(reader, "DELETE", pool2, "", 403, "AuthorizationFailed")
+}
