@@ -287,13 +287,22 @@ func (p *Plane) reconcile(ctx context.Context, k Kube, spec aks.KubeSpec) error 
 	return syncNodes(ctx, k, spec)
 }
 
-// runControllers runs what watches the cluster while its server runs.
+// runControllers runs what watches the cluster while its server runs:
+// namespaces' defaults and deletions, and LoadBalancer Services.
 func (p *Plane) runControllers(ctx context.Context, k Kube, spec aks.KubeSpec) {
-	if p.cfg.Services == nil {
-		<-ctx.Done()
-		return
+	var ca []byte
+	if spec.CA != nil {
+		ca = spec.CA.PEM()
 	}
-	runServices(ctx, k, spec.ID, p.cfg.Services, p.log)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runNamespaces(ctx, k, ca, p.log.With("cluster", spec.ID))
+	}()
+	if p.cfg.Services != nil {
+		runServices(ctx, k, spec.ID, p.cfg.Services, p.log)
+	}
+	<-done
 }
 
 // apiCluster is what the Supervisor starts the cluster's server with.

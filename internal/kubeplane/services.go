@@ -296,15 +296,21 @@ func (c *serviceController) wait(ctx context.Context, rv string) {
 			until = b.next
 		}
 	}
+	watchChange(ctx, c.k, "/api/v1/services", rv, until)
+}
+
+// watchChange returns at the first change to the collection at path
+// after resourceVersion rv, or at until (at most watchFor from now).
+func watchChange(ctx context.Context, k Kube, path, rv string, until time.Time) {
 	wctx, cancel := context.WithDeadline(ctx, until)
 	defer cancel()
 	q := url.Values{"watch": {"1"}, "resourceVersion": {rv}, "timeoutSeconds": {strconv.Itoa(int(watchFor / time.Second))}}
-	req, err := http.NewRequestWithContext(wctx, http.MethodGet, c.k.Base+"/api/v1/services?"+q.Encode(), nil)
+	req, err := http.NewRequestWithContext(wctx, http.MethodGet, k.Base+path+"?"+q.Encode(), nil)
 	if err != nil {
 		return
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.k.HTTP.Do(req)
+	resp, err := k.HTTP.Do(req)
 	if err != nil {
 		pause(wctx, watchPause)
 		return

@@ -332,6 +332,14 @@ kubelogin convert-kubeconfig -l ropc`)
 		t.Fatalf("overage admin-group member can-i * *: %s", got)
 	}
 	k.expectNodes(3, ropc(olga)...)
+	// The AKS RBAC doc's kubectl run in a new namespace needs its default
+	// service account; deleting the namespace ends, rather than staying
+	// Terminating.
+	k.ok(`kubectl create namespace dev
+kubectl run nginx-dev --image=mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine --namespace dev
+kubectl get pod nginx-dev --namespace dev -o name
+kubectl delete namespace dev --timeout=30s
+! kubectl get namespace dev 2>/dev/null`, ropc(olga)...)
 	k.fails("Getting static credential is not allowed because this cluster is set to disable local accounts",
 		`az aks get-credentials -g kube-rg -n entra --admin`)
 
