@@ -23,8 +23,10 @@ const (
 	kindCluster = "aks_cluster" // lower(id) → record
 	// ResourceType is the ARM type of managed clusters.
 	ResourceType = "Microsoft.ContainerService/managedClusters"
-	// DefaultKubernetesVersion is used when the client sends "" (az's default).
-	DefaultKubernetesVersion = "1.33.3"
+	// KubernetesVersion is the one version clusters run: that of the API
+	// server aksid runs for each (tools/kube-apiserver), so ARM, the nodes
+	// and `kubectl version` agree. A test holds it to the carried module.
+	KubernetesVersion = "1.34.4"
 	// maxSecretBytes is AKS's limit on a service principal secret.
 	maxSecretBytes = 190
 )

@@ -53,6 +53,9 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if useSP && identity != nil && str(identity["type"]) != "" && !strings.EqualFold(str(identity["type"]), "None") {
 		return PutResult{}, invalid("BadRequest", "Service principal profile and managed identity cannot both be specified. Use one of them.")
 	}
+	if err := checkVersions(req.Name, props); err != nil {
+		return PutResult{}, err
+	}
 	r := record{TenantID: req.TenantID, PowerSince: s.clk.Now().UTC()}
 	var undo []func()
 	fail := func(err error) (PutResult, error) {
@@ -155,10 +158,7 @@ func (s *Service) defaults(id string, req PutRequest, location string, props map
 		req.Body["tags"] = map[string]any{}
 	}
 	req.Body["sku"] = map[string]any{"name": "Base", "tier": "Free"}
-	version := str(props["kubernetesVersion"])
-	if version == "" {
-		version = DefaultKubernetesVersion
-	}
+	version := str(props["kubernetesVersion"]) // checked by Put
 	dnsPrefix := str(props["dnsPrefix"])
 	if dnsPrefix == "" {
 		dnsPrefix = req.Name + "-dns"

@@ -22,8 +22,16 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 		cur.Model["tags"] = tags
 	}
 	props, newProps := obj(cur.Model, "properties"), obj(body, "properties")
+	name := str(cur.Model["name"])
+	v, err := upgradeVersion(name, newProps["kubernetesVersion"], str(props["currentKubernetesVersion"]))
+	if err != nil {
+		return PutResult{}, err
+	}
+	props["kubernetesVersion"], props["currentKubernetesVersion"] = v, v
 	if pools, ok := newProps["agentPoolProfiles"].([]any); ok {
-		mergePoolCounts(props, pools)
+		if err := mergePools(name, props, pools); err != nil {
+			return PutResult{}, err
+		}
 	}
 	if addons, ok := newProps["addonProfiles"].(map[string]any); ok {
 		if err := s.updateAddons(ctx, cur, props, addons); err != nil {
@@ -48,20 +56,28 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	return PutResult{Model: cur.Model}, s.save(ctx, id, cur)
 }
 
-// mergePoolCounts takes the node counts the client asks for, by pool name.
-func mergePoolCounts(props map[string]any, pools []any) {
+// mergePools takes the node counts and versions the client asks for, by
+// pool name (az aks scale, az aks upgrade).
+func mergePools(cluster string, props map[string]any, pools []any) error {
 	have, _ := props["agentPoolProfiles"].([]any)
 	for _, p := range pools {
 		want, _ := p.(map[string]any)
 		for _, h := range have {
 			cur, _ := h.(map[string]any)
-			if cur != nil && want != nil && str(cur["name"]) == str(want["name"]) {
-				if n, ok := want["count"].(float64); ok && n > 0 {
-					cur["count"] = n
-				}
+			if cur == nil || want == nil || str(cur["name"]) != str(want["name"]) {
+				continue
 			}
+			if n, ok := want["count"].(float64); ok && n > 0 {
+				cur["count"] = n
+			}
+			v, err := upgradeVersion(cluster, want["orchestratorVersion"], str(cur["currentOrchestratorVersion"]))
+			if err != nil {
+				return err
+			}
+			cur["orchestratorVersion"], cur["currentOrchestratorVersion"] = v, v
 		}
 	}
+	return nil
 }
 
 // updateAddons applies enabled/disabled add-ons; on managed-identity

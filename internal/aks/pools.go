@@ -66,7 +66,10 @@ func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[
 		if len(pools(r.Model)) >= 100 {
 			return PutResult{}, invalid("InvalidParameter", "A cluster can have at most 100 agent pools.")
 		}
-		version := str(props["currentKubernetesVersion"])
+		version, err := upgradeVersion(str(r.Model["name"]), want["orchestratorVersion"], str(props["currentKubernetesVersion"]))
+		if err != nil {
+			return PutResult{}, err
+		}
 		cur = map[string]any{"name": name}
 		for _, k := range []string{"vmSize", "osDiskSizeGB", "nodeLabels", "nodeTaints", "availabilityZones", "vnetSubnetID", "maxPods", "tags"} {
 			if v, ok := want[k]; ok {
@@ -81,6 +84,12 @@ func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[
 		cur["mode"], cur["count"] = "User", 3.0
 	} else if v, ok := want["vmSize"].(string); ok && v != "" && !strings.EqualFold(v, str(cur["vmSize"])) {
 		return PutResult{}, invalid("PropertyChangeNotAllowed", "Changing property 'vmSize' is not allowed.")
+	} else {
+		v, err := upgradeVersion(str(r.Model["name"]), want["orchestratorVersion"], str(cur["currentOrchestratorVersion"]))
+		if err != nil {
+			return PutResult{}, err
+		}
+		cur["orchestratorVersion"], cur["currentOrchestratorVersion"] = v, v
 	}
 	if m := str(want["mode"]); m != "" {
 		if !strings.EqualFold(m, "System") && !strings.EqualFold(m, "User") {

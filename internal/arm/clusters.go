@@ -8,6 +8,7 @@ import (
 	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/azerr"
 	"github.com/aksid/aksid/internal/origin"
+	"github.com/aksid/aksid/internal/resources"
 )
 
 // Clusters is the Microsoft.ContainerService resource provider.
@@ -22,6 +23,7 @@ type Clusters interface {
 	End(ctx context.Context, id string)
 	UserKubeconfig(ctx context.Context, id string, o aks.KubeconfigOptions) ([]byte, error)
 	AdminKubeconfig(ctx context.Context, id string) ([]byte, error)
+	UpgradeProfile(ctx context.Context, id string) (map[string]any, error)
 	Pools
 }
 
@@ -139,3 +141,20 @@ func (h *Handler) setPower(c *call, running bool) error {
 	loc, _ := m["location"].(string)
 	return h.clusterOperation(c, loc, func() error { return h.aks.SetPowerState(c.ctx(), c.id, running) }, accepted)
 }
+
+// getVersions is `az aks get-versions`: locations/{location}/orchestrators
+// (az 2.45) or …/kubernetesVersions (newer clients).
+func (h *Handler) getVersions(c *call) error {
+	loc, err := resources.NormalizeLocation(c.segs[5])
+	if err != nil {
+		return azerr.New(azerr.Invalid, "LocationNotAvailableForResourceType",
+			"The provided location '%s' is not available for resource type 'Microsoft.ContainerService/locations'.", c.segs[5])
+	}
+	if c.low[6] == "orchestrators" {
+		return c.json(http.StatusOK, aks.Orchestrators(c.subID(), loc))
+	}
+	return c.json(http.StatusOK, aks.KubernetesVersions())
+}
+
+// upgradeProfile is `az aks get-upgrades`.
+func (h *Handler) upgradeProfile(c *call) error { return c.reply(h.aks.UpgradeProfile(c.ctx(), c.id)) }

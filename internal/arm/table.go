@@ -115,7 +115,13 @@ func (h *Handler) table() []resourceType {
 		{paths: paths(group + aks + "/*/agentpools/*"), ns: aksNamespace, typ: aksType, scope: atGroup, id: poolID,
 			on: methods{get: {actAKS + "agentPools/read", h.getPool}, put: {actAKS + "agentPools/write", h.putPool},
 				del: {actAKS + "agentPools/delete", h.deletePool}}},
+		{paths: paths(group + aks + "/*/upgradeprofiles/default"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
+			on: methods{get: {actAKS + "upgradeProfiles/read", h.upgradeProfile}, "": notFound}},
 		{paths: paths(group + aks + "/*/**"), ns: aksNamespace, typ: aksType, scope: atGroup, on: methods{"": notFound}},
+		{paths: paths(sub + "/providers/microsoft.containerservice/locations/*/orchestrators"), ns: aksNamespace, typ: "locations",
+			scope: atSubscription, id: subscriptionID, on: methods{get: {"Microsoft.ContainerService/locations/orchestrators/read", h.getVersions}, "": notFound}},
+		{paths: paths(sub + "/providers/microsoft.containerservice/locations/*/kubernetesversions"), ns: aksNamespace, typ: "locations",
+			scope: atSubscription, id: subscriptionID, on: methods{get: {"Microsoft.ContainerService/locations/kubernetesVersions/read", h.getVersions}, "": notFound}},
 	}
 	t = append(t, h.networkTypes()...)
 	return append(t,

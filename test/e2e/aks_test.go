@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aksid/aksid/internal/aks"
 )
 
 // TestAzAKSClusters runs the AKS docs' cluster commands with the real az
@@ -66,6 +68,15 @@ func TestAzAKSClusters(t *testing.T) {
 	}
 	az.fails("not allowed on MSI cluster", "aks", "update-credentials", "-g", "myResourceGroup", "-n", "myManagedCluster",
 		"--reset-service-principal", "--service-principal", sp.AppID, "--client-secret", newSecret)
+
+	// One Kubernetes version is offered: the API server's that aksid runs.
+	if v := az.ok("aks", "get-versions", "-l", "westus2", "--query", "orchestrators[].orchestratorVersion", "-o", "tsv"); v != aks.KubernetesVersion {
+		t.Fatalf("az aks get-versions: %q", v)
+	}
+	if v := az.ok("aks", "get-upgrades", "-g", "myResourceGroup", "-n", "myManagedCluster", "--query", "controlPlaneProfile.kubernetesVersion", "-o", "tsv"); v != aks.KubernetesVersion {
+		t.Fatalf("az aks get-upgrades: %q", v)
+	}
+	az.fails("K8sVersionNotSupported", "aks", "upgrade", "-g", "myResourceGroup", "-n", "myManagedCluster", "--kubernetes-version", "1.99.0", "--yes")
 
 	// The managed identity doc: an existing cluster's control plane moves
 	// to a user-assigned identity.
