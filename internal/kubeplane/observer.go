@@ -16,6 +16,13 @@ func (p *Plane) ClusterSaved(id string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		// A start in flight (az aks create's) read the cluster before this
+		// change: wait it out, so that the shape check below sees what it
+		// started with, rather than no server, and restarts it if need be.
+		mu := p.lock(id)
+		mu.Lock()
+		//lint:ignore SA2001 an empty critical section on purpose: a wait
+		mu.Unlock()
 		spec, err := p.cfg.Clusters.KubeSpec(ctx, id)
 		if err != nil {
 			return
@@ -27,7 +34,6 @@ func (p *Plane) ClusterSaved(id string) {
 		if p.restartIfReshaped(ctx, spec) {
 			return
 		}
-		mu := p.lock(id)
 		mu.Lock()
 		defer mu.Unlock()
 		ep, ok := p.cfg.Supervisor.Running(id)

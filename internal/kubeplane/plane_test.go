@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aksid/aksid/internal/aks"
 	"github.com/aksid/aksid/internal/apiserver"
@@ -21,10 +22,11 @@ const testFQDN = "c1-0a1b2c3d.hcp.eastus.azmk8s.io"
 
 // fakeClusters is one cluster, which a test may stop or delete.
 type fakeClusters struct {
-	mu      sync.Mutex
-	running bool
-	gone    bool
-	lookups int
+	mu          sync.Mutex
+	running     bool
+	gone        bool
+	noAzureRBAC bool
+	lookups     int
 }
 
 func (f *fakeClusters) KubeSpec(_ context.Context, id string) (aks.KubeSpec, error) {
@@ -33,7 +35,7 @@ func (f *fakeClusters) KubeSpec(_ context.Context, id string) (aks.KubeSpec, err
 	if f.gone {
 		return aks.KubeSpec{}, errors.New("not found")
 	}
-	return aks.KubeSpec{ID: testClusterID, FQDN: testFQDN, Running: f.running, Entra: true, AzureRBAC: true}, nil
+	return aks.KubeSpec{ID: testClusterID, FQDN: testFQDN, Running: f.running, Entra: true, AzureRBAC: !f.noAzureRBAC}, nil
 }
 
 func (f *fakeClusters) ClusterByFQDN(_ context.Context, host string) (string, error) {
@@ -51,13 +53,21 @@ type fakeSupervisor struct {
 	mu      sync.Mutex
 	ep      *apiserver.Endpoint
 	started apiserver.Cluster
+	starts  int
 	touched int
+	// gate, when set, holds each start until it is closed.
+	gate, begun chan struct{}
 }
 
 func (f *fakeSupervisor) Start(_ context.Context, c apiserver.Cluster) (*apiserver.Endpoint, error) {
+	if f.gate != nil {
+		f.begun <- struct{}{}
+		<-f.gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.started = c
+	f.starts++
 	return f.ep, nil
 }
 func (f *fakeSupervisor) Running(string) (*apiserver.Endpoint, bool) { return f.ep, true }
@@ -146,3 +156,27 @@ func TestDialRoutesAndRefuses(t *testing.T) {
 }
 
 var _ net.Conn = (*touchConn)(nil)
+
+// TestChangeDuringStartRestarts: `az aks update --enable-azure-rbac` right
+// after `az aks create`, while the new cluster's server is still starting
+// with the settings it read before: the server is restarted with the
+// authorization webhook, not left without it.
+func TestChangeDuringStartRestarts(t *testing.T) {
+	c := &fakeClusters{running: true, noAzureRBAC: true}
+	s := &fakeSupervisor{ep: fakeAPIServer(t), gate: make(chan struct{}), begun: make(chan struct{}, 4)}
+	p := newTestPlane(t, c, s, found)
+	go func() { _, _ = p.Ensure(context.Background(), testClusterID) }()
+	<-s.begun
+	c.mu.Lock()
+	c.noAzureRBAC = false
+	c.mu.Unlock()
+	p.ClusterSaved(testClusterID)
+	time.Sleep(100 * time.Millisecond) // the change is seen while the start runs
+	close(s.gate)
+	eventually(t, "a second start with the authorization webhook", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.starts == 2 && s.started.AuthzWebhook != nil
+	})
+	p.stopControllers(testClusterID)
+}
