@@ -227,14 +227,20 @@ func bumpNodeImages(props map[string]any) {
 	pools, _ := props["agentPoolProfiles"].([]any)
 	for _, p := range pools {
 		if pool, ok := p.(map[string]any); ok {
-			n := 0
-			if v, ok := pool["nodeImageUpgrades"].(float64); ok {
-				n = int(v)
-			}
-			pool["nodeImageUpgrades"] = float64(n + 1)
-			pool["nodeImageVersion"] = nodeImage(n + 1)
+			bumpNodeImage(pool)
 		}
 	}
+}
+
+// bumpNodeImage moves a pool to the next node image: its nodes are
+// replaced, as a reimage through surge replaces them.
+func bumpNodeImage(pool map[string]any) {
+	n := 0
+	if v, ok := pool["nodeImageUpgrades"].(float64); ok {
+		n = int(v)
+	}
+	pool["nodeImageUpgrades"] = float64(n + 1)
+	pool["nodeImageVersion"] = nodeImage(n + 1)
 }
 
 // ResetAAD replaces a legacy Entra integration's server and client

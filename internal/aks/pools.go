@@ -141,6 +141,22 @@ func (s *Service) DeletePool(ctx context.Context, clusterID, name string) error 
 	return s.save(ctx, clusterID, r)
 }
 
+// UpgradeNodeImage moves one pool to the next node image (`az aks
+// nodepool upgrade --node-image-only`, and `az aks upgrade
+// --node-image-only` for each pool); its nodes are replaced.
+func (s *Service) UpgradeNodeImage(ctx context.Context, clusterID, name string) error {
+	r, err := s.load(ctx, clusterID)
+	if err != nil {
+		return err
+	}
+	_, p := findPool(r.Model, name)
+	if p == nil {
+		return poolNotFound(r.Model, name)
+	}
+	bumpNodeImage(p)
+	return s.save(ctx, clusterID, r)
+}
+
 func keepsSystemPool(model map[string]any) error {
 	for _, p := range pools(model) {
 		if p, ok := p.(map[string]any); ok && p["mode"] == "System" {

@@ -62,6 +62,14 @@ func TestAgentPools(t *testing.T) {
 	refused(admin, "GET", cluster+"/agentPools/nope"+v, "", 404, "ResourceNotFound")
 	refused(admin, "GET", sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/none/agentPools"+v, "", 404, "ResourceNotFound")
 
+	// A node image upgrade (az aks nodepool upgrade --node-image-only).
+	before := call(admin, "GET", pool2, "", 200)["properties"].(map[string]any)["nodeImageVersion"]
+	call(admin, "POST", cluster+"/agentPools/pool2/upgradeNodeImageVersion"+v, "", 202)
+	if after := call(admin, "GET", pool2, "", 200)["properties"].(map[string]any)["nodeImageVersion"]; after == before {
+		t.Fatalf("node image still %v", after)
+	}
+	refused(admin, "POST", cluster+"/agentPools/nope/upgradeNodeImageVersion"+v, "", 404, "ResourceNotFound")
+
 	// The last system pool stays: moved to User, or deleted.
 	refused(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"mode":"User"}}`, 400, "OperationNotAllowed")
 	refused(admin, "DELETE", cluster+"/agentPools/nodepool1"+v, "", 400, "OperationNotAllowed")

@@ -14,6 +14,7 @@ type Pools interface {
 	Pool(ctx context.Context, clusterID, name string) (map[string]any, error)
 	PutPool(ctx context.Context, clusterID, name string, body map[string]any) (aks.PutResult, error)
 	DeletePool(ctx context.Context, clusterID, name string) error
+	UpgradeNodeImage(ctx context.Context, clusterID, name string) error
 }
 
 // poolID is …/managedClusters/{name}/agentPools/{pool} of the path.
@@ -74,6 +75,17 @@ func (h *Handler) deletePool(c *call) error {
 	}
 	loc, _ := m["location"].(string)
 	return h.poolOperation(c, cluster, loc, func() error { return h.aks.DeletePool(c.ctx(), cluster, c.segs[9]) }, accepted)
+}
+
+// upgradeNodeImage is `az aks nodepool upgrade --node-image-only`.
+func (h *Handler) upgradeNodeImage(c *call) error {
+	cluster := clusterID(c)
+	m, err := h.aks.Get(c.ctx(), cluster)
+	if err != nil {
+		return err
+	}
+	loc, _ := m["location"].(string)
+	return h.poolOperation(c, cluster, loc, func() error { return h.aks.UpgradeNodeImage(c.ctx(), cluster, c.segs[9]) }, accepted)
 }
 
 // poolOperation is clusterOperation for a pool: the cluster is busy

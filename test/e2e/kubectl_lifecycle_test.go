@@ -77,6 +77,13 @@ kubectl create namespace keep`)
 	}
 	k.ok(`az aks nodepool scale -g kube-rg --cluster-name life -n pool2 --node-count 1 -o none`)
 	nodes("five nodes after az aks nodepool scale", 5)
+	// A node image upgrade replaces the pool's node.
+	first := k.ok(`kubectl get nodes -o name | grep aks-pool2-`)
+	k.ok(`az aks nodepool upgrade -g kube-rg --cluster-name life -n pool2 --node-image-only -o none`)
+	eventually(t, "pool2's node replaced after its node image upgrade", 20*time.Second, func() (bool, string) {
+		out := k.ok("kubectl get nodes -o name")
+		return len(strings.Fields(out)) == 5 && !strings.Contains(out, first) && strings.Contains(out, "node/aks-pool2-"), out
+	})
 	k.fails("There has to be at least one system agent pool", `az aks nodepool delete -g kube-rg --cluster-name life -n nodepool1`)
 	k.ok(`az aks nodepool delete -g kube-rg --cluster-name life -n pool2 -o none`)
 	nodes("four nodes after az aks nodepool delete", 4)
