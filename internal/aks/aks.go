@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -114,7 +115,31 @@ func invalid(code, format string, args ...any) error {
 // Get returns a cluster as ARM shows it.
 func (s *Service) Get(ctx context.Context, id string) (map[string]any, error) {
 	r, err := s.load(ctx, id)
-	return r.Model, err
+	return shown(r.Model), err
+}
+
+// shown is a cluster as ARM shows it: without aksid's own bookkeeping (a
+// pool's count of node image upgrades, which names its nodes).
+func shown(m map[string]any) map[string]any {
+	props, ok := m["properties"].(map[string]any)
+	if !ok {
+		return m
+	}
+	out, p := maps.Clone(m), maps.Clone(props)
+	if pools, ok := props["agentPoolProfiles"].([]any); ok {
+		list := make([]any, len(pools))
+		for i, pool := range pools {
+			list[i] = pool
+			if pm, ok := pool.(map[string]any); ok {
+				c := maps.Clone(pm)
+				delete(c, "nodeImageUpgrades")
+				list[i] = c
+			}
+		}
+		p["agentPoolProfiles"] = list
+	}
+	out["properties"] = p
+	return out
 }
 
 func (s *Service) load(ctx context.Context, id string) (record, error) {
@@ -160,7 +185,7 @@ func (s *Service) List(ctx context.Context, scope string) ([]map[string]any, err
 			return err
 		}
 		for _, r := range items {
-			out = append(out, r.Model)
+			out = append(out, shown(r.Model))
 		}
 		return nil
 	})

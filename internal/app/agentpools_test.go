@@ -69,6 +69,12 @@ func TestAgentPools(t *testing.T) {
 		t.Fatalf("node image still %v", after)
 	}
 	refused(admin, "POST", cluster+"/agentPools/nope/upgradeNodeImageVersion"+v, "", 404, "ResourceNotFound")
+	// aksid's count of a pool's upgrades is its own: ARM never shows it.
+	for _, path := range []string{cluster + v, pool2, cluster + "/agentPools" + v, sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters" + v} {
+		if _, _, raw := s.arm(t, admin, "GET", path, ""); strings.Contains(raw, "nodeImageUpgrades") {
+			t.Fatalf("GET %s shows aksid's bookkeeping: %s", path, raw)
+		}
+	}
 
 	// The last system pool stays: moved to User, or deleted.
 	refused(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"mode":"User"}}`, 400, "OperationNotAllowed")
