@@ -18,11 +18,7 @@ func TestAgentPools(t *testing.T) {
 	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
 	call := func(tok, method, path, body string, want int) map[string]any {
 		t.Helper()
-		st, m, raw := s.arm(t, tok, method, path, body)
-		if st != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, st, want, raw)
-		}
-		return m
+		return s.armWant(t, tok, method, path, body, want)
 	}
 	refused := func(tok, method, path, body string, want int, code string) {
 		t.Helper()

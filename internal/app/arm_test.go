@@ -37,6 +37,16 @@ func (s *testServer) arm(t *testing.T, token, method, path, body string) (int, m
 	return s.do(t, req)
 }
 
+// armWant is arm expecting the status want; it returns the body.
+func (s *testServer) armWant(t *testing.T, token, method, path, body string, want int) map[string]any {
+	t.Helper()
+	st, m, raw := s.arm(t, token, method, path, body)
+	if st != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, st, want, raw)
+	}
+	return m
+}
+
 // TestARMRefusesBadInputWithAzureCodes: every refusal is ARM's error
 // body with Azure's code, never a 5xx, and nothing is half-written.
 func TestARMRefusesBadInputWithAzureCodes(t *testing.T) {

@@ -27,11 +27,7 @@ func TestKubernetesVersions(t *testing.T) {
 	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
 	call := func(method, path, body string, want int) map[string]any {
 		t.Helper()
-		st, m, raw := s.arm(t, admin, method, path, body)
-		if st != want {
-			t.Fatalf("%s %s: %d, want %d: %s", method, path, st, want, raw)
-		}
-		return m
+		return s.armWant(t, admin, method, path, body, want)
 	}
 	refused := func(method, path, body string) {
 		t.Helper()
