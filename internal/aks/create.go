@@ -56,6 +56,10 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if err := checkVersions(req.Name, props); err != nil {
 		return PutResult{}, err
 	}
+	tier, err := skuTier(obj(req.Body, "sku"))
+	if err != nil {
+		return PutResult{}, err
+	}
 	r := record{TenantID: req.TenantID, PowerSince: s.clk.Now().UTC()}
 	var undo []func()
 	fail := func(err error) (PutResult, error) {
@@ -81,12 +85,14 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if err := s.sealAADSecret(&r, props); err != nil {
 		return PutResult{}, err
 	}
+	forgetWriteOnly(props)
 	ca, err := s.newCA(req.Name)
 	if err != nil {
 		return PutResult{}, err
 	}
 	r.CACert, r.CAKey = ca.certDER, ca.sealedKey
 	s.defaults(id, req, location, props)
+	req.Body["sku"] = map[string]any{"name": "Base", "tier": tier}
 	if err := s.applyOIDC(&r, location, props, props); err != nil {
 		return PutResult{}, err
 	}
@@ -157,7 +163,6 @@ func (s *Service) defaults(id string, req PutRequest, location string, props map
 	if _, ok := req.Body["tags"].(map[string]any); !ok {
 		req.Body["tags"] = map[string]any{}
 	}
-	req.Body["sku"] = map[string]any{"name": "Base", "tier": "Free"}
 	version := str(props["kubernetesVersion"]) // checked by Put
 	dnsPrefix := str(props["dnsPrefix"])
 	if dnsPrefix == "" {

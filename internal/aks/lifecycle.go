@@ -21,7 +21,17 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	if tags, ok := body["tags"].(map[string]any); ok {
 		cur.Model["tags"] = tags
 	}
+	if sku, ok := body["sku"].(map[string]any); ok {
+		tier, err := skuTier(sku)
+		if err != nil {
+			return PutResult{}, err
+		}
+		cur.Model["sku"] = map[string]any{"name": "Base", "tier": tier}
+	}
 	props, newProps := obj(cur.Model, "properties"), obj(body, "properties")
+	if err := keepOthers(props, newProps); err != nil {
+		return PutResult{}, err
+	}
 	name := str(cur.Model["name"])
 	v, err := upgradeVersion(name, newProps["kubernetesVersion"], str(props["currentKubernetesVersion"]))
 	if err != nil {

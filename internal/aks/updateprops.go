@@ -1,0 +1,82 @@
+package aks
+
+import (
+	"strings"
+)
+
+// governed are the properties an update acts on by rules of their own,
+// or that AKS computes; every other property an update sends is kept as
+// sent (autoUpgradeProfile, apiServerAccessProfile, autoScalerProfile…),
+// as AKS keeps them, rather than dropped. networkProfile stays as created:
+// aksid built the node resource group's network from it.
+var governed = map[string]bool{
+	"agentPoolProfiles": true, "addonProfiles": true, "securityProfile": true, "aadProfile": true,
+	"disableLocalAccounts": true, "oidcIssuerProfile": true, "kubernetesVersion": true, "currentKubernetesVersion": true,
+	"identityProfile": true, "servicePrincipalProfile": true, "networkProfile": true, "provisioningState": true,
+	"powerState": true, "fqdn": true, "azurePortalFQDN": true, "privateFQDN": true, "maxAgentPools": true,
+	"dnsPrefix": true, "fqdnSubdomain": true, "nodeResourceGroup": true, "enableRBAC": true,
+}
+
+// fixedAtCreation are properties AKS refuses to change.
+var fixedAtCreation = []string{"dnsPrefix", "fqdnSubdomain", "nodeResourceGroup", "enableRBAC"}
+
+// keepOthers refuses a change of what is fixed at creation and keeps
+// every property no rule governs as the update sends it.
+func keepOthers(props, newProps map[string]any) error {
+	for _, k := range fixedAtCreation {
+		v, ok := newProps[k]
+		if !ok || v == nil {
+			continue
+		}
+		if cur, ok := props[k]; !ok || !sameValue(cur, v) {
+			return invalid("PropertyChangeNotAllowed", "Changing property '%s' is not allowed.", k)
+		}
+	}
+	for k, v := range newProps {
+		if !governed[k] {
+			props[k] = v
+		}
+	}
+	forgetWriteOnly(props)
+	return nil
+}
+
+// sameValue compares a stored and a sent value; names compare as Azure
+// compares them, without regard to case.
+func sameValue(a, b any) bool {
+	as, aok := a.(string)
+	bs, bok := b.(string)
+	if aok && bok {
+		return strings.EqualFold(as, bs)
+	}
+	return a == b
+}
+
+// forgetWriteOnly drops what ARM takes but never shows and aksid has no
+// use for: the Windows nodes' admin password (aksid runs no Windows
+// nodes), which must not be stored in clear.
+func forgetWriteOnly(props map[string]any) {
+	if w, ok := props["windowsProfile"].(map[string]any); ok {
+		delete(w, "adminPassword")
+	}
+}
+
+// skuTier is a cluster's pricing tier (az aks update --tier) as AKS
+// spells it.
+func skuTier(sku map[string]any) (string, error) {
+	tier := ""
+	for _, t := range []string{"Free", "Standard", "Premium"} {
+		if strings.EqualFold(str(sku["tier"]), t) || str(sku["tier"]) == "" && t == "Free" {
+			tier = t
+		}
+	}
+	if tier == "" {
+		return "", invalid("InvalidParameter", "The value '%s' of sku.tier is invalid: it must be Free, Standard or Premium.", str(sku["tier"]))
+	}
+	switch strings.ToLower(str(sku["name"])) {
+	case "", "base", "basic":
+	default:
+		return "", invalid("InvalidParameter", "The value '%s' of sku.name is invalid: it must be Base.", str(sku["name"]))
+	}
+	return tier, nil
+}
