@@ -38,7 +38,7 @@ func TestClusterUpdateKeepsWhatItIsSent(t *testing.T) {
 		b, _ := json.Marshal(m)
 		return call("PUT", url, string(b), want)
 	}
-	c = update(func(m map[string]any) {
+	update(func(m map[string]any) {
 		p := m["properties"].(map[string]any)
 		p["autoUpgradeProfile"] = map[string]any{"upgradeChannel": "stable", "nodeOSUpgradeChannel": "NodeImage"}
 		p["apiServerAccessProfile"] = map[string]any{"authorizedIPRanges": []any{"203.0.113.0/24"}}
