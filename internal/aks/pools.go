@@ -57,11 +57,8 @@ func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[
 	_, cur := findPool(r.Model, name)
 	created := cur == nil
 	if created {
-		if !poolName.MatchString(name) {
-			return PutResult{}, invalid("InvalidParameter", "The agent pool name '%s' is invalid: it must start with a lowercase letter and contain only lowercase letters and numbers, at most 12 of them.", name)
-		}
-		if strings.EqualFold(str(want["osType"]), "Windows") {
-			return PutResult{}, invalid("InvalidParameter", "Windows agent pools are not emulated by aksid: its nodes are Linux nodes.")
+		if err := checkNewPool(name, want); err != nil {
+			return PutResult{}, err
 		}
 		if len(pools(r.Model)) >= 100 {
 			return PutResult{}, invalid("InvalidParameter", "A cluster can have at most 100 agent pools.")
@@ -91,20 +88,8 @@ func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[
 		}
 		cur["orchestratorVersion"], cur["currentOrchestratorVersion"] = v, v
 	}
-	if m := str(want["mode"]); m != "" {
-		if !strings.EqualFold(m, "System") && !strings.EqualFold(m, "User") {
-			return PutResult{}, invalid("InvalidParameter", "The agent pool mode '%s' is invalid: it must be System or User.", m)
-		}
-		cur["mode"] = strings.ToUpper(m[:1]) + strings.ToLower(m[1:])
-	}
-	if n, ok := want["count"].(float64); ok {
-		if n < 0 || n > 1000 || n != float64(int(n)) {
-			return PutResult{}, invalid("InvalidParameter", "The agent pool count %v is invalid: it must be a whole number from 0 to 1000.", n)
-		}
-		cur["count"] = n
-	}
-	if cur["mode"] == "System" && cur["count"] == 0.0 {
-		return PutResult{}, invalid("InvalidParameter", "A system agent pool must have at least one node.")
+	if err := takeModeAndCount(cur, want); err != nil {
+		return PutResult{}, err
 	}
 	for _, k := range []string{"nodeLabels", "nodeTaints", "tags"} {
 		if v, ok := want[k]; ok && !created {
@@ -155,6 +140,83 @@ func (s *Service) UpgradeNodeImage(ctx context.Context, clusterID, name string) 
 	}
 	bumpNodeImage(p)
 	return s.save(ctx, clusterID, r)
+}
+
+// checkNewPool refuses a new pool as AKS does: its name, and Windows
+// (aksid emulates Linux nodes only).
+func checkNewPool(name string, want map[string]any) error {
+	if !poolName.MatchString(name) {
+		return invalid("InvalidParameter", "The agent pool name '%s' is invalid: it must start with a lowercase letter and contain only lowercase letters and numbers, at most 12 of them.", name)
+	}
+	if strings.EqualFold(str(want["osType"]), "Windows") {
+		return invalid("InvalidParameter", "Windows agent pools are not emulated by aksid: its nodes are Linux nodes.")
+	}
+	return nil
+}
+
+// takeModeAndCount sets a pool's mode and node count from want: System or
+// User; 0 to 1000 nodes, at least one in a system pool.
+func takeModeAndCount(pool, want map[string]any) error {
+	if m := str(want["mode"]); m != "" {
+		if !strings.EqualFold(m, "System") && !strings.EqualFold(m, "User") {
+			return invalid("InvalidParameter", "The agent pool mode '%s' is invalid: it must be System or User.", m)
+		}
+		pool["mode"] = strings.ToUpper(m[:1]) + strings.ToLower(m[1:])
+	}
+	if n, ok := want["count"].(float64); ok {
+		if n < 0 || n > 1000 || n != float64(int(n)) {
+			return invalid("InvalidParameter", "The agent pool count %v is invalid: it must be a whole number from 0 to 1000.", n)
+		}
+		pool["count"] = n
+	}
+	if pool["mode"] == "System" && pool["count"] == 0.0 {
+		return invalid("InvalidParameter", "A system agent pool must have at least one node.")
+	}
+	return nil
+}
+
+// checkPools refuses a new cluster's pools as AKS refuses them; a pool's
+// mode is System unless it says otherwise, and one must be.
+func checkPools(props map[string]any) error {
+	list, _ := props["agentPoolProfiles"].([]any)
+	seen := map[string]bool{}
+	for _, p := range list {
+		pool, ok := p.(map[string]any)
+		if !ok {
+			return invalid("InvalidParameter", "Each of agentPoolProfiles must be an object.")
+		}
+		name := str(pool["name"])
+		if err := checkNewPool(name, pool); err != nil {
+			return err
+		}
+		if seen[name] {
+			return invalid("InvalidParameter", "The agent pool name '%s' is given more than once.", name)
+		}
+		seen[name] = true
+		probe := map[string]any{"mode": "System", "count": 3.0}
+		if err := takeModeAndCount(probe, pool); err != nil {
+			return err
+		}
+	}
+	if len(list) > 0 {
+		return keepsSystemPool(map[string]any{"properties": map[string]any{"agentPoolProfiles": systemModes(list)}})
+	}
+	return nil
+}
+
+// systemModes is the pools with their modes as they will be (System by
+// default), for keepsSystemPool.
+func systemModes(list []any) []any {
+	out := make([]any, 0, len(list))
+	for _, p := range list {
+		pool, _ := p.(map[string]any)
+		mode := str(pool["mode"])
+		if mode == "" || strings.EqualFold(mode, "System") {
+			mode = "System"
+		}
+		out = append(out, map[string]any{"mode": mode})
+	}
+	return out
 }
 
 func keepsSystemPool(model map[string]any) error {

@@ -32,6 +32,20 @@ func TestAgentPools(t *testing.T) {
 	const v = "?api-version=2022-11-01"
 	call(admin, "PUT", cluster+v, `{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"c1","agentPoolProfiles":[{"name":"nodepool1","count":2,"mode":"System"}]}}`, 201)
 
+	// A new cluster's pools are held to the same rules.
+	for body, code := range map[string]string{
+		`[{"name":"Pool_1","count":1}]`:                       "InvalidParameter",
+		`[{"name":"np1","count":1,"osType":"Windows"}]`:       "InvalidParameter",
+		`[{"name":"np1","count":0,"mode":"System"}]`:          "InvalidParameter",
+		`[{"name":"np1","count":1},{"name":"np1","count":1}]`: "InvalidParameter",
+		`[{"name":"np1","count":1,"mode":"Spot"}]`:            "InvalidParameter",
+		`[{"name":"np1","count":2,"mode":"User"}]`:            "OperationNotAllowed",
+		`[{"name":"np1","count":1001}]`:                       "InvalidParameter",
+	} {
+		refused(admin, "PUT", sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/bad"+v,
+			`{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"bad","agentPoolProfiles":`+body+`}}`, 400, code)
+	}
+
 	list := call(admin, "GET", cluster+"/agentPools"+v, "", 200)["value"].([]any)
 	first := list[0].(map[string]any)
 	if len(list) != 1 || first["name"] != "nodepool1" || first["type"] != "Microsoft.ContainerService/managedClusters/agentPools" ||
