@@ -33,17 +33,16 @@ type namespace struct {
 
 // namespaceController keeps namespaces as the controller manager would.
 type namespaceController struct {
-	k     Kube
-	ca    []byte // the cluster CA (PEM); nil publishes none
-	log   *slog.Logger
-	ready map[string]bool // namespaces whose account and CA are in place
+	k   Kube
+	ca  []byte // the cluster CA (PEM); nil publishes none
+	log *slog.Logger
 }
 
 // runNamespaces keeps every namespace's defaults and finishes deletions
 // until ctx ends: it lists the namespaces, acts, and watches for the next
 // change.
 func runNamespaces(ctx context.Context, k Kube, caPEM []byte, log *slog.Logger) {
-	c := &namespaceController{k: k, ca: caPEM, log: log, ready: map[string]bool{}}
+	c := &namespaceController{k: k, ca: caPEM, log: log}
 	for ctx.Err() == nil {
 		rv, pending, err := c.sync(ctx)
 		if err != nil {
@@ -74,14 +73,20 @@ func (c *namespaceController) sync(ctx context.Context) (string, bool, error) {
 	if err := c.k.Get(ctx, "/api/v1/namespaces", &list); err != nil {
 		return "", false, err
 	}
+	// What is already in place, read in two lists rather than per namespace;
+	// a default account deleted since is made again within a watch's time.
+	accounts, err := c.namesIn(ctx, "/api/v1/serviceaccounts", "default")
+	if err != nil {
+		return "", false, err
+	}
+	cas, err := c.namesIn(ctx, "/api/v1/configmaps", rootCAConfigMap)
+	if err != nil {
+		return "", false, err
+	}
 	pending := false
-	seen := map[string]bool{}
 	for _, ns := range list.Items {
 		name := ns.Metadata.Name
-		seen[name] = true
-		switch {
-		case ns.Metadata.DeletionTimestamp != nil:
-			delete(c.ready, name)
+		if ns.Metadata.DeletionTimestamp != nil {
 			if slices.Contains(ns.Spec.Finalizers, nsFinalizer) {
 				done, err := c.finish(ctx, ns)
 				if err != nil {
@@ -89,39 +94,53 @@ func (c *namespaceController) sync(ctx context.Context) (string, bool, error) {
 				}
 				pending = pending || !done
 			}
-		case !c.ready[name]:
-			if err := c.defaults(ctx, name); err != nil {
-				c.log.Debug("namespace defaults", "namespace", name, "err", err)
-				continue
-			}
-			c.ready[name] = true
+			continue
 		}
-	}
-	for name := range c.ready {
-		if !seen[name] {
-			delete(c.ready, name)
+		if err := c.defaults(ctx, name, !accounts[name], c.ca != nil && !cas[name]); err != nil {
+			c.log.Debug("namespace defaults", "namespace", name, "err", err)
 		}
 	}
 	return list.Metadata.ResourceVersion, pending, nil
 }
 
+// namesIn are the namespaces holding an object of the collection at path
+// named name.
+func (c *namespaceController) namesIn(ctx context.Context, path, name string) (map[string]bool, error) {
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		} `json:"items"`
+	}
+	if err := c.k.Get(ctx, path+"?fieldSelector="+url.QueryEscape("metadata.name="+name), &list); err != nil {
+		return nil, err
+	}
+	in := map[string]bool{}
+	for _, it := range list.Items {
+		in[it.Metadata.Namespace] = true
+	}
+	return in, nil
+}
+
 // defaults creates the namespace's default service account and root CA
 // ConfigMap where they are missing; a user's changes to them stay.
-func (c *namespaceController) defaults(ctx context.Context, ns string) error {
+func (c *namespaceController) defaults(ctx context.Context, ns string, account, ca bool) error {
 	base := "/api/v1/namespaces/" + url.PathEscape(ns)
-	err := c.k.Do(ctx, "POST", base+"/serviceaccounts", "", map[string]any{
-		"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "default"}}, nil)
-	if err != nil && !IsConflict(err) {
-		return err
+	if account {
+		err := c.k.Do(ctx, "POST", base+"/serviceaccounts", "", map[string]any{
+			"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "default"}}, nil)
+		if err != nil && !IsConflict(err) {
+			return err
+		}
 	}
-	if c.ca == nil {
-		return nil
-	}
-	err = c.k.Do(ctx, "POST", base+"/configmaps", "", map[string]any{
-		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": rootCAConfigMap},
-		"data": map[string]string{"ca.crt": string(c.ca)}}, nil)
-	if err != nil && !IsConflict(err) {
-		return err
+	if ca {
+		err := c.k.Do(ctx, "POST", base+"/configmaps", "", map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": rootCAConfigMap},
+			"data": map[string]string{"ca.crt": string(c.ca)}}, nil)
+		if err != nil && !IsConflict(err) {
+			return err
+		}
 	}
 	return nil
 }

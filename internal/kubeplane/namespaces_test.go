@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 )
 
 // TestNamespacesAsTheControllerManagerKeepsThem: a new namespace gets its
@@ -13,13 +14,15 @@ import (
 // Terminating.
 func TestNamespacesAsTheControllerManagerKeepsThem(t *testing.T) {
 	k := testKube(t)
+	oldWatch := watchFor
+	watchFor = 2 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		runNamespaces(ctx, k, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), slog.New(slog.DiscardHandler))
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() { cancel(); <-done; watchFor = oldWatch })
 
 	post := func(path string, obj map[string]any) {
 		t.Helper()
@@ -38,6 +41,13 @@ func TestNamespacesAsTheControllerManagerKeepsThem(t *testing.T) {
 	if cm.Data["ca.crt"] == "" {
 		t.Fatalf("kube-root-ca.crt without the CA: %v", cm.Data)
 	}
+	// Deleted, the default account is made again.
+	if err := k.Delete(ctx, "/api/v1/namespaces/team-a/serviceaccounts/default"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the default service account made again", func() bool {
+		return k.Get(ctx, "/api/v1/namespaces/team-a/serviceaccounts/default", nil) == nil
+	})
 	// A pod with no service account named: the default one.
 	post("/api/v1/namespaces/team-a/pods", map[string]any{"metadata": map[string]any{"name": "p"},
 		"spec": map[string]any{"containers": []any{map[string]any{"name": "c", "image": "busybox"}}}})
