@@ -61,8 +61,9 @@ func forgetWriteOnly(props map[string]any) {
 	}
 }
 
-// skuTier is a cluster's pricing tier (az aks update --tier) as AKS
-// spells it.
+// skuTier is a cluster's pricing tier (az aks update --tier, or az
+// 2.45's --uptime-sla, which asks for Paid, Standard's name before
+// 2023) as AKS spells it now.
 func skuTier(sku map[string]any) (string, error) {
 	tier := ""
 	for _, t := range []string{"Free", "Standard", "Premium"} {
@@ -70,8 +71,11 @@ func skuTier(sku map[string]any) (string, error) {
 			tier = t
 		}
 	}
+	if strings.EqualFold(str(sku["tier"]), "Paid") {
+		tier = "Standard"
+	}
 	if tier == "" {
-		return "", invalid("InvalidParameter", "The value '%s' of sku.tier is invalid: it must be Free, Standard or Premium.", str(sku["tier"]))
+		return "", invalid("InvalidParameter", "The value '%s' of sku.tier is invalid: it must be Free, Standard (Paid) or Premium.", str(sku["tier"]))
 	}
 	switch strings.ToLower(str(sku["name"])) {
 	case "", "base", "basic":

@@ -59,6 +59,10 @@ func TestClusterUpdateKeepsWhatItIsSent(t *testing.T) {
 			t.Fatalf("a change of what is fixed at creation: %v", m)
 		}
 	}
+	// az 2.45's --uptime-sla asks for Paid, Standard's former name.
+	if m := update(func(m map[string]any) { m["sku"] = map[string]any{"name": "Basic", "tier": "Paid"} }, 200); m["sku"].(map[string]any)["tier"] != "Standard" {
+		t.Fatalf("--uptime-sla: %v", m["sku"])
+	}
 	if m := update(func(m map[string]any) { m["sku"] = map[string]any{"tier": "Gold"} }, 400); m["error"].(map[string]any)["code"] != "InvalidParameter" {
 		t.Fatalf("an unknown tier: %v", m)
 	}

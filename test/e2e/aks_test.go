@@ -77,6 +77,11 @@ func TestAzAKSClusters(t *testing.T) {
 		t.Fatalf("az aks get-upgrades: %q", v)
 	}
 	az.fails("K8sVersionNotSupported", "aks", "upgrade", "-g", "myResourceGroup", "-n", "myManagedCluster", "--kubernetes-version", "1.99.0", "--yes")
+	// The tier: az 2.45's --uptime-sla asks for Paid, Standard's former name.
+	az.ok("aks", "update", "-g", "myResourceGroup", "-n", "myManagedCluster", "--uptime-sla", "-o", "none")
+	if tier := az.ok("aks", "show", "-g", "myResourceGroup", "-n", "myManagedCluster", "--query", "sku.tier", "-o", "tsv"); tier != "Standard" {
+		t.Fatalf("tier after --uptime-sla: %q", tier)
+	}
 
 	// The managed identity doc: an existing cluster's control plane moves
 	// to a user-assigned identity.
