@@ -29,6 +29,27 @@ func (s *Service) useKubelet(ctx context.Context, rid string, props map[string]a
 	return nil
 }
 
+// checkIdentityChange refuses, before anything is made or deleted, what
+// updateIdentity would refuse: a user-assigned control plane but one
+// identity, and a kubelet identity of the user's choosing beside a
+// control plane that will not be user-assigned.
+func checkIdentityChange(cur record, body map[string]any) error {
+	want, _ := body["identity"].(map[string]any)
+	typ := strings.ToLower(str(want["type"]))
+	if uai, _ := want["userAssignedIdentities"].(map[string]any); typ == "userassigned" && len(uai) != 1 {
+		return invalid("InvalidParameter", "Exactly one user-assigned identity must be given for the control plane.")
+	}
+	kubelet := customKubelet(obj(body, "properties"))
+	if kubelet == "" || strings.EqualFold(kubelet, customKubelet(obj(cur.Model, "properties"))) {
+		return nil
+	}
+	userAssigned := typ == "userassigned" || typ != "systemassigned" && cur.SealedSecret == nil && cur.SystemID == ""
+	if !userAssigned {
+		return errCustomKubelet()
+	}
+	return nil
+}
+
 // updateIdentity applies a changed control-plane identity (`az aks
 // update --enable-managed-identity [--assign-identity]`: from a service
 // principal to a managed identity, system- to user-assigned and back, one
@@ -64,10 +85,7 @@ func (s *Service) updateIdentity(ctx context.Context, id string, cur *record, bo
 		cur.Model["identity"] = map[string]any{"type": "SystemAssigned", "principalId": sp.ObjectID, "tenantId": cur.TenantID}
 		changed = true
 	case typ == "userassigned":
-		uai, _ := want["userAssignedIdentities"].(map[string]any)
-		if len(uai) != 1 {
-			return invalid("InvalidParameter", "Exactly one user-assigned identity must be given for the control plane.")
-		}
+		uai, _ := want["userAssignedIdentities"].(map[string]any) // one, by checkIdentityChange
 		var rid string
 		for k := range uai {
 			rid = k
@@ -99,10 +117,7 @@ func (s *Service) updateIdentity(ctx context.Context, id string, cur *record, bo
 	if kubelet == "" || strings.EqualFold(kubelet, customKubelet(props)) {
 		return nil
 	}
-	if cur.SealedSecret != nil || cur.SystemID != "" {
-		return errCustomKubelet()
-	}
-	return s.useKubelet(ctx, kubelet, props)
+	return s.useKubelet(ctx, kubelet, props) // checkIdentityChange allowed it
 }
 
 // sameKeyFold tells whether m has key k in any case (resource IDs compare

@@ -10,12 +10,17 @@ import (
 	"github.com/aksid/aksid/internal/store"
 )
 
-// update changes what may change on an existing cluster: tags, pool
-// sizes, the Entra integration, local accounts and add-ons (an add-on's identity is made when it is enabled and
-// deleted when it is disabled). Turning a service-principal cluster into
-// a managed-identity one is refused.
+// update changes what may change on an existing cluster: tags, the tier,
+// pool sizes and versions, the Kubernetes version, the Entra
+// integration, local accounts, the OIDC issuer and workload identity, the
+// control-plane and kubelet identities, add-ons (an add-on's identity is
+// made when it is enabled and deleted when it is disabled), and keeps
+// as sent what no rule governs.
 func (s *Service) update(ctx context.Context, id string, cur record, body map[string]any) (PutResult, error) {
-	if err := s.updateIdentity(ctx, id, &cur, body); err != nil {
+	// What is only checked and set in the record comes first; what acts
+	// elsewhere (identities made or deleted) last, so that a refused
+	// update leaves nothing behind.
+	if err := checkIdentityChange(cur, body); err != nil {
 		return PutResult{}, err
 	}
 	if tags, ok := body["tags"].(map[string]any); ok {
@@ -43,11 +48,6 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 			return PutResult{}, err
 		}
 	}
-	if addons, ok := newProps["addonProfiles"].(map[string]any); ok {
-		if err := s.updateAddons(ctx, cur, props, addons); err != nil {
-			return PutResult{}, err
-		}
-	}
 	if sp, ok := newProps["securityProfile"].(map[string]any); ok {
 		props["securityProfile"] = sp
 	}
@@ -62,6 +62,14 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	location, _ := cur.Model["location"].(string)
 	if err := s.applyOIDC(&cur, location, props, newProps); err != nil {
 		return PutResult{}, err
+	}
+	if err := s.updateIdentity(ctx, id, &cur, body); err != nil {
+		return PutResult{}, err
+	}
+	if addons, ok := newProps["addonProfiles"].(map[string]any); ok {
+		if err := s.updateAddons(ctx, cur, props, addons); err != nil {
+			return PutResult{}, err
+		}
 	}
 	return PutResult{Model: shown(cur.Model)}, s.save(ctx, id, cur)
 }

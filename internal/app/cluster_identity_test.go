@@ -131,3 +131,34 @@ func TestClusterIdentityChanges(t *testing.T) {
 		t.Fatalf("control plane after the move: %+v %v", cp, err)
 	}
 }
+
+// TestRefusedIdentityChangeLeavesNothing: an update that moves the control
+// plane to a user-assigned identity but is refused for another reason (a
+// Kubernetes version not offered) neither deletes the system-assigned
+// identity nor changes the cluster.
+func TestRefusedIdentityChangeLeavesNothing(t *testing.T) {
+	s := startTest(t)
+	ctx := context.Background()
+	sub := "/subscriptions/" + s.Creds.SubscriptionID
+	admin := s.token(t, s.Creds.ClientID, s.Creds.ClientSecret, "https://management.core.windows.net//.default")
+	s.armWant(t, admin, "PUT", sub+"/resourcegroups/rg?api-version=2021-04-01", `{"location":"westus2"}`, 201)
+	for _, ns := range []string{"Microsoft.ContainerService", "Microsoft.ManagedIdentity"} {
+		s.armWant(t, admin, "POST", sub+"/providers/"+ns+"/register?api-version=2021-04-01", "", 200)
+	}
+	cp := s.armWant(t, admin, "PUT", sub+"/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cp-identity?api-version=2023-01-31", `{"location":"westus2"}`, 201)
+	url := sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1?api-version=2024-02-01"
+	c := s.armWant(t, admin, "PUT", url, `{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"c1"}}`, 201)
+	system := c["identity"].(map[string]any)["principalId"].(string)
+	c["identity"] = map[string]any{"type": "UserAssigned", "userAssignedIdentities": map[string]any{cp["id"].(string): map[string]any{}}}
+	c["properties"].(map[string]any)["kubernetesVersion"] = "1.99.0"
+	b, _ := json.Marshal(c)
+	if m := s.armWant(t, admin, "PUT", url, string(b), 400); m["error"].(map[string]any)["code"] != "K8sVersionNotSupported" {
+		t.Fatalf("refusal: %v", m)
+	}
+	if _, err := s.Ops.dir.ServicePrincipalByObjectID(ctx, s.Creds.TenantID, system); err != nil {
+		t.Fatalf("the system-assigned identity went with a refused update: %v", err)
+	}
+	if got := s.armWant(t, admin, "GET", url, "", 200)["identity"].(map[string]any); got["type"] != "SystemAssigned" || got["principalId"] != system {
+		t.Fatalf("identity after a refused update: %v", got)
+	}
+}
