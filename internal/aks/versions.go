@@ -5,12 +5,14 @@ import (
 	"strings"
 )
 
+// minor is KubernetesVersion's minor version ("1.34").
+var minor = KubernetesVersion[:strings.LastIndexByte(KubernetesVersion, '.')]
+
 // checkVersion is the version a client's kubernetesVersion or
 // orchestratorVersion asks for: "" (the default), the minor ("1.34") or
 // the patch itself; any other is refused as AKS refuses a version its
 // region does not offer.
 func checkVersion(cluster, v string) (string, error) {
-	minor := KubernetesVersion[:strings.LastIndexByte(KubernetesVersion, '.')]
 	if v == "" || v == minor || v == KubernetesVersion {
 		return KubernetesVersion, nil
 	}
@@ -62,7 +64,6 @@ func Orchestrators(sub, location string) map[string]any {
 // KubernetesVersions is get-versions as newer clients ask it
 // (locations/{location}/kubernetesVersions).
 func KubernetesVersions() map[string]any {
-	minor := KubernetesVersion[:strings.LastIndexByte(KubernetesVersion, '.')]
 	return map[string]any{"values": []any{map[string]any{
 		"version": minor, "isDefault": true, "isPreview": false,
 		"capabilities":  map[string]any{"supportPlan": []string{"KubernetesOfficial", "AKSLongTermSupport"}},

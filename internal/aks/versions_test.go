@@ -1,7 +1,6 @@
 package aks
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/aksid/aksid/internal/azerr"
@@ -11,7 +10,6 @@ import (
 // while updates send that version back (in any spelling), moves to the
 // one version offered when asked, and is refused any other.
 func TestUpgradeVersion(t *testing.T) {
-	minor := KubernetesVersion[:strings.LastIndexByte(KubernetesVersion, '.')]
 	for _, tc := range []struct {
 		want any
 		cur  string
