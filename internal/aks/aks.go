@@ -58,6 +58,10 @@ type record struct {
 	// signing key, once enabled.
 	OIDCIssuerID string `json:"oidcIssuerId,omitempty"`
 	OIDCKey      []byte `json:"sealedOidcKey,omitempty"`
+	// The issuer key a rotation replaced (its public key, PKIX DER): still
+	// published and trusted until OIDCPreviousUntil, on aksid's clock.
+	OIDCPreviousKey   []byte    `json:"oidcPreviousKey,omitempty"`
+	OIDCPreviousUntil time.Time `json:"oidcPreviousUntil,omitzero"`
 	// PowerSince is when the cluster was made, stopped or started: AKS's
 	// refusals of a second stop or start name that operation's time.
 	PowerSince time.Time `json:"powerSince,omitzero"`

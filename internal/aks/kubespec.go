@@ -36,6 +36,11 @@ type KubeSpec struct {
 	// its sealed key; Key is nil then.
 	Issuer string
 	Key    *IssuerKey
+	// PreviousKeys are replaced issuer keys still trusted (public): the
+	// API server verifies tokens they signed. KeysVersion changes with
+	// the set of trusted keys.
+	PreviousKeys []crypto.PublicKey
+	KeysVersion  string
 	// Entra is an aadProfile (managed or legacy): tokens go to Guard.
 	Entra bool
 	// AzureRBAC is aadProfile.enableAzureRBAC: the webhook authorizer.
@@ -54,8 +59,9 @@ type Pool struct {
 	Count                             int
 	Version                           string // orchestratorVersion
 	ImageVersion                      string // nodeImageVersion
-	// Rolls counts the pool's node image upgrades: each one replaces its
-	// nodes with new instances, as a reimage through surge does.
+	// Rolls counts the times the pool's nodes were replaced with new
+	// instances (node image upgrades, credential resets, certificate
+	// rotations), as a reimage through surge replaces them.
 	Rolls int
 }
 
@@ -79,6 +85,11 @@ func (s *Service) KubeSpec(ctx context.Context, id string) (KubeSpec, error) {
 	if r.OIDCIssuerID != "" {
 		k.Issuer = IssuerURL(k.Location, r.TenantID, r.OIDCIssuerID)
 		k.Key = &IssuerKey{s: s, r: r}
+		now := s.clk.Now()
+		if prev, ok := previousKey(r, now); ok {
+			k.PreviousKeys = []crypto.PublicKey{prev}
+		}
+		k.KeysVersion = issuerKeysVersion(r, now)
 	}
 	k.WorkloadIdentity = obj(obj(props, "securityProfile"), "workloadIdentity")["enabled"] == true
 	if aad, ok := props["aadProfile"].(map[string]any); ok {

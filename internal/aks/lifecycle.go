@@ -253,12 +253,19 @@ func bumpNodeImages(props map[string]any) {
 // bumpNodeImage moves a pool to the next node image: its nodes are
 // replaced, as a reimage through surge replaces them.
 func bumpNodeImage(pool map[string]any) {
+	n := rollNodes(pool)
+	pool["nodeImageVersion"] = nodeImage(n)
+}
+
+// rollNodes replaces a pool's nodes (their names follow the count it
+// keeps) and returns how many times they have been replaced.
+func rollNodes(pool map[string]any) int {
 	n := 0
 	if v, ok := pool["nodeImageUpgrades"].(float64); ok {
 		n = int(v)
 	}
 	pool["nodeImageUpgrades"] = float64(n + 1)
-	pool["nodeImageVersion"] = nodeImage(n + 1)
+	return n + 1
 }
 
 // ResetAAD replaces a legacy Entra integration's server and client

@@ -2,7 +2,6 @@ package aks
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -44,15 +43,8 @@ func (s *Service) applyOIDC(r *record, location string, props, asked map[string]
 		return invalid("InvalidParameter", "The OIDC issuer cannot be disabled once it has been enabled.")
 	}
 	if want && r.OIDCIssuerID == "" {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return err
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			return err
-		}
-		if r.OIDCKey, err = s.seal.Seal(oidcKeyLabel, der); err != nil {
+		var err error
+		if r.OIDCKey, err = s.newIssuerKey(); err != nil {
 			return err
 		}
 		r.OIDCIssuerID = uuid.NewString()
@@ -87,7 +79,7 @@ func (s *Service) oidcKey(r record) (issuerKey, error) {
 	}
 	key, ok := k.(*rsa.PrivateKey)
 	if !ok {
-		return issuerKey{}, errors.New("aks: OIDC issuer key is not RSA")
+		return issuerKey{}, errNotRSA
 	}
 	kid, err := KeyID(&key.PublicKey)
 	if err != nil {
@@ -136,9 +128,15 @@ func (s *Service) Issuer(ctx context.Context, tenantID, issuerID string) (OIDCIs
 	if err != nil {
 		return OIDCIssuer{}, err
 	}
-	key, kid := ik.key, ik.kid
-	return OIDCIssuer{Issuer: issuerOf(r),
-		Keys: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"}}}}, nil
+	keys := []jose.JSONWebKey{{Key: &ik.key.PublicKey, KeyID: ik.kid, Algorithm: string(jose.RS256), Use: "sig"}}
+	if prev, ok := previousKey(r, s.clk.Now()); ok {
+		kid, err := KeyID(prev)
+		if err != nil {
+			return OIDCIssuer{}, err
+		}
+		keys = append(keys, jose.JSONWebKey{Key: prev, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"})
+	}
+	return OIDCIssuer{Issuer: issuerOf(r), Keys: jose.JSONWebKeySet{Keys: keys}}, nil
 }
 
 func issuerOf(r record) string {

@@ -46,6 +46,9 @@ type Cluster struct {
 	// Key signs service-account tokens (the OIDC issuer's key, opened from
 	// its seal); nil makes a key that lasts until the server stops.
 	Key KeySource
+	// VerifyKeys are public keys whose tokens are accepted beside Key's:
+	// issuer keys a rotation replaced, while still trusted.
+	VerifyKeys []crypto.PublicKey
 	// AuthnWebhook reviews bearer tokens (Guard's part); nil for none.
 	AuthnWebhook *Webhook
 	// AuthzWebhook decides before RBAC (Azure RBAC for Kubernetes); nil
@@ -177,6 +180,13 @@ func prepare(ctx context.Context, c Cluster, run string, port int, e *etcd, own 
 	if err != nil {
 		return launch{}, err
 	}
+	if len(c.VerifyKeys) > 0 {
+		files["sa-verify.pem"], err = publicKeysPEM(c.VerifyKeys)
+		args = append(args, "--service-account-key-file="+f("sa-verify.pem"))
+	}
+	if err != nil {
+		return launch{}, err
+	}
 	if w := c.AdmissionWebhook; w != nil {
 		files["admission-webhook.kubeconfig"], err = admissionKubeconfig(w)
 		files["admission.json"] = admissionConfig(f("admission-webhook.kubeconfig"))
@@ -191,6 +201,20 @@ func prepare(ctx context.Context, c Cluster, run string, port int, e *etcd, own 
 		}
 	}
 	return launch{args: args, keyFile: f("sa-key.pem"), caPEM: rootPEM(leaf)}, nil
+}
+
+// publicKeysPEM encodes keys as the PEM PUBLIC KEY blocks of a
+// --service-account-key-file.
+func publicKeysPEM(keys []crypto.PublicKey) ([]byte, error) {
+	var out []byte
+	for _, k := range keys {
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})...)
+	}
+	return out, nil
 }
 
 // webhookKubeconfig is the kubeconfig file kube-apiserver reads a

@@ -19,6 +19,8 @@ type Clusters interface {
 	ResetServicePrincipal(ctx context.Context, id, clientID, secret string) error
 	ResetAAD(ctx context.Context, id string, profile map[string]any) error
 	SetPowerState(ctx context.Context, id string, running bool) error
+	RotateCertificates(ctx context.Context, id string) error
+	RotateServiceAccountSigningKeys(ctx context.Context, id string) error
 	Begin(ctx context.Context, id string) error
 	End(ctx context.Context, id string)
 	UserKubeconfig(ctx context.Context, id string, o aks.KubeconfigOptions) ([]byte, error)
@@ -140,6 +142,26 @@ func (h *Handler) setPower(c *call, running bool) error {
 	}
 	loc, _ := m["location"].(string)
 	return h.clusterOperation(c, loc, func() error { return h.aks.SetPowerState(c.ctx(), c.id, running) }, accepted)
+}
+
+// rotateCertificates is az aks rotate-certs and rotateSigningKeys az aks
+// oidc-issuer rotate-signing-keys: long-running, in the cluster's region.
+func (h *Handler) rotateCertificates(c *call) error {
+	return h.clusterAction(c, h.aks.RotateCertificates)
+}
+func (h *Handler) rotateSigningKeys(c *call) error {
+	return h.clusterAction(c, h.aks.RotateServiceAccountSigningKeys)
+}
+
+// clusterAction runs act on the path's cluster as a long-running
+// operation in its region.
+func (h *Handler) clusterAction(c *call, act func(ctx context.Context, id string) error) error {
+	m, err := h.aks.Get(c.ctx(), c.id)
+	if err != nil {
+		return err
+	}
+	loc, _ := m["location"].(string)
+	return h.clusterOperation(c, loc, func() error { return act(c.ctx(), c.id) }, accepted)
 }
 
 // getVersions is `az aks get-versions`: locations/{location}/orchestrators

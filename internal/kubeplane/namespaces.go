@@ -79,7 +79,7 @@ func (c *namespaceController) sync(ctx context.Context) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	cas, err := c.namesIn(ctx, "/api/v1/configmaps", rootCAConfigMap)
+	cas, err := c.rootCAs(ctx)
 	if err != nil {
 		return "", false, err
 	}
@@ -96,8 +96,14 @@ func (c *namespaceController) sync(ctx context.Context) (string, bool, error) {
 			}
 			continue
 		}
-		if err := c.defaults(ctx, name, !accounts[name], c.ca != nil && !cas[name]); err != nil {
+		published, ok := cas[name]
+		if err := c.defaults(ctx, name, !accounts[name], c.ca != nil && !ok); err != nil {
 			c.log.Debug("namespace defaults", "namespace", name, "err", err)
+		}
+		if c.ca != nil && ok && published != string(c.ca) {
+			if err := c.republish(ctx, name); err != nil {
+				c.log.Debug("namespace root CA", "namespace", name, "err", err)
+			}
 		}
 	}
 	return list.Metadata.ResourceVersion, pending, nil
@@ -123,8 +129,38 @@ func (c *namespaceController) namesIn(ctx context.Context, path, name string) (m
 	return in, nil
 }
 
+// rootCAs maps each namespace holding kube-root-ca.crt to its ca.crt.
+func (c *namespaceController) rootCAs(ctx context.Context) (map[string]string, error) {
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+			Data map[string]string `json:"data"`
+		} `json:"items"`
+	}
+	if err := c.k.Get(ctx, "/api/v1/configmaps?fieldSelector="+url.QueryEscape("metadata.name="+rootCAConfigMap), &list); err != nil {
+		return nil, err
+	}
+	in := map[string]string{}
+	for _, it := range list.Items {
+		in[it.Metadata.Namespace] = it.Data["ca.crt"]
+	}
+	return in, nil
+}
+
+// republish puts the cluster CA back into the namespace's kube-root-ca.crt
+// when it holds another (the CA was rotated, or the map edited), as the
+// controller manager's publisher does: its data is the CA and only that
+// ("add" sets the member whether or not the map has data).
+func (c *namespaceController) republish(ctx context.Context, ns string) error {
+	patch := []map[string]any{{"op": "add", "path": "/data", "value": map[string]string{"ca.crt": string(c.ca)}}}
+	return c.k.Do(ctx, "PATCH", "/api/v1/namespaces/"+url.PathEscape(ns)+"/configmaps/"+rootCAConfigMap,
+		"application/json-patch+json", patch, nil)
+}
+
 // defaults creates the namespace's default service account and root CA
-// ConfigMap where they are missing; a user's changes to them stay.
+// ConfigMap where they are missing; a user's changes to the account stay.
 func (c *namespaceController) defaults(ctx context.Context, ns string, account, ca bool) error {
 	base := "/api/v1/namespaces/" + url.PathEscape(ns)
 	if account {

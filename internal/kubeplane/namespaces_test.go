@@ -14,13 +14,14 @@ import (
 // Terminating.
 func TestNamespacesAsTheControllerManagerKeepsThem(t *testing.T) {
 	k := testKube(t)
+	const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 	oldWatch := watchFor
 	watchFor = 2 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runNamespaces(ctx, k, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), slog.New(slog.DiscardHandler))
+		runNamespaces(ctx, k, []byte(ca), slog.New(slog.DiscardHandler))
 	}()
 	t.Cleanup(func() { cancel(); <-done; watchFor = oldWatch })
 
@@ -38,9 +39,19 @@ func TestNamespacesAsTheControllerManagerKeepsThem(t *testing.T) {
 	eventually(t, "the root CA ConfigMap", func() bool {
 		return k.Get(ctx, "/api/v1/namespaces/team-a/configmaps/kube-root-ca.crt", &cm) == nil
 	})
-	if cm.Data["ca.crt"] == "" {
+	if cm.Data["ca.crt"] != ca {
 		t.Fatalf("kube-root-ca.crt without the CA: %v", cm.Data)
 	}
+	// Holding another CA (one since rotated, or edited), it is given the
+	// cluster's again, and only that.
+	edit := map[string]any{"data": map[string]any{"ca.crt": "a CA since rotated", "extra": "x"}}
+	if err := k.Do(ctx, "PATCH", "/api/v1/namespaces/team-a/configmaps/kube-root-ca.crt", "application/merge-patch+json", edit, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cluster CA published again", func() bool {
+		cm.Data = nil
+		return k.Get(ctx, "/api/v1/namespaces/team-a/configmaps/kube-root-ca.crt", &cm) == nil && cm.Data["ca.crt"] == ca && len(cm.Data) == 1
+	})
 	// Deleted, the default account is made again.
 	if err := k.Delete(ctx, "/api/v1/namespaces/team-a/serviceaccounts/default"); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package kubeplane
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,10 +47,15 @@ func (p *Plane) ClusterSaved(id string) {
 	}()
 }
 
-// shapeOf is what a server's flags are made from: when it changes (Entra
-// or Azure RBAC turned on, local accounts off), the server must restart.
+// shapeOf is what a server's flags, certificates and keys are made from:
+// when it changes (Entra or Azure RBAC turned on, local accounts off, a
+// new cluster CA, issuer keys rotated or retired), the server must restart.
 func shapeOf(spec aks.KubeSpec) string {
-	return fmt.Sprintf("%s|%t|%t|%t|%s", spec.FQDN, spec.Entra, spec.AzureRBAC, spec.ClientCA != nil, spec.Issuer)
+	var ca [sha256.Size]byte
+	if spec.CA != nil {
+		ca = sha256.Sum256(spec.CA.PEM())
+	}
+	return fmt.Sprintf("%s|%t|%t|%t|%s|%x|%s", spec.FQDN, spec.Entra, spec.AzureRBAC, spec.ClientCA != nil, spec.Issuer, ca[:8], spec.KeysVersion)
 }
 
 // restartIfReshaped restarts a running server whose settings changed in

@@ -227,7 +227,7 @@ func (p *Plane) Ensure(ctx context.Context, id string) (*apiserver.Endpoint, err
 }
 
 // ensure is Ensure for a cluster already read.
-func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (*apiserver.Endpoint, error) {
+func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (ep *apiserver.Endpoint, err error) {
 	id := spec.ID
 	if !spec.Running {
 		return nil, ErrStopped
@@ -238,14 +238,31 @@ func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (*apiserver.Endpo
 	mu := p.lock(id)
 	mu.Lock()
 	defer mu.Unlock()
-	ep, err := p.cfg.Supervisor.Start(ctx, p.apiCluster(spec))
-	if err != nil {
-		return nil, err
-	}
 	k := strings.ToLower(id)
 	p.mu.Lock()
 	cur := p.live[k]
 	p.mu.Unlock()
+	if cur != nil && cur.shape != shapeOf(spec) {
+		// A change that needs a restart (a rotated CA) which the observer
+		// has yet to act on, or spec read before the server's own: read
+		// again under the lock, so a connection after the change reaches
+		// a server with it and none goes back to an older one.
+		if spec, err = p.cfg.Clusters.KubeSpec(ctx, id); err != nil {
+			return nil, err
+		}
+		if !spec.Running {
+			return nil, ErrStopped
+		}
+		if cur.shape != shapeOf(spec) {
+			p.stopControllers(id)
+			p.cfg.Supervisor.Stop(id)
+			cur = nil
+		}
+	}
+	ep, err = p.cfg.Supervisor.Start(ctx, p.apiCluster(spec))
+	if err != nil {
+		return nil, err
+	}
 	if cur != nil && cur.ep == ep {
 		return ep, nil
 	}
@@ -307,7 +324,7 @@ func (p *Plane) runControllers(ctx context.Context, k Kube, spec aks.KubeSpec) {
 
 // apiCluster is what the Supervisor starts the cluster's server with.
 func (p *Plane) apiCluster(spec aks.KubeSpec) apiserver.Cluster {
-	c := apiserver.Cluster{ID: spec.ID, FQDN: spec.FQDN, Serving: spec.CA, ClientCA: spec.ClientCA, Issuer: spec.Issuer}
+	c := apiserver.Cluster{ID: spec.ID, FQDN: spec.FQDN, Serving: spec.CA, ClientCA: spec.ClientCA, Issuer: spec.Issuer, VerifyKeys: spec.PreviousKeys}
 	if spec.Key != nil {
 		c.Key = spec.Key
 	}

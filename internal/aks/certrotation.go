@@ -1,0 +1,43 @@
+package aks
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aksid/aksid/internal/azerr"
+)
+
+// RotateCertificates is az aks rotate-certs: the cluster gets a new CA, so
+// its API server restarts with a serving certificate from it and takes
+// only the new CA's client certificates. Kubeconfigs fetched before fail
+// (kubectl: certificate signed by unknown authority) until fetched again.
+// The nodes are made anew, as AKS recreates them. The OIDC issuer's key
+// stays: AKS rotates that apart, with a period where both keys verify, as
+// federated credentials in Entra trust it. AKS refuses a stopped cluster.
+func (s *Service) RotateCertificates(ctx context.Context, id string) error {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	props := obj(r.Model, "properties")
+	if strings.EqualFold(str(obj(props, "powerState")["code"]), powerStopped) {
+		state := str(props["provisioningState"])
+		if state == "" {
+			state = "Succeeded"
+		}
+		return azerr.New(azerr.Conflict, "OperationNotAllowed",
+			"managed cluster is in Provisioning State(%s) and Power State(%s), rotating cluster certificates cannot be performed", state, powerStopped)
+	}
+	ca, err := s.newCA(str(r.Model["name"]))
+	if err != nil {
+		return err
+	}
+	r.CACert, r.CAKey = ca.certDER, ca.sealedKey
+	pools, _ := props["agentPoolProfiles"].([]any)
+	for _, p := range pools {
+		if pool, ok := p.(map[string]any); ok {
+			rollNodes(pool) // on the same node image
+		}
+	}
+	return s.save(ctx, id, r)
+}
