@@ -95,12 +95,29 @@ type KubeconfigOptions struct {
 	// AuthorityHost, when set (a client that reached aksid directly), is
 	// added to kubelogin's arguments with --disable-instance-discovery.
 	AuthorityHost string
+	// Format is the request's format: "exec" (kubelogin, the default) or
+	// "azure" (the azure auth-provider form, which AKS still gives when
+	// asked, for kubelogin convert-kubeconfig); case-insensitive.
+	Format string
+}
+
+// checkFormat refuses a kubeconfig format AKS does not know.
+func checkFormat(f string) error {
+	switch strings.ToLower(f) {
+	case "", "exec", "azure":
+		return nil
+	}
+	return invalid("InvalidParameter", "The value of parameter format '%s' is invalid. The allowed values are 'azure' and 'exec'.", f)
 }
 
 // UserKubeconfig is listClusterUserCredential's kubeconfig: kubelogin's
-// exec form for managed Entra, the azure auth-provider for legacy Entra,
-// a client certificate otherwise.
+// exec form for managed Entra (the azure auth-provider form when asked
+// for format=azure), the azure auth-provider for legacy Entra, a client
+// certificate otherwise.
 func (s *Service) UserKubeconfig(ctx context.Context, id string, o KubeconfigOptions) ([]byte, error) {
+	if err := checkFormat(o.Format); err != nil {
+		return nil, err
+	}
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -108,6 +125,9 @@ func (s *Service) UserKubeconfig(ctx context.Context, id string, o KubeconfigOpt
 	props := obj(r.Model, "properties")
 	user := "clusterUser_" + groupOf(id) + "_" + r.Model["name"].(string)
 	if aad, ok := props["aadProfile"].(map[string]any); ok && aad["managed"] == true {
+		if strings.EqualFold(o.Format, "azure") {
+			return kubeconfig(r, user, azureAuthProvider(aksServerApp, aksClientApp, r.TenantID)), nil
+		}
 		args := []string{"get-token", "--environment", "AzurePublicCloud", "--server-id", aksServerApp,
 			"--client-id", aksClientApp, "--tenant-id", r.TenantID, "--login", "devicecode"}
 		if o.AuthorityHost != "" {
@@ -122,8 +142,7 @@ func (s *Service) UserKubeconfig(ctx context.Context, id string, o KubeconfigOpt
 		if tenant == "" {
 			tenant = r.TenantID
 		}
-		return kubeconfig(r, user, fmt.Sprintf("    auth-provider:\n      config:\n        apiserver-id: %s\n        client-id: %s\n        config-mode: '1'\n        environment: AzurePublicCloud\n        tenant-id: %s\n      name: azure\n",
-			str(aad["serverAppID"]), str(aad["clientAppID"]), tenant)), nil
+		return kubeconfig(r, user, azureAuthProvider(str(aad["serverAppID"]), str(aad["clientAppID"]), tenant)), nil
 	}
 	return s.certKubeconfig(r, user, "clusterUser")
 }
@@ -149,6 +168,12 @@ func (s *Service) certKubeconfig(r record, user, cn string) ([]byte, error) {
 	cert, key := cc.certPEM, cc.keyPEM
 	b64 := base64.StdEncoding.EncodeToString
 	return kubeconfig(r, user, fmt.Sprintf("    client-certificate-data: %s\n    client-key-data: %s\n", b64(cert), b64(key))), nil
+}
+
+// azureAuthProvider is the user entry of the azure auth-provider form.
+func azureAuthProvider(serverApp, clientApp, tenant string) string {
+	return fmt.Sprintf("    auth-provider:\n      config:\n        apiserver-id: %s\n        client-id: %s\n        config-mode: '1'\n        environment: AzurePublicCloud\n        tenant-id: %s\n      name: azure\n",
+		serverApp, clientApp, tenant)
 }
 
 func execUser(args []string) string {

@@ -91,7 +91,7 @@ func (h *Handler) clusterOperation(c *call, location string, work func() error, 
 // The POST actions az uses.
 
 func (h *Handler) userCredential(c *call) error {
-	o := aks.KubeconfigOptions{}
+	o := aks.KubeconfigOptions{Format: c.r.URL.Query().Get("format")}
 	if org := origin.FromContext(c.ctx()); !org.ViaProxy() {
 		// Reached directly: kubelogin must be told where aksid is.
 		o.AuthorityHost = org.Base + "/"

@@ -125,7 +125,8 @@ func ropc(u createdUser) []string {
 
 // TestKubectlEntraClusterThroughProxy is the AKS docs' sign-in recipe to
 // its last line, in a shell set up by `aksid env`, with AKS's kubeconfig
-// unchanged but for kubelogin's conversion: a cluster with managed Entra,
+// unchanged but for kubelogin's conversion (of the exec form, and of the
+// azure form --format azure asks for): a cluster with managed Entra,
 // an admin group and Azure RBAC; kubelogin's ropc, spn, azurecli, msi and
 // workloadidentity modes; then the real kubectl against the cluster's own
 // kube-apiserver, which asks aksid's Guard and Azure RBAC webhooks.
@@ -153,6 +154,16 @@ kubelogin convert-kubeconfig -l ropc`)
 	if got := k.canI("'*' '*' --all-namespaces", ropc(alice)...); got != "yes" {
 		t.Fatalf("admin-group member can-i * *: %s", got)
 	}
+	// The azure auth-provider form, which AKS still gives when asked
+	// (--format azure), signs in the same once kubelogin converts it; a
+	// format AKS does not know is refused.
+	k.ok(`az aks get-credentials -g kube-rg -n entra --format azure -f "$KUBECONFIG.azure"
+grep -q 'name: azure' "$KUBECONFIG.azure"
+KUBECONFIG="$KUBECONFIG.azure" kubelogin convert-kubeconfig -l ropc`)
+	if out := k.ok(`KUBECONFIG="$KUBECONFIG.azure" kubectl get nodes -o name | wc -l`, ropc(alice)...); out != "3" {
+		t.Fatalf("nodes through the azure form: %s", out)
+	}
+	k.fails("The value of parameter format 'yaml' is invalid", `az rest --method post --url "`+clusterID+`/listClusterUserCredential?api-version=2022-11-01&format=yaml"`)
 
 	// A user with no role: Azure RBAC and Kubernetes RBAC both say no.
 	if got := k.canI("get pods -n team", ropc(bob)...); got != "no" {
