@@ -59,6 +59,9 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	if err := checkPools(props); err != nil {
 		return PutResult{}, err
 	}
+	if err := checkLocalAccounts(props); err != nil {
+		return PutResult{}, err
+	}
 	tier, err := skuTier(obj(req.Body, "sku"))
 	if err != nil {
 		return PutResult{}, err

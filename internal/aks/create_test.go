@@ -38,3 +38,37 @@ func TestPutRefusesBodiesNotShapedAsClusters(t *testing.T) {
 		t.Fatalf("null members are absent members: %v", err)
 	}
 }
+
+// TestLocalAccountsStayWithoutEntra: AKS refuses to disable local
+// accounts on a cluster without Entra integration (since Kubernetes 1.25),
+// at creation and in an update, and leaves the cluster as it was.
+func TestLocalAccountsStayWithoutEntra(t *testing.T) {
+	st, err := sqlite.OpenMemory(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(Deps{Store: st, Clock: clock.NewVirtual(clock.Wall{}, 0)})
+	const want = "Since kubernetes version 1.25, disableLocalAccounts can only be set on Azure AD integration enabled cluster. Please integrate your cluster with AAD."
+	refused := func(what string, err error) {
+		t.Helper()
+		if e, ok := azerr.As(err); !ok || e.Kind != azerr.Invalid || e.Code != "BadRequest" || e.Message != want {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, err = s.Put(t.Context(), PutRequest{TenantID: "t", Sub: "s", Group: "rg", Name: "c", Body: map[string]any{"location": "westus2",
+		"properties": map[string]any{"disableLocalAccounts": true, "aadProfile": nil}}})
+	refused("create", err)
+
+	id := clusterID("s", "rg", "plain")
+	if err := s.save(t.Context(), id, record{TenantID: "t", Model: map[string]any{"id": id, "name": "plain", "location": "westus2",
+		"properties": map[string]any{"provisioningState": "Succeeded", "kubernetesVersion": KubernetesVersion, "currentKubernetesVersion": KubernetesVersion}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Put(t.Context(), PutRequest{TenantID: "t", Sub: "s", Group: "rg", Name: "plain", Body: map[string]any{"location": "westus2",
+		"properties": map[string]any{"disableLocalAccounts": true}}})
+	refused("update", err)
+	if k, err := s.KubeSpec(t.Context(), id); err != nil || k.ClientCA == nil {
+		t.Fatalf("local accounts after the refused update: client CA %v, %v", k.ClientCA != nil, err)
+	}
+}

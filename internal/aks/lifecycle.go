@@ -59,6 +59,9 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	if v, ok := newProps["disableLocalAccounts"].(bool); ok {
 		props["disableLocalAccounts"] = v
 	}
+	if err := checkLocalAccounts(props); err != nil {
+		return PutResult{}, err
+	}
 	location, _ := cur.Model["location"].(string)
 	if err := s.applyOIDC(&cur, location, props, newProps); err != nil {
 		return PutResult{}, err

@@ -84,3 +84,16 @@ func skuTier(sku map[string]any) (string, error) {
 	}
 	return tier, nil
 }
+
+// checkLocalAccounts is AKS's rule since Kubernetes 1.25: local accounts
+// can be disabled only on a cluster integrated with Entra, which keeps a
+// way in once the admin certificate is gone.
+func checkLocalAccounts(props map[string]any) error {
+	if props["disableLocalAccounts"] != true {
+		return nil
+	}
+	if _, ok := props["aadProfile"].(map[string]any); ok {
+		return nil
+	}
+	return invalid("BadRequest", "Since kubernetes version 1.25, disableLocalAccounts can only be set on Azure AD integration enabled cluster. Please integrate your cluster with AAD.")
+}

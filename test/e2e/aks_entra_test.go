@@ -31,6 +31,8 @@ func TestAzAKSEntraCluster(t *testing.T) {
 		t.Fatalf("preview path create: %q", id)
 	}
 
+	az.fails("disableLocalAccounts can only be set on Azure AD integration enabled cluster", "aks", "create", "-g", "MyResourceGroup", "-n", "no-entra",
+		"--disable-local-accounts", "--generate-ssh-keys", "-o", "none")
 	group := az.ok("ad", "group", "create", "--display-name", "aks-admins", "--mail-nickname", "aks-admins", "--query", "id", "-o", "tsv")
 	az.ok("aks", "create", "-g", "MyResourceGroup", "-n", "entra", "--enable-aad", "--aad-admin-group-object-ids", group,
 		"--enable-azure-rbac", "--disable-local-accounts", "--generate-ssh-keys", "-o", "none")
