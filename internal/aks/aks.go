@@ -58,6 +58,12 @@ type record struct {
 	// signing key, once enabled.
 	OIDCIssuerID string `json:"oidcIssuerId,omitempty"`
 	OIDCKey      []byte `json:"sealedOidcKey,omitempty"`
+	// SAKey signs a cluster's service-account tokens while it has no OIDC
+	// issuer (sealed PKCS#8 ECDSA): kept, so tokens outlive a restart of
+	// its API server, and made anew by az aks rotate-certs. Clusters an
+	// older aksid made have none until then: their servers make one per
+	// start.
+	SAKey []byte `json:"sealedSaKey,omitempty"`
 	// The issuer key a rotation replaced (its public key, PKIX DER): still
 	// published and trusted until OIDCPreviousUntil, on aksid's clock.
 	OIDCPreviousKey   []byte    `json:"oidcPreviousKey,omitempty"`

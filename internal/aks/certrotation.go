@@ -11,8 +11,8 @@ import (
 // its API server restarts with a serving certificate from it and takes
 // only the new CA's client certificates. Kubeconfigs fetched before fail
 // (kubectl: certificate signed by unknown authority) until fetched again.
-// The nodes are made anew, as AKS recreates them. The OIDC issuer's key
-// stays: AKS rotates that apart, with a period where both keys verify, as
+// The nodes are made anew, as AKS recreates them, and the cluster's own
+// service-account key (its tokens then fail). The OIDC issuer's key stays: AKS rotates that apart, with a period where both keys verify, as
 // federated credentials in Entra trust it. AKS refuses a stopped cluster.
 func (s *Service) RotateCertificates(ctx context.Context, id string) error {
 	r, err := s.load(ctx, id)
@@ -33,6 +33,9 @@ func (s *Service) RotateCertificates(ctx context.Context, id string) error {
 		return err
 	}
 	r.CACert, r.CAKey = ca.certDER, ca.sealedKey
+	if r.SAKey, err = s.newSAKey(); err != nil {
+		return err
+	}
 	pools, _ := props["agentPoolProfiles"].([]any)
 	for _, p := range pools {
 		if pool, ok := p.(map[string]any); ok {

@@ -18,8 +18,9 @@ import (
 // TestRotateCertificatesGivesTheClusterANewCA: az aks rotate-certs makes a
 // new cluster CA: the kubeconfigs fetched afterwards carry it, and an
 // admin certificate from before no longer chains to it; the nodes are
-// replaced on the same image; the observer learns of it (the API server
-// restarts); a stopped cluster is refused with AKS's 409.
+// replaced on the same image and the cluster's service-account key too;
+// the observer learns of it (the API server restarts); a stopped cluster
+// is refused with AKS's 409.
 func TestRotateCertificatesGivesTheClusterANewCA(t *testing.T) {
 	ctx := context.Background()
 	s, _ := sealingService(t)
@@ -82,6 +83,20 @@ func TestRotateCertificatesGivesTheClusterANewCA(t *testing.T) {
 	}
 	if len(obs.saved) != 1 {
 		t.Fatalf("observer told %v", obs.saved)
+	}
+	// A cluster an older aksid made had no service-account key of its
+	// own; rotated, it has one, and the next rotation replaces it.
+	if specBefore.Key != nil || spec.Key == nil || spec.KeysVersion == "" {
+		t.Fatalf("service-account key before/after rotation: %v/%v, version %q", specBefore.Key != nil, spec.Key != nil, spec.KeysVersion)
+	}
+	if k, err := spec.Key.SigningKey(ctx); err != nil || k == nil {
+		t.Fatalf("service-account key: %v", err)
+	}
+	if err := s.RotateCertificates(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.KubeSpec(ctx, id); err != nil || again.KeysVersion == spec.KeysVersion {
+		t.Fatalf("service-account key after a second rotation: version unchanged %v, %v", again.KeysVersion == spec.KeysVersion, err)
 	}
 
 	if err := s.SetPowerState(ctx, id, false); err != nil {

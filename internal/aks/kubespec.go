@@ -33,9 +33,10 @@ type KubeSpec struct {
 	// sign in; nil when local accounts are disabled.
 	ClientCA []byte
 	// Issuer is the OIDC issuer URL ("" when the profile is off) and Key
-	// its sealed key; Key is nil then.
+	// the service-account signing key: the issuer's, else the cluster's
+	// own; nil for a cluster an older aksid made, until rotate-certs.
 	Issuer string
-	Key    *IssuerKey
+	Key    *ServiceAccountKey
 	// PreviousKeys are replaced issuer keys still trusted (public): the
 	// API server verifies tokens they signed. KeysVersion changes with
 	// the set of trusted keys.
@@ -84,13 +85,14 @@ func (s *Service) KubeSpec(ctx context.Context, id string) (KubeSpec, error) {
 	}
 	if r.OIDCIssuerID != "" {
 		k.Issuer = IssuerURL(k.Location, r.TenantID, r.OIDCIssuerID)
-		k.Key = &IssuerKey{s: s, r: r}
-		now := s.clk.Now()
-		if prev, ok := previousKey(r, now); ok {
+		k.Key = &ServiceAccountKey{s: s, r: r}
+		if prev, ok := previousKey(r, s.clk.Now()); ok {
 			k.PreviousKeys = []crypto.PublicKey{prev}
 		}
-		k.KeysVersion = issuerKeysVersion(r, now)
+	} else if len(r.SAKey) > 0 {
+		k.Key = &ServiceAccountKey{s: s, r: r}
 	}
+	k.KeysVersion = keysVersion(r, s.clk.Now())
 	k.WorkloadIdentity = obj(obj(props, "securityProfile"), "workloadIdentity")["enabled"] == true
 	if aad, ok := props["aadProfile"].(map[string]any); ok {
 		k.Entra = true
@@ -185,14 +187,18 @@ func (c *ClusterCA) Leaf(hosts []string, now time.Time) (tls.Certificate, error)
 	return tls.Certificate{Certificate: [][]byte{der, c.certDER}, PrivateKey: key}, nil
 }
 
-// IssuerKey opens the cluster's OIDC issuer key when asked.
-type IssuerKey struct {
+// ServiceAccountKey opens the cluster's service-account signing key when asked.
+type ServiceAccountKey struct {
 	s *Service
 	r record
 }
 
-// SigningKey is the issuer's RSA key, opened from its seal.
-func (k *IssuerKey) SigningKey(context.Context) (crypto.Signer, error) {
+// SigningKey is the issuer's RSA key, or the cluster's own key when it
+// has no issuer, opened from its seal.
+func (k *ServiceAccountKey) SigningKey(context.Context) (crypto.Signer, error) {
+	if k.r.OIDCIssuerID == "" {
+		return k.s.saKey(k.r)
+	}
 	ik, err := k.s.oidcKey(k.r)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,9 @@ package aks
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -71,13 +74,17 @@ func previousKey(r record, now time.Time) (*rsa.PublicKey, bool) {
 	return pub, ok
 }
 
-// issuerKeysVersion names the issuer keys trusted at now without opening
-// the sealed one: it changes when a rotation makes a new key and when the
-// replaced key stops being trusted, so a server started with other keys
-// is known to be behind.
-func issuerKeysVersion(r record, now time.Time) string {
+// keysVersion names the service-account keys trusted at now without
+// opening the sealed ones: it changes when a rotation makes a new key and
+// when a replaced issuer key stops being trusted, so a server started
+// with other keys is known to be behind.
+func keysVersion(r record, now time.Time) string {
 	if r.OIDCIssuerID == "" {
-		return ""
+		if len(r.SAKey) == 0 {
+			return ""
+		}
+		sum := sha256.Sum256(r.SAKey)
+		return hex.EncodeToString(sum[:8])
 	}
 	h := sha256.New()
 	h.Write(r.OIDCKey)
@@ -88,3 +95,35 @@ func issuerKeysVersion(r record, now time.Time) string {
 }
 
 var errNotRSA = errors.New("aks: OIDC issuer key is not RSA")
+
+const saKeyLabel = "aks-service-account-key"
+
+// newSAKey makes a cluster's own service-account signing key, sealed.
+func (s *Service) newSAKey() ([]byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return s.seal.Seal(saKeyLabel, der)
+}
+
+// saKey opens the cluster's service-account key.
+func (s *Service) saKey(r record) (crypto.Signer, error) {
+	der, err := s.seal.Open(saKeyLabel, r.SAKey)
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("aks: service-account key is not ECDSA")
+	}
+	return signer, nil
+}

@@ -43,9 +43,11 @@ aksid kubeconfig direct`)
 // TestKubectlClusterLifecycle: a cluster's Kubernetes objects follow it.
 // Scaling the pool changes the nodes; `az aks update --enable-aad` brings
 // Entra sign-in to the running cluster; `az aks stop` stops the API server
-// and kubectl is told why; `az aks start` brings it back with its objects,
-// as does an aksid restart; `az aks rotate-certs` (refused while stopped)
-// gives it a new CA and new nodes; `az aks delete` removes its objects.
+// and kubectl is told why; `az aks start` brings it back with its objects
+// and a service account's token still valid, as does an aksid restart;
+// `az aks rotate-certs` (refused while stopped) gives it a new CA, new
+// nodes and a new service-account key; `az aks delete` removes its
+// objects.
 func TestKubectlClusterLifecycle(t *testing.T) {
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
@@ -99,12 +101,26 @@ KUBECONFIG="$KUBECONFIG.user" kubelogin convert-kubeconfig -l ropc`)
 		return err == nil && strings.TrimSpace(out) == "namespace/keep", stderr
 	})
 
+	// A service account's token outlives its server (a stop and a start),
+	// as the cluster keeps its signing key; rotate-certs ends it below.
+	saToken := filepath.Join(t.TempDir(), "sa-token")
+	k.ok(`kubectl create token default -n keep --duration 48h > ` + saToken)
+	saUser := func() (string, string, error) {
+		out, stderr, err := k.run(`kubectl config set-credentials sa --token="$(cat ` + saToken + `)" >/dev/null
+kubectl auth whoami --user sa -o jsonpath='{.status.userInfo.username}'`)
+		return strings.TrimSpace(out), stderr, err
+	}
+	const saName = "system:serviceaccount:keep:default"
+
 	k.ok(`az aks stop -g kube-rg -n life`)
 	k.fails("stopped", "kubectl get namespace keep")
 	k.fails("Power State(Stopped), rotating cluster certificates cannot be performed", `az aks rotate-certs -g kube-rg -n life --yes`)
 	k.ok(`az aks start -g kube-rg -n life`)
 	k.ok("kubectl get namespace keep")
 	k.expectNodes(4)
+	if user, stderr, err := saUser(); err != nil || user != saName {
+		t.Fatalf("the service account's token after a stop and a start: %q %v\n%s", user, err, stderr)
+	}
 
 	// az aks rotate-certs, as AKS's certificate rotation doc runs it: the
 	// kubeconfig from before fails at TLS, and its admin certificate is
@@ -120,6 +136,9 @@ kubectl config unset clusters.life.certificate-authority-data >/dev/null
 kubectl get nodes --insecure-skip-tls-verify`)
 	k.ok(`az aks get-credentials -g kube-rg -n life --admin --overwrite-existing`)
 	k.ok("kubectl get namespace keep")
+	if _, stderr, err := saUser(); err == nil || !strings.Contains(stderr, "Unauthorized") {
+		t.Fatalf("the service account's token from before az aks rotate-certs: %v\n%s", err, stderr)
+	}
 	k.expectNodes(4)
 	if after := k.ok("kubectl get nodes -o name"); strings.Contains(after, strings.Fields(nodesBefore)[0]) {
 		t.Fatalf("nodes after az aks rotate-certs: %s; before: %s", after, nodesBefore)
