@@ -61,8 +61,8 @@ type record struct {
 	// SAKey signs a cluster's service-account tokens while it has no OIDC
 	// issuer (sealed PKCS#8 ECDSA): kept, so tokens outlive a restart of
 	// its API server, and made anew by az aks rotate-certs. Clusters an
-	// older aksid made have none until then: their servers make one per
-	// start.
+	// older aksid made get one at their next change or start; until then
+	// their servers make one per start.
 	SAKey []byte `json:"sealedSaKey,omitempty"`
 	// The issuer key a rotation replaced (its public key, PKIX DER): still
 	// published and trusted until OIDCPreviousUntil, on aksid's clock.

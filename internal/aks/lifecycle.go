@@ -74,6 +74,9 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 			return PutResult{}, err
 		}
 	}
+	if err := s.keepSAKey(&cur); err != nil {
+		return PutResult{}, err
+	}
 	return PutResult{Model: shown(cur.Model)}, s.save(ctx, id, cur)
 }
 

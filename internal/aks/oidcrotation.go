@@ -111,6 +111,18 @@ func (s *Service) newSAKey() ([]byte, error) {
 	return s.seal.Seal(saKeyLabel, der)
 }
 
+// keepSAKey gives a cluster an older aksid made, without an issuer, a
+// service-account key of its own at its next change (its server made one
+// per start until then, so no token it signed outlived it anyway).
+func (s *Service) keepSAKey(r *record) error {
+	if r.OIDCIssuerID != "" || len(r.SAKey) > 0 {
+		return nil
+	}
+	var err error
+	r.SAKey, err = s.newSAKey()
+	return err
+}
+
 // saKey opens the cluster's service-account key.
 func (s *Service) saKey(r record) (crypto.Signer, error) {
 	der, err := s.seal.Open(saKeyLabel, r.SAKey)

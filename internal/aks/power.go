@@ -45,6 +45,9 @@ func (s *Service) SetPowerState(ctx context.Context, id string, running bool) er
 		}
 	}
 	r.PowerSince = now
+	if err := s.keepSAKey(&r); err != nil {
+		return err
+	}
 	if err := s.save(ctx, id, r); err != nil {
 		return err
 	}

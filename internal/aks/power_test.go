@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/aksid/aksid/internal/azerr"
-	"github.com/aksid/aksid/internal/clock"
-	"github.com/aksid/aksid/internal/store/sqlite"
 )
 
 // observed records what the observer was told.
@@ -47,13 +45,7 @@ func powerCodes(t *testing.T, s *Service, id string) []string {
 // the state was set.
 func TestSetPowerStateStopsAndStartsClusterAndPools(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.OpenMemory(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	clk := clock.NewVirtual(clock.Wall{}, 0)
-	s := New(Deps{Store: st, Clock: clk})
+	s, clk := sealingService(t)
 	obs := &observed{}
 	s.Observe(obs)
 	id := clusterID("s", "rg", "c")
@@ -68,7 +60,7 @@ func TestSetPowerStateStopsAndStartsClusterAndPools(t *testing.T) {
 	}
 
 	clk.SetOffset(2*time.Hour + 3*time.Second)
-	err = s.SetPowerState(ctx, id, true)
+	err := s.SetPowerState(ctx, id, true)
 	if e, ok := azerr.As(err); !ok || e.Kind != azerr.Conflict || e.Code != "OperationNotAllowed" ||
 		e.Message != "managed cluster is in Provisioning State(Succeeded) and Power State(Running), starting cannot be performed The previous operation started at '"+
 			made.Format(time.RFC3339)+"' and elapsed time is: '02:00:03' (RFC3339 format)" {
