@@ -101,8 +101,10 @@ func TestSetPowerStateStopsAndStartsClusterAndPools(t *testing.T) {
 	if len(obs.started) != 1 || obs.started[0] != id {
 		t.Fatalf("start: observer told %v", obs.started)
 	}
-	if k, err := s.KubeSpec(ctx, id); err != nil || !k.Running {
-		t.Fatalf("kube spec after start: running %v, %v", k.Running, err)
+	// Made with no service-account key of its own (as an older aksid
+	// made clusters), it has one once started.
+	if k, err := s.KubeSpec(ctx, id); err != nil || !k.Running || k.Key == nil {
+		t.Fatalf("kube spec after start: running %v, own key %v, %v", k.Running, k.Key != nil, err)
 	}
 
 	err = s.SetPowerState(ctx, id+"x", false)
