@@ -11,9 +11,10 @@ import (
 // its API server restarts with a serving certificate from it and takes
 // only the new CA's client certificates. Kubeconfigs fetched before fail
 // (kubectl: certificate signed by unknown authority) until fetched again.
-// The nodes are made anew, as AKS recreates them, and the cluster's own
-// service-account key (its tokens then fail). The OIDC issuer's key stays: AKS rotates that apart, with a period where both keys verify, as
-// federated credentials in Entra trust it. AKS refuses a stopped cluster.
+// The nodes are made anew, as AKS recreates them, and so is the cluster's
+// own service-account key (its tokens then fail). The OIDC issuer's key
+// stays: federated credentials in Entra trust it, and AKS rotates it apart,
+// with a day when both keys verify. AKS refuses a stopped cluster.
 func (s *Service) RotateCertificates(ctx context.Context, id string) error {
 	r, err := s.load(ctx, id)
 	if err != nil {

@@ -34,7 +34,7 @@ type KubeSpec struct {
 	ClientCA []byte
 	// Issuer is the OIDC issuer URL ("" when the profile is off) and Key
 	// the service-account signing key: the issuer's, else the cluster's
-	// own; nil for a cluster an older aksid made, until rotate-certs.
+	// own; nil for a cluster an older aksid made, until its next change.
 	Issuer string
 	Key    *ServiceAccountKey
 	// PreviousKeys are replaced issuer keys still trusted (public): the
