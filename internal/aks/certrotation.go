@@ -34,7 +34,8 @@ func (s *Service) RotateCertificates(ctx context.Context, id string) error {
 		return err
 	}
 	r.CACert, r.CAKey = ca.certDER, ca.sealedKey
-	if r.SAKey, err = s.newSAKey(); err != nil {
+	r.SAKey = nil // made anew below, unless the issuer's key signs
+	if err := s.keepSAKey(&r); err != nil {
 		return err
 	}
 	pools, _ := props["agentPoolProfiles"].([]any)

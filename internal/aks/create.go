@@ -97,12 +97,12 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 		return PutResult{}, err
 	}
 	r.CACert, r.CAKey = ca.certDER, ca.sealedKey
-	if r.SAKey, err = s.newSAKey(); err != nil {
-		return PutResult{}, err
-	}
 	s.defaults(id, req, location, props)
 	req.Body["sku"] = map[string]any{"name": "Base", "tier": tier}
 	if err := s.applyOIDC(&r, location, props, props); err != nil {
+		return PutResult{}, err
+	}
+	if err := s.keepSAKey(&r); err != nil { // an issuer's key signs otherwise
 		return PutResult{}, err
 	}
 	nodeRG := str(props["nodeResourceGroup"])

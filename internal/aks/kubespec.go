@@ -85,11 +85,11 @@ func (s *Service) KubeSpec(ctx context.Context, id string) (KubeSpec, error) {
 	}
 	if r.OIDCIssuerID != "" {
 		k.Issuer = IssuerURL(k.Location, r.TenantID, r.OIDCIssuerID)
-		k.Key = &ServiceAccountKey{s: s, r: r}
 		if prev, ok := previousKey(r, s.clk.Now()); ok {
 			k.PreviousKeys = []crypto.PublicKey{prev}
 		}
-	} else if len(r.SAKey) > 0 {
+	}
+	if r.OIDCIssuerID != "" || len(r.SAKey) > 0 {
 		k.Key = &ServiceAccountKey{s: s, r: r}
 	}
 	k.KeysVersion = keysVersion(r, s.clk.Now())

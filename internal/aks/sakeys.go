@@ -47,9 +47,10 @@ func (s *Service) newSAKey() ([]byte, error) {
 	return s.seal.Seal(saKeyLabel, der)
 }
 
-// keepSAKey gives a cluster an older aksid made, without an issuer, a
-// service-account key of its own at its next change (its server made one
-// per start until then, so no token it signed outlived it anyway).
+// keepSAKey gives a cluster without an issuer a service-account key of its
+// own where it has none: at creation, after rotate-certs, and for a cluster
+// an older aksid made at its next change (its server made one per start
+// until then, so no token it signed outlived it anyway).
 func (s *Service) keepSAKey(r *record) error {
 	if r.OIDCIssuerID != "" || len(r.SAKey) > 0 {
 		return nil
