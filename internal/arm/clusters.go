@@ -136,12 +136,7 @@ func (h *Handler) stopCluster(c *call) error  { return h.setPower(c, false) }
 func (h *Handler) startCluster(c *call) error { return h.setPower(c, true) }
 
 func (h *Handler) setPower(c *call, running bool) error {
-	m, err := h.aks.Get(c.ctx(), c.id)
-	if err != nil {
-		return err
-	}
-	loc, _ := m["location"].(string)
-	return h.clusterOperation(c, loc, func() error { return h.aks.SetPowerState(c.ctx(), c.id, running) }, accepted)
+	return h.clusterAction(c, func(ctx context.Context, id string) error { return h.aks.SetPowerState(ctx, id, running) })
 }
 
 // rotateCertificates is az aks rotate-certs and rotateSigningKeys az aks
