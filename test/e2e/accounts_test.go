@@ -69,6 +69,7 @@ func (in *instance) createUser(t *testing.T, args ...string) createdUser {
 // unlock`, a disabled one with 50057 until enabled; groups made with
 // `aksid group` (nested, with a service principal) reach the tokens.
 func TestAccountStatesWithAzAndCLI(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	ann := in.createUser(t, "--name", "ann@aksid.local", "--display-name", "Ann")

@@ -10,6 +10,7 @@ import (
 // applications are replaced with `update-credentials --reset-aad`, its
 // server secret never shown; clusters without one refuse.
 func TestAzAKSAddonsAndLegacyAAD(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]

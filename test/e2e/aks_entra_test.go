@@ -13,6 +13,7 @@ import (
 // exactly as AKS writes it (proxy mode), which kubelogin converts and
 // kubectl reads; its admin credential is refused without local accounts.
 func TestAzAKSEntraCluster(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	tid := in.env["AZURE_TENANT_ID"]
@@ -76,6 +77,7 @@ func TestAzAKSEntraCluster(t *testing.T) {
 
 // TestAKSRefusals: Azure's codes for bad cluster requests, nothing half-made.
 func TestAKSRefusals(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])

@@ -14,6 +14,7 @@ import (
 // (proxy mode): a cluster with a service principal (checked by signing in
 // as it), one with managed identities, credentials, rotation, deletion.
 func TestAzAKSClusters(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	home := az.home()
@@ -122,6 +123,7 @@ func TestAzAKSClusters(t *testing.T) {
 // provider's checks: AKS made its load balancer and registered what its
 // nodes need.
 func TestAzGroupDeleteTakesItsClusters(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])

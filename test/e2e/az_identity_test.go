@@ -11,6 +11,7 @@ import (
 // TestAzIdentityCommands runs the AKS docs' identity commands verbatim
 // with the real az in custom-cloud mode and checks what they print.
 func TestAzIdentityCommands(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newAz(t, in)
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]

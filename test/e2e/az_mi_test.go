@@ -28,6 +28,7 @@ type azAccount struct {
 // resource ID works when it is assigned to the VM and fails when it is
 // not; with no host named, az signs in as the default host.
 func TestAzLoginWithManagedIdentity(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	sub := "/subscriptions/" + in.env["AKSID_SUBSCRIPTION_ID"]
 	in.armAdmin(t, "POST", sub+"/providers/Microsoft.ManagedIdentity/register?api-version=2021-04-01", "")

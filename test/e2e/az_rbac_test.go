@@ -30,6 +30,7 @@ func assign(t *testing.T, az *azCLI, scope, roleID, principal, typ string) strin
 // TestAzRBACIsEnforced: a principal's rights follow its role assignments,
 // granted and revoked, directly, through a custom role and through a group.
 func TestAzRBACIsEnforced(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]
 	admin := newAz(t, in)
@@ -84,6 +85,7 @@ func TestAzRBACIsEnforced(t *testing.T) {
 // TestRBACPropagationDelay: with --rbac-propagation 60m an assignment
 // takes effect only once aksid's clock has moved an hour.
 func TestRBACPropagationDelay(t *testing.T) {
+	t.Parallel()
 	in := start(t, "", "--rbac-propagation", "60m")
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]
 	admin := newAz(t, in)

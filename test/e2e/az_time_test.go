@@ -15,6 +15,7 @@ import (
 // credential reset` gives a secret valid for a year of aksid's time, and
 // the tokens it gets still validate in MSAL and Kubernetes.
 func TestAzCredentialsFollowAksidClock(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	az := newAz(t, in)

@@ -49,6 +49,7 @@ func wantChecks(t *testing.T, step, got string, pass bool, want ...string) {
 // group, needs Network Contributor on a subnet it was given, stops
 // entirely when its secret expires and resumes after the docs' reset.
 func TestClusterIdentityActsUnderRBAC(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]
@@ -133,6 +134,7 @@ func TestClusterIdentityActsUnderRBAC(t *testing.T) {
 // cluster's new Network Contributor grant counts only after aksid's clock
 // moved an hour.
 func TestClusterDelegationWaitsForPropagation(t *testing.T) {
+	t.Parallel()
 	in := start(t, "", "--rbac-propagation", "60m")
 	az := newProxyAz(t, in)
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]

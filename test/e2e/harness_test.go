@@ -23,6 +23,13 @@ import (
 
 var aksidBin string
 
+// Tests that own everything they touch (their aksid and data directory,
+// a HOME of their own for az, kubelogin and kubectl) call t.Parallel, so
+// two run at once (go test's -parallel is GOMAXPROCS): most of their time
+// is a client starting or a server waiting. Tests that set the process's
+// environment (t.Setenv), share the PostgreSQL server (one stops it), kill
+// processes on a timer or measure a load stay sequential, and run first.
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "aksid-e2e")
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // through HTTP_PROXY naming that VM and gets tokens for it, which ARM
 // honours under RBAC like any principal's; before, it gets none.
 func TestManagedIdentityThroughProxy(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	az.loginSP(in.env["AKSID_ADMIN_CLIENT_ID"], in.env["AKSID_ADMIN_CLIENT_SECRET"], in.env["AZURE_TENANT_ID"])

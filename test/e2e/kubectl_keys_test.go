@@ -16,6 +16,7 @@ import (
 // alone, the API server refuses the old token and Entra's exchange fails
 // with AADSTS50013 naming its key, while the new token works throughout.
 func TestKubectlSigningKeyRotation(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	k := newKubeShell(t, in)
 	k.ok(`az login --service-principal -u "$AKSID_ADMIN_CLIENT_ID" -p "$AKSID_ADMIN_CLIENT_SECRET" --tenant "$AZURE_TENANT_ID" -o none

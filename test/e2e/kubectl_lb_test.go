@@ -30,6 +30,7 @@ func eventually(t *testing.T, what string, within time.Duration, check func() (b
 // aksid's clock later a new Service gets the expired-secret event, and
 // `az aks update-credentials` with a new secret mends it.
 func TestKubectlLoadBalancerAsClusterIdentity(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	k := newKubeShell(t, in)
 	sub := in.env["AKSID_SUBSCRIPTION_ID"]

@@ -14,6 +14,7 @@ import (
 // server through aksid's port: an Entra cluster with kubelogin's ropc, and
 // a plain cluster's admin certificate.
 func TestKubectlDirect(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
 	admins := in.adminGroup(t, alice.UPN)
@@ -49,6 +50,7 @@ aksid kubeconfig direct`)
 // nodes and a new service-account key; `az aks delete` removes its
 // objects.
 func TestKubectlClusterLifecycle(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
 	admins := in.adminGroup(t, alice.UPN)

@@ -131,6 +131,7 @@ func ropc(u createdUser) []string {
 // workloadidentity modes; then the real kubectl against the cluster's own
 // kube-apiserver, which asks aksid's Guard and Azure RBAC webhooks.
 func TestKubectlEntraClusterThroughProxy(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
 	bob := in.createUser(t, "--name", "bob@aksid.local")
@@ -325,6 +326,7 @@ func containsFold(list []string, s string) bool {
 // admin client certificate of `get-credentials --admin`, and a cluster
 // with local accounts disabled refuses to hand one out.
 func TestKubectlOverageAndLocalAccounts(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	olga := in.createUser(t, "--name", "olga@aksid.local")
 	groups := in.joinNewGroups(t, olga.ID, 201)
@@ -368,6 +370,7 @@ az aks get-credentials -g kube-rg -n plain --admin --overwrite-existing`)
 // for the legacy server application, which Guard accepts; Kubernetes RBAC
 // decides, with bindings made through the admin certificate.
 func TestKubectlLegacyEntraCluster(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	alice := in.createUser(t, "--name", "alice@aksid.local")
 	k := newKubeShell(t, in)

@@ -14,6 +14,7 @@ import (
 // with AKS's own arguments and directly; Kubernetes' authenticator accepts
 // every token as the expected principal.
 func TestKubeloginModes(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	sp := in.createSP("kubelogin-spn")
 	pfx := filepath.Join(t.TempDir(), "spn.pfx")

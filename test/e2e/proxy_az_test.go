@@ -10,6 +10,7 @@ import (
 // AzureCloud runs the docs' commands verbatim; its tokens carry Azure's
 // issuer and audiences.
 func TestAzProxyMode(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	az := newProxyAz(t, in)
 	tid, sub := in.env["AZURE_TENANT_ID"], in.env["AKSID_SUBSCRIPTION_ID"]

@@ -36,6 +36,7 @@ const nodeSubject = "system:serviceaccount:default:node-sa"
 // in a pod's environment. Go checks what Node made through ARM and that
 // Kubernetes' authenticator accepts Node's AKS tokens as Go's.
 func TestNodeSDK(t *testing.T) {
+	t.Parallel()
 	dir := nodeInstall(t)
 	for _, way := range []string{"proxy", "direct"} {
 		t.Run(way, func(t *testing.T) { testNodeSDK(t, dir, way) })

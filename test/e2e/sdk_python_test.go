@@ -45,6 +45,7 @@ type pyIMDS struct {
 // through IMDS on a VM's. Go checks what it made through ARM and that
 // Kubernetes' authenticator accepts Python's AKS tokens as Go's.
 func TestPythonSDK(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/usr/lib/python3/dist-packages/azure/mgmt/containerservice"); err != nil {
 		t.Fatal("Debian's python3-azure is not installed: `make test` installs it")
 	}

@@ -20,6 +20,7 @@ const aksClientApp = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 // groups, Kubernetes accepts them; refresh tokens rotate and reach other
 // resources; bad passwords and unknown users get Entra's codes.
 func TestUserSignInWithPassword(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	creds := adminUser(t, in)

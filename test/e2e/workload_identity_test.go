@@ -30,6 +30,7 @@ import (
 // identity's token, which Kubernetes' authenticator accepts as the
 // identity's principal. Mismatches get Entra's codes over HTTP.
 func TestWorkloadIdentityOnAKS(t *testing.T) {
+	t.Parallel()
 	in := start(t, "")
 	tid := in.env["AZURE_TENANT_ID"]
 	az := newAz(t, in)
