@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,10 +84,11 @@ func TestRealAPIServer(t *testing.T) {
 	// The first start is seeded with the default RBAC objects, the one
 	// after Delete not: the hook must find all it makes in the seed, and
 	// alone make no more than it.
-	defer func() { seedBootstrapRBAC = true }()
-	seedBootstrapRBAC = !*updateRBACSeed
+	defer func() { seedBootstrap = true }()
+	seedBootstrap = !*updateSeed
 	ep := start(t, s, c)
-	checkRBACSeed(t, ep, seedBootstrapRBAC)
+	checkSeed(t, ep, seedBootstrap)
+	checkMemoryLimit(t, ep, memoryLimit(s.clusterDir(c.ID)))
 	admin := adminClient(t, adminCA, clusterCA, c.FQDN)
 	// As AKS: no anonymous requests.
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: clusterCA.Pool(), ServerName: c.FQDN}}}
@@ -154,9 +156,9 @@ func TestRealAPIServer(t *testing.T) {
 	if err := s.Delete(ctx, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	seedBootstrapRBAC = false
+	seedBootstrap = false
 	ep = start(t, s, c)
-	checkRBACSeed(t, ep, false)
+	checkSeed(t, ep, false)
 	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusNotFound {
 		t.Fatalf("namespace after Delete: %d, want 404", code)
 	}
@@ -229,4 +231,26 @@ func jwtIssuer(t *testing.T, tok string) string {
 		t.Fatal(err)
 	}
 	return c.Iss
+}
+
+// checkMemoryLimit waits for the server's GOMEMLIMIT, lifted during its
+// start, to be want (GOMEMLIMIT=<n>MiB) once it is ready.
+func checkMemoryLimit(t *testing.T, ep *Endpoint, want string) {
+	t.Helper()
+	var got float64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := ep.Client.Get(ep.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = metricValue(resp.Body, "go_gc_gomemlimit_bytes")
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("GOMEMLIMIT=%dMiB", int64(got)>>20) == want {
+			return
+		}
+	}
+	t.Fatalf("kube-apiserver's memory limit once ready: %.0f bytes, want %s", got, want)
 }

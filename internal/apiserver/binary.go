@@ -18,14 +18,15 @@ import (
 	"github.com/aksid/aksid/internal/envvar"
 )
 
-// BinaryName is the file name kube-apiserver is kept under: versioned,
-// so a new release in the carried module is built anew.
+// BinaryName is the file name kube-apiserver is kept under: the release
+// and a digest of the carried module, so a new release or a changed
+// wrapper (main.go, go.sum) is built anew.
 func BinaryName() (string, error) {
 	v, err := kassrc.Version()
 	if err != nil {
 		return "", err
 	}
-	return "kube-apiserver-" + v, nil
+	return "kube-apiserver-" + v + "-" + kassrc.Digest(), nil
 }
 
 // FindBinary returns the kube-apiserver to run, without building: the

@@ -90,6 +90,7 @@ func startEtcd(bin, dir string, ca *localCA, log *slog.Logger) (*etcd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apiserver: starting etcd (Debian: apt-get install etcd-server): %w", err)
 	}
+	p.started() // etcd reads no stdin
 	tc, err := clientTLS(client, ca.pem)
 	if err != nil {
 		p.stop(0)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -13,14 +14,17 @@ import (
 
 // proc is a child process aksid runs beside itself: etcd or an API server.
 type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, set before done closes
-	log  string        // where its output goes
+	cmd   *exec.Cmd
+	stdin io.Closer     // its stdin's writing end, held open until started
+	done  chan struct{} // closed when the process has exited
+	err   error         // its exit status, set before done closes
+	log   string        // where its output goes
 }
 
 // startProc runs bin with args, its output to logPath (kept for the
-// last run only: a fresh file at each start).
+// last run only: a fresh file at each start). Its stdin stays open until
+// p.started: kube-apiserver as aksid builds it takes that as its start's
+// end (AKSID_GOMEMLIMIT_AFTER_START in tools/kube-apiserver).
 func startProc(bin string, args []string, env []string, logPath string) (*proc, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -31,11 +35,16 @@ func startProc(bin string, args []string, env []string, logPath string) (*proc, 
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
 	}
-	p := &proc{cmd: cmd, done: make(chan struct{}), log: logPath}
+	p := &proc{cmd: cmd, stdin: stdin, done: make(chan struct{}), log: logPath}
 	go func() {
 		p.err = cmd.Wait()
 		logf.Close()
@@ -53,6 +62,9 @@ func (p *proc) exited() error {
 		return nil
 	}
 }
+
+// started closes the process's stdin, telling it its start is over.
+func (p *proc) started() { _ = p.stdin.Close() }
 
 // stop asks the process to end (SIGTERM, as kubelet and systemd do),
 // kills it after grace and tells whether it had to; real time, as it

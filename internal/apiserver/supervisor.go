@@ -175,7 +175,7 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 	ep := &Endpoint{URL: fmt.Sprintf("https://127.0.0.1:%d", port), CA: l.caPEM,
 		Client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}}
 	start := time.Now()
-	p, err := startProc(bin, l.args, []string{memoryLimit(dir)}, filepath.Join(dir, "kube-apiserver.log"))
+	p, err := startProc(bin, l.args, []string{memoryLimit(dir), limitAfterStart + "=1"}, filepath.Join(dir, "kube-apiserver.log"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -189,13 +189,13 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 	path, seeded := "/readyz", ""
 	if _, err := os.Stat(marker); err == nil {
 		path = readyzAfterBootstrap
-	} else if seedBootstrapRBAC {
+	} else if seedBootstrap {
 		// Before the server writes here: it does once it serves, ~1 s
 		// after etcd does. Were it first, the seed would not be written.
-		ok, version, err := seedRBAC(wctx, e, etcdPrefix(clusterKey(c.ID)))
+		ok, version, err := seedBootstrapObjects(wctx, e, etcdPrefix(clusterKey(c.ID)))
 		if err != nil {
-			// Not fatal: the hook makes them, a second or two later.
-			s.cfg.Log.Warn("default RBAC objects not seeded", "cluster", c.ID, "err", err)
+			// Not fatal: the server makes them, a second or two later.
+			s.cfg.Log.Warn("bootstrap objects not seeded", "cluster", c.ID, "err", err)
 		} else if ok {
 			path, seeded = readyzAfterBootstrap, version
 		}
@@ -212,6 +212,7 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 		}
 	}
 	ep.Ready = time.Since(start)
+	p.started() // its memory limit applies from now
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {
 		p.stop(5 * time.Second)
 		return nil, nil, err
@@ -227,7 +228,7 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 // readyzAfterBootstrap leaves out the two checks that wait a fixed second
 // (upstream polls every 1 s, first after 1 s) for the default RBAC roles
 // and priority classes: once a cluster's first start has made the roles,
-// or aksid has seeded them (seedRBAC), they are in etcd, and the server
+// or aksid has seeded them (seedBootstrapObjects), they are in etcd, and the server
 // is ready that second (on a first start, two) sooner. The priority
 // classes nothing of aksid's needs at once: they follow within a second.
 const readyzAfterBootstrap = "/readyz?exclude=poststarthook/rbac/bootstrap-roles&exclude=poststarthook/scheduling/bootstrap-system-priority-classes"

@@ -5,7 +5,10 @@
 package main
 
 import (
+	"io"
+	"math"
 	"os"
+	"runtime/debug"
 	_ "time/tzdata" // CronJob time zones, as upstream's main
 
 	"k8s.io/component-base/cli"
@@ -15,6 +18,29 @@ import (
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 )
 
+// limitAfterStart is set by aksid, which closes the server's stdin once
+// it is ready.
+const limitAfterStart = "AKSID_GOMEMLIMIT_AFTER_START"
+
 func main() {
+	if os.Getenv(limitAfterStart) != "" {
+		deferMemoryLimit()
+	}
 	os.Exit(cli.Run(app.NewAPIServerCommand()))
+}
+
+// deferMemoryLimit lifts GOMEMLIMIT until stdin closes. A start allocates
+// several times the heap it keeps (OpenAPI documents, storage for every
+// resource); under the limit that suits the server at rest, the GC runs
+// back to back meanwhile, a fifth of the start's CPU. An upstream build
+// ignores the variable and keeps the limit throughout.
+func deferMemoryLimit() {
+	limit := debug.SetMemoryLimit(math.MaxInt64)
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin) // until EOF: aksid closed it, or exited
+		debug.SetMemoryLimit(limit)
+		// The start's garbage goes back to the system now, not over the
+		// minutes the background scavenger would take.
+		debug.FreeOSMemory()
+	}()
 }

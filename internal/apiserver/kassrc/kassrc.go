@@ -2,9 +2,12 @@
 package kassrc
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"regexp"
+	"slices"
 )
 
 // A module's files cannot be embedded from another module, so these are
@@ -36,4 +39,23 @@ func Version() (string, error) {
 		return "", errors.New("kassrc: go.mod requires no k8s.io/kubernetes version")
 	}
 	return string(m[1]), nil
+}
+
+// Digest names the module's content (its files, in name order) in 8 hex
+// digits, so that a binary built from other files, at the same release,
+// is not taken for this one.
+func Digest() string {
+	files := Files()
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	for _, n := range names {
+		h.Write([]byte(n + "\x00"))
+		h.Write(files[n])
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:8]
 }

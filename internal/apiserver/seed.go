@@ -1,0 +1,123 @@
+package apiserver
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The objects kube-apiserver's start-up hooks and controllers make in an
+// empty cluster and then wait for before /readyz answers, exactly as they
+// make them with prepare's flags (the feature gates and runtime config
+// change them):
+//   - the default RBAC objects (cluster-admin, the system: roles and
+//     their bindings): the rbac/bootstrap-roles hook first runs a second
+//     after the server serves, then creates ~130 objects one by one,
+//     ~2 s in all;
+//   - an APIService per built-in group version, Available as local ones
+//     are (autoregister-completion waits for all of them);
+//   - the default ServiceCIDR "kubernetes", Ready (its controller and the
+//     Service IP repair controller poll for it every 100 ms).
+//
+// Written into an empty cluster's etcd prefix as the server starts, they
+// are there from its first answer, and the hooks and controllers find
+// nothing to do: a first start is ready ~0.2 s after it serves instead
+// of ~2 s. TestRealAPIServer checks this file against what an unseeded
+// server makes; -update-seed rewrites it.
+//
+//go:embed seed.json
+var seedJSON []byte
+
+// seedBootstrap is cleared by the test that rewrites seed.json from what
+// the server makes alone.
+var seedBootstrap = true
+
+// bootstrapSeed is seed.json: the objects and the release that made them.
+type bootstrapSeed struct {
+	Version string            `json:"version"`
+	Objects []json.RawMessage `json:"objects"`
+}
+
+// seedObject is the part of an object that names its etcd key.
+type seedObject struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace,omitempty"`
+	} `json:"metadata"`
+}
+
+// seedKinds maps a seeded kind to its etcd key's first part under the
+// cluster's prefix and its list URL, as kube-apiserver stores and serves
+// it.
+var seedKinds = map[string]struct{ key, list string }{
+	"ClusterRole":        {"clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterroles"},
+	"ClusterRoleBinding": {"clusterrolebindings", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"},
+	"Role":               {"roles", "/apis/rbac.authorization.k8s.io/v1/roles"},
+	"RoleBinding":        {"rolebindings", "/apis/rbac.authorization.k8s.io/v1/rolebindings"},
+	"APIService":         {"apiregistration.k8s.io/apiservices", "/apis/apiregistration.k8s.io/v1/apiservices"},
+	"ServiceCIDR":        {"servicecidrs", "/apis/networking.k8s.io/v1/servicecidrs"},
+}
+
+// seedOrder is the order seed.json lists the kinds in.
+var seedOrder = []string{"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "APIService", "ServiceCIDR"}
+
+// seedKVs gives each seeded object its etcd key under prefix, a fresh
+// uid, and its creation and condition times now, as the API would.
+func seedKVs(seed bootstrapSeed, prefix string, now time.Time) (map[string][]byte, error) {
+	stamp := now.UTC().Format(time.RFC3339)
+	kvs := make(map[string][]byte, len(seed.Objects))
+	for _, raw := range seed.Objects {
+		var o seedObject
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, err
+		}
+		kind, ok := seedKinds[o.Kind]
+		if !ok || o.Metadata.Name == "" {
+			return nil, fmt.Errorf("apiserver: the seed holds a %q named %q", o.Kind, o.Metadata.Name)
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil, err
+		}
+		meta, _ := obj["metadata"].(map[string]any)
+		meta["uid"] = uuid.NewString()
+		meta["creationTimestamp"] = stamp
+		if status, ok := obj["status"].(map[string]any); ok {
+			conds, _ := status["conditions"].([]any)
+			for _, c := range conds {
+				if c, ok := c.(map[string]any); ok {
+					c["lastTransitionTime"] = stamp
+				}
+			}
+		}
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		kvs[path.Join(prefix, kind.key, o.Metadata.Namespace, o.Metadata.Name)] = b
+	}
+	return kvs, nil
+}
+
+// seedBootstrapObjects writes seed.json's objects under the cluster's
+// prefix if nothing is stored there yet, and tells whether it did. It
+// returns the release they came from, for the caller to compare with the
+// server's.
+func seedBootstrapObjects(ctx context.Context, e *etcd, prefix string) (bool, string, error) {
+	var seed bootstrapSeed
+	if err := json.Unmarshal(seedJSON, &seed); err != nil {
+		return false, "", err
+	}
+	kvs, err := seedKVs(seed, prefix, time.Now())
+	if err != nil {
+		return false, "", err
+	}
+	ok, err := e.putIfEmpty(ctx, prefix+"/", kvs)
+	return ok, seed.Version, err
+}
