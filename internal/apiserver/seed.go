@@ -52,20 +52,27 @@ type seedObject struct {
 	} `json:"metadata"`
 }
 
-// seedKinds maps a seeded kind to its etcd key's first part under the
-// cluster's prefix and its list URL, as kube-apiserver stores and serves
-// it.
-var seedKinds = map[string]struct{ key, list string }{
-	"ClusterRole":        {"clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterroles"},
-	"ClusterRoleBinding": {"clusterrolebindings", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"},
-	"Role":               {"roles", "/apis/rbac.authorization.k8s.io/v1/roles"},
-	"RoleBinding":        {"rolebindings", "/apis/rbac.authorization.k8s.io/v1/rolebindings"},
-	"APIService":         {"apiregistration.k8s.io/apiservices", "/apis/apiregistration.k8s.io/v1/apiservices"},
-	"ServiceCIDR":        {"servicecidrs", "/apis/networking.k8s.io/v1/servicecidrs"},
+// seedKinds are the seeded kinds, in seed.json's order, each with its
+// etcd key's first part under the cluster's prefix and its list URL, as
+// kube-apiserver stores and serves it.
+var seedKinds = []struct{ kind, key, list string }{
+	{"ClusterRole", "clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterroles"},
+	{"ClusterRoleBinding", "clusterrolebindings", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"},
+	{"Role", "roles", "/apis/rbac.authorization.k8s.io/v1/roles"},
+	{"RoleBinding", "rolebindings", "/apis/rbac.authorization.k8s.io/v1/rolebindings"},
+	{"APIService", "apiregistration.k8s.io/apiservices", "/apis/apiregistration.k8s.io/v1/apiservices"},
+	{"ServiceCIDR", "servicecidrs", "/apis/networking.k8s.io/v1/servicecidrs"},
 }
 
-// seedOrder is the order seed.json lists the kinds in.
-var seedOrder = []string{"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "APIService", "ServiceCIDR"}
+// seedKey is kind's etcd key part, or "" when kind is not seeded.
+func seedKey(kind string) string {
+	for _, k := range seedKinds {
+		if k.kind == kind {
+			return k.key
+		}
+	}
+	return ""
+}
 
 // seedKVs gives each seeded object its etcd key under prefix, a fresh
 // uid, and its creation and condition times now, as the API would.
@@ -77,8 +84,8 @@ func seedKVs(seed bootstrapSeed, prefix string, now time.Time) (map[string][]byt
 		if err := json.Unmarshal(raw, &o); err != nil {
 			return nil, err
 		}
-		kind, ok := seedKinds[o.Kind]
-		if !ok || o.Metadata.Name == "" {
+		key := seedKey(o.Kind)
+		if key == "" || o.Metadata.Name == "" {
 			return nil, fmt.Errorf("apiserver: the seed holds a %q named %q", o.Kind, o.Metadata.Name)
 		}
 		var obj map[string]any
@@ -100,7 +107,7 @@ func seedKVs(seed bootstrapSeed, prefix string, now time.Time) (map[string][]byt
 		if err != nil {
 			return nil, err
 		}
-		kvs[path.Join(prefix, kind.key, o.Metadata.Namespace, o.Metadata.Name)] = b
+		kvs[path.Join(prefix, key, o.Metadata.Namespace, o.Metadata.Name)] = b
 	}
 	return kvs, nil
 }

@@ -69,8 +69,8 @@ func checkSeed(t *testing.T, ep *Endpoint, seeded bool) {
 // managed fields), and names those that have managed fields.
 func liveSeedKinds(t *testing.T, ep *Endpoint) (objs []json.RawMessage, written []string) {
 	t.Helper()
-	for _, kind := range seedOrder {
-		url := seedKinds[kind].list
+	for _, k := range seedKinds {
+		kind, url := k.kind, k.list
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, ep.URL+url, nil)
 		if err != nil {
 			t.Fatal(err)
