@@ -132,7 +132,7 @@ func TestRealAPIServer(t *testing.T) {
 	}
 
 	clk.Advance(30 * time.Second)
-	if n := s.StopIdle(); n != 0 {
+	if n := s.StopIdle(nil); n != 0 {
 		t.Fatalf("stopped %d servers used 30 s ago", n)
 	}
 	// The sweep recorded the running server's live heap for the next
@@ -146,8 +146,26 @@ func TestRealAPIServer(t *testing.T) {
 	}
 	clk.Advance(time.Minute)
 	running = s.inst(c.ID).p
-	if n := s.StopIdle(); n != 1 {
+	// A watch open at an idle stop (aksid's controllers hold some) would
+	// hold up kube-apiserver's exit until the watch ends: StopIdle's hook
+	// ends it first, and the server exits at its SIGTERM.
+	wctx, endWatch := context.WithCancel(ctx)
+	defer endWatch()
+	watch, err := http.NewRequestWithContext(wctx, "GET", ep.URL+"/api/v1/namespaces?watch=1&timeoutSeconds=600", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := admin.Do(watch)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("watch: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	var before []string
+	if n := s.StopIdle(func(id string) { before = append(before, id); endWatch() }); n != 1 {
 		t.Fatalf("StopIdle stopped %d, want 1", n)
+	}
+	if len(before) != 1 || before[0] != c.ID {
+		t.Fatalf("StopIdle's hook ran for %q, want once for %s", before, c.ID)
 	}
 	if running.err != nil {
 		t.Fatalf("kube-apiserver's exit after an idle stop: %v", running.err)

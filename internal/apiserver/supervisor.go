@@ -369,8 +369,11 @@ func (s *Supervisor) stopLocked(in *instance, record bool) {
 
 // StopIdle stops every server unused for IdleAfter by the Supervisor's
 // clock and returns how many it stopped. Of those it keeps, it records
-// the live heap (recordHeaps).
-func (s *Supervisor) StopIdle() int {
+// the live heap (recordHeaps). before, when not nil, runs first for each
+// server it stops, while no new use can start it: kube-apiserver drains
+// open watches before it exits, so whoever holds one (aksid's own
+// controllers) must end it there, or the stop waits out the watch.
+func (s *Supervisor) StopIdle(before func(id string)) int {
 	now := s.cfg.Clock.Now()
 	s.mu.Lock()
 	var idle, used []*instance
@@ -388,6 +391,9 @@ func (s *Supervisor) StopIdle() int {
 		in.mu.Lock()
 		// Checked again: it may have been used since.
 		if in.p != nil && s.idleSince(in, now) {
+			if before != nil {
+				before(in.id)
+			}
 			s.stopLocked(in, true)
 			n++
 		}

@@ -34,7 +34,7 @@ type Supervisor interface {
 	Running(id string) (*apiserver.Endpoint, bool)
 	Touch(id string)
 	Stop(id string)
-	StopIdle() int
+	StopIdle(before func(id string)) int
 	Delete(ctx context.Context, id string) error
 	Close()
 }
@@ -445,7 +445,9 @@ func (p *Plane) Run(ctx context.Context, interval time.Duration) {
 		for _, k := range busy {
 			p.cfg.Supervisor.Touch(k)
 		}
-		p.cfg.Supervisor.StopIdle()
+		// The controllers' watches end first: an open one holds up
+		// kube-apiserver's exit, and a connection meanwhile with it.
+		p.cfg.Supervisor.StopIdle(p.stopControllers)
 		p.mu.Lock()
 		var gone []string
 		for k, l := range p.live {

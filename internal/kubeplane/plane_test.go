@@ -73,7 +73,7 @@ func (f *fakeSupervisor) Start(_ context.Context, c apiserver.Cluster) (*apiserv
 func (f *fakeSupervisor) Running(string) (*apiserver.Endpoint, bool) { return f.ep, true }
 func (f *fakeSupervisor) Touch(string)                               { f.mu.Lock(); f.touched++; f.mu.Unlock() }
 func (f *fakeSupervisor) Stop(string)                                {}
-func (f *fakeSupervisor) StopIdle() int                              { return 0 }
+func (f *fakeSupervisor) StopIdle(func(string)) int                  { return 0 }
 func (f *fakeSupervisor) Delete(context.Context, string) error       { return nil }
 func (f *fakeSupervisor) Close()                                     {}
 
