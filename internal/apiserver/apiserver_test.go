@@ -79,7 +79,9 @@ func TestRealAPIServer(t *testing.T) {
 	const issuer = "https://eastus.oic.prod-aks.azure.com/tenant/issuer/"
 	c := Cluster{ID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c1",
 		FQDN: "c1-g-0123ab-4567cdef.hcp.eastus.azmk8s.io", Serving: clusterCA, ClientCA: adminCA.pem,
-		Issuer: issuer, Key: staticKey{saKey}}
+		Issuer: issuer, Key: staticKey{saKey},
+		Objects: []json.RawMessage{json.RawMessage(`{"apiVersion":"v1","kind":"Node","metadata":{"name":"aks-pool-12345678-vmss000000"},` +
+			`"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","lastHeartbeatTime":null}]}}`)}}
 
 	// The first start is seeded with the default RBAC objects, the one
 	// after Delete not: the hook must find all it makes in the seed, and
@@ -90,6 +92,22 @@ func TestRealAPIServer(t *testing.T) {
 	checkSeed(t, ep, seedBootstrap)
 	checkMemoryLimit(t, ep, memoryLimit(s.clusterDir(c.ID)))
 	admin := adminClient(t, adminCA, clusterCA, c.FQDN)
+	if !ep.First || ep.Seeded != seedBootstrap {
+		t.Fatalf("a first start: First %t, Seeded %t, want true, %t", ep.First, ep.Seeded, seedBootstrap)
+	}
+	// The cluster's own objects came with the seed, stamped as the API
+	// would, in its first answer.
+	var n struct {
+		Metadata struct{ UID, CreationTimestamp string }
+		Status   struct {
+			Conditions []struct{ Type, Status, LastHeartbeatTime, LastTransitionTime string }
+		}
+	}
+	if code := do(t, admin, "GET", ep.URL+"/api/v1/nodes/aks-pool-12345678-vmss000000", "", &n); seedBootstrap &&
+		(code != http.StatusOK || n.Metadata.UID == "" || n.Metadata.CreationTimestamp == "" || len(n.Status.Conditions) != 1 ||
+			n.Status.Conditions[0].LastHeartbeatTime != n.Metadata.CreationTimestamp || n.Status.Conditions[0].LastTransitionTime != n.Metadata.CreationTimestamp) {
+		t.Fatalf("node written with the seed: %d %+v", code, n)
+	}
 	// As AKS: no anonymous requests.
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: clusterCA.Pool(), ServerName: c.FQDN}}}
 	if code := do(t, anon, "GET", ep.URL+"/api/v1/namespaces", "", nil); code != http.StatusUnauthorized {
@@ -129,6 +147,9 @@ func TestRealAPIServer(t *testing.T) {
 	ep = start(t, s, c)
 	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusOK {
 		t.Fatalf("namespace after restart: %d", code)
+	}
+	if ep.First || ep.Seeded {
+		t.Fatalf("a restart: First %t, Seeded %t, want neither", ep.First, ep.Seeded)
 	}
 
 	clk.Advance(30 * time.Second)
@@ -179,6 +200,9 @@ func TestRealAPIServer(t *testing.T) {
 	checkSeed(t, ep, false)
 	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusNotFound {
 		t.Fatalf("namespace after Delete: %d, want 404", code)
+	}
+	if !ep.First || ep.Seeded {
+		t.Fatalf("after Delete, unseeded: First %t, Seeded %t, want true, false", ep.First, ep.Seeded)
 	}
 }
 

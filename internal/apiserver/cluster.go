@@ -58,6 +58,11 @@ type Cluster struct {
 	// webhooks at that URL's host (the webhooks themselves are objects in
 	// the cluster); nil for none.
 	AdmissionWebhook *Webhook
+	// Objects are what aksid makes in a new cluster (its nodes, its admin
+	// binding), as JSON: written with the bootstrap seed at the cluster's
+	// first start, so that its first answer has them (Endpoint.Seeded).
+	// Their kinds are those of clusterKinds.
+	Objects []json.RawMessage
 }
 
 // CertIssuer issues a serving certificate for hosts.

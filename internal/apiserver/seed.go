@@ -64,9 +64,22 @@ var seedKinds = []struct{ kind, key, list string }{
 	{"ServiceCIDR", "servicecidrs", "/apis/networking.k8s.io/v1/servicecidrs"},
 }
 
+// clusterKinds are the kinds of a Cluster's Objects, each with its etcd
+// key's first part.
+var clusterKinds = []struct{ kind, key string }{
+	{"Node", "minions"},
+	{"ClusterRoleBinding", "clusterrolebindings"},
+	{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations"},
+}
+
 // seedKey is kind's etcd key part, or "" when kind is not seeded.
 func seedKey(kind string) string {
 	for _, k := range seedKinds {
+		if k.kind == kind {
+			return k.key
+		}
+	}
+	for _, k := range clusterKinds {
 		if k.kind == kind {
 			return k.key
 		}
@@ -76,10 +89,10 @@ func seedKey(kind string) string {
 
 // seedKVs gives each seeded object its etcd key under prefix, a fresh
 // uid, and its creation and condition times now, as the API would.
-func seedKVs(seed bootstrapSeed, prefix string, now time.Time) (map[string][]byte, error) {
+func seedKVs(objects []json.RawMessage, prefix string, now time.Time) (map[string][]byte, error) {
 	stamp := now.UTC().Format(time.RFC3339)
-	kvs := make(map[string][]byte, len(seed.Objects))
-	for _, raw := range seed.Objects {
+	kvs := make(map[string][]byte, len(objects))
+	for _, raw := range objects {
 		var o seedObject
 		if err := json.Unmarshal(raw, &o); err != nil {
 			return nil, err
@@ -100,6 +113,9 @@ func seedKVs(seed bootstrapSeed, prefix string, now time.Time) (map[string][]byt
 			for _, c := range conds {
 				if c, ok := c.(map[string]any); ok {
 					c["lastTransitionTime"] = stamp
+					if _, ok := c["lastHeartbeatTime"]; ok {
+						c["lastHeartbeatTime"] = stamp
+					}
 				}
 			}
 		}
@@ -112,16 +128,16 @@ func seedKVs(seed bootstrapSeed, prefix string, now time.Time) (map[string][]byt
 	return kvs, nil
 }
 
-// seedBootstrapObjects writes seed.json's objects under the cluster's
-// prefix if nothing is stored there yet, and tells whether it did. It
-// returns the release they came from, for the caller to compare with the
-// server's.
-func seedBootstrapObjects(ctx context.Context, e *etcd, prefix string) (bool, string, error) {
+// seedBootstrapObjects writes seed.json's objects and the cluster's own
+// under the cluster's prefix if nothing is stored there yet, and tells
+// whether it did. It returns the release the seed came from, for the
+// caller to compare with the server's.
+func seedBootstrapObjects(ctx context.Context, e *etcd, prefix string, own []json.RawMessage) (bool, string, error) {
 	var seed bootstrapSeed
 	if err := json.Unmarshal(seedJSON, &seed); err != nil {
 		return false, "", err
 	}
-	kvs, err := seedKVs(seed, prefix, time.Now())
+	kvs, err := seedKVs(append(seed.Objects[:len(seed.Objects):len(seed.Objects)], own...), prefix, time.Now())
 	if err != nil {
 		return false, "", err
 	}

@@ -67,6 +67,12 @@ type Endpoint struct {
 	URL   string        // https://127.0.0.1:<port>
 	CA    []byte        // PEM of the serving certificate's CA
 	Ready time.Duration // from process start to /readyz answering 200
+	// First is true at the first start on the cluster's data: nothing
+	// aksid writes into a cluster is there yet.
+	First bool
+	// Seeded is true when this start wrote the bootstrap seed and the
+	// cluster's Objects into its empty data.
+	Seeded bool
 	// Client speaks to the server as aksid itself, in system:masters (for
 	// aksid's controllers: nodes, services); its 30 s timeout suits
 	// requests, not watches.
@@ -187,17 +193,20 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 	}
 	marker := filepath.Join(dir, "bootstrapped")
 	path, seeded := "/readyz", ""
-	if _, err := os.Stat(marker); err == nil {
+	_, err = os.Stat(marker)
+	ep.First = err != nil
+	if !ep.First {
 		path = readyzAfterBootstrap
 	} else if seedBootstrap {
 		// Before the server writes here: it does once it serves, ~1 s
 		// after etcd does. Were it first, the seed would not be written.
-		ok, version, err := seedBootstrapObjects(wctx, e, etcdPrefix(clusterKey(c.ID)))
+		ok, version, err := seedBootstrapObjects(wctx, e, etcdPrefix(clusterKey(c.ID)), c.Objects)
 		if err != nil {
 			// Not fatal: the server makes them, a second or two later.
 			s.cfg.Log.Warn("bootstrap objects not seeded", "cluster", c.ID, "err", err)
 		} else if ok {
 			path, seeded = readyzAfterBootstrap, version
+			ep.Seeded = true
 		}
 	}
 	if err := waitUntil(wctx, p, func(ctx context.Context) bool { return ready(ctx, ep, path) }); err != nil {

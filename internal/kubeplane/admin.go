@@ -14,17 +14,26 @@ const rbacV1 = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
 // syncAdminBinding binds the cluster's Entra admin groups to cluster-admin,
 // or removes the binding when there are none.
 func syncAdminBinding(ctx context.Context, k Kube, spec aks.KubeSpec) error {
-	if len(spec.AdminGroups) == 0 {
+	obj := adminBindingObject(spec)
+	if obj == nil {
 		return k.Delete(ctx, rbacV1+"/"+adminBinding)
+	}
+	return k.Apply(ctx, rbacV1, adminBinding, obj)
+}
+
+// adminBindingObject is the admin groups' binding, nil when there are none.
+func adminBindingObject(spec aks.KubeSpec) map[string]any {
+	if len(spec.AdminGroups) == 0 {
+		return nil
 	}
 	subjects := make([]any, 0, len(spec.AdminGroups))
 	for _, g := range spec.AdminGroups {
 		subjects = append(subjects, map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g})
 	}
-	return k.Apply(ctx, rbacV1, adminBinding, map[string]any{
+	return map[string]any{
 		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
 		"metadata": map[string]any{"name": adminBinding, "labels": map[string]any{"addonmanager.kubernetes.io/mode": "Reconcile"}},
 		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
 		"subjects": subjects,
-	})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aksid/aksid/internal/aks"
@@ -112,6 +113,9 @@ func syncNodes(ctx context.Context, k Kube, spec aks.KubeSpec) error {
 	return nil
 }
 
+// nodeWriters bounds the nodes written at once.
+const nodeWriters = 8
+
 func syncPool(ctx context.Context, k Kube, spec aks.KubeSpec, index int, pool aks.Pool, have []node) error {
 	prefix := scaleSetName(spec.ID, pool.Name)
 	type inst struct {
@@ -141,12 +145,33 @@ func syncPool(ctx context.Context, k Kube, spec aks.KubeSpec, index int, pool ak
 		next++
 	}
 	kept := map[string]bool{}
+	// Nodes are written side by side: each takes three writes in turn
+	// (create, untaint, status), and a new cluster's first answer waits
+	// for all of them.
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, nodeWriters)
+	)
 	for _, in := range keep {
 		want := desiredNode(spec, index, pool, in.n)
 		kept[want.name] = true
-		if err := ensureNode(ctx, k, want, in.cur); err != nil {
-			return fmt.Errorf("node %s: %w", want.name, err)
-		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := ensureNode(ctx, k, want, in.cur); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("node %s: %w", want.name, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return first
 	}
 	for _, n := range have {
 		if !kept[n.Metadata.Name] {

@@ -77,6 +77,9 @@ func (p *Plane) restartIfReshaped(ctx context.Context, spec aks.KubeSpec) bool {
 // ClusterDeleted removes the cluster's server and its stored objects.
 func (p *Plane) ClusterDeleted(id string) {
 	p.stopControllers(id)
+	p.mu.Lock()
+	delete(p.reconciled, strings.ToLower(id))
+	p.mu.Unlock()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

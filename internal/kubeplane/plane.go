@@ -91,8 +91,11 @@ type Plane struct {
 	live   map[string]*live  // lower(cluster ID) → what runs for its current API server
 	open   map[string]int    // lower(cluster ID) → connections carried now
 	hosts  map[string]string // API server name → cluster ID, as last found
-	locks  map[string]*sync.Mutex
-	build  chan struct{} // closed when a started build ends; nil when none started
+	// reconciled is, per cluster, what its objects were last made from
+	// (reconcileKey), while aksid runs.
+	reconciled map[string]string
+	locks      map[string]*sync.Mutex
+	build      chan struct{} // closed when a started build ends; nil when none started
 }
 
 // live is one start of a cluster's API server and the controllers bound
@@ -116,7 +119,8 @@ func New(cfg Config) *Plane {
 		cfg.Log = slog.Default()
 	}
 	return &Plane{cfg: cfg, log: cfg.Log, tokens: map[string]string{}, byID: map[string]string{},
-		live: map[string]*live{}, open: map[string]int{}, hosts: map[string]string{}, locks: map[string]*sync.Mutex{}}
+		live: map[string]*live{}, open: map[string]int{}, hosts: map[string]string{}, reconciled: map[string]string{},
+		locks: map[string]*sync.Mutex{}}
 }
 
 // Owns tells whether host is an AKS API server name, which the proxy
@@ -259,7 +263,11 @@ func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (ep *apiserver.En
 			cur = nil
 		}
 	}
-	ep, err = p.cfg.Supervisor.Start(ctx, p.apiCluster(spec))
+	c := p.apiCluster(spec)
+	if c.Objects, err = p.firstObjects(spec, time.Now()); err != nil {
+		return nil, err
+	}
+	ep, err = p.cfg.Supervisor.Start(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -271,9 +279,18 @@ func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (ep *apiserver.En
 	}
 	kube := Kube{Base: ep.URL, HTTP: ep.Client}
 	// What AKS makes at creation: bound once per start, so a change in ARM
-	// while the server was stopped shows at its next start.
-	if err := p.reconcile(ctx, kube, spec); err != nil {
-		return nil, fmt.Errorf("kubeplane: bootstrap of %s: %w", id, err)
+	// while the server was stopped shows at its next start. When they are
+	// in the server's data already (written with the seed at a first
+	// start, or made before an idle stop or az aks stop with nothing
+	// changed in ARM since), the check runs beside the first connection,
+	// not before it.
+	p.mu.Lock()
+	unchanged := ep.Seeded || !ep.First && p.reconciled[k] == reconcileKey(spec, p.cfg.WebhookBase)
+	p.mu.Unlock()
+	if !unchanged {
+		if err := p.reconcile(ctx, kube, spec); err != nil {
+			return nil, fmt.Errorf("kubeplane: bootstrap of %s: %w", id, err)
+		}
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	l := &live{ep: ep, shape: shapeOf(spec), cancel: cancel, done: make(chan struct{})}
@@ -282,6 +299,11 @@ func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (ep *apiserver.En
 	p.mu.Unlock()
 	go func() {
 		defer close(l.done)
+		if unchanged {
+			if err := p.reconcile(lctx, kube, spec); err != nil && lctx.Err() == nil {
+				p.log.Warn("cluster objects not in step with ARM", "cluster", id, "err", err)
+			}
+		}
 		p.runControllers(lctx, kube, spec)
 	}()
 	return ep, nil
@@ -290,18 +312,6 @@ func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (ep *apiserver.En
 func (l *live) stop() {
 	l.cancel()
 	<-l.done
-}
-
-// reconcile makes the cluster's objects match its ARM record: the admin
-// group binding, the workload identity webhook and the pools' nodes.
-func (p *Plane) reconcile(ctx context.Context, k Kube, spec aks.KubeSpec) error {
-	if err := syncAdminBinding(ctx, k, spec); err != nil {
-		return err
-	}
-	if err := p.syncWorkloadIdentity(ctx, k, spec); err != nil {
-		return err
-	}
-	return syncNodes(ctx, k, spec)
 }
 
 // runControllers runs what watches the cluster while its server runs:

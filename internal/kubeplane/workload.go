@@ -23,7 +23,12 @@ func (p *Plane) syncWorkloadIdentity(ctx context.Context, k Kube, spec aks.KubeS
 	if !spec.WorkloadIdentity {
 		return k.Delete(ctx, mutatingV1+"/"+wiWebhookConfig)
 	}
-	return k.Apply(ctx, mutatingV1, wiWebhookConfig, map[string]any{
+	return k.Apply(ctx, mutatingV1, wiWebhookConfig, p.wiWebhookObject())
+}
+
+// wiWebhookObject is the workload identity webhook's configuration.
+func (p *Plane) wiWebhookObject() map[string]any {
+	return map[string]any{
 		"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
 		"metadata": map[string]any{"name": wiWebhookConfig, "labels": map[string]any{"azure-workload-identity.io/system": "true"}},
 		"webhooks": []any{map[string]any{
@@ -39,7 +44,7 @@ func (p *Plane) syncWorkloadIdentity(ctx context.Context, k Kube, spec aks.KubeS
 			"rules": []any{map[string]any{"apiGroups": []string{""}, "apiVersions": []string{"v1"},
 				"operations": []string{"CREATE"}, "resources": []string{"pods"}, "scope": "*"}},
 		}},
-	})
+	}
 }
 
 // ServiceAccount reads a service account's annotations from the cluster's
