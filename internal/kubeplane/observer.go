@@ -86,6 +86,7 @@ func (p *Plane) ClusterDeleted(id string) {
 		mu := p.lock(id)
 		mu.Lock()
 		defer mu.Unlock()
+		p.closeCarried(id)
 		if err := p.cfg.Supervisor.Delete(ctx, id); err != nil {
 			p.log.Error("cluster API server data not removed", "cluster", id, "err", err)
 		}

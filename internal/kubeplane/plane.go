@@ -86,11 +86,11 @@ type Plane struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	tokens map[string]string // webhook bearer token → cluster ID
-	byID   map[string]string // lower(cluster ID) → its token
-	live   map[string]*live  // lower(cluster ID) → what runs for its current API server
-	open   map[string]int    // lower(cluster ID) → connections carried now
-	hosts  map[string]string // API server name → cluster ID, as last found
+	tokens map[string]string              // webhook bearer token → cluster ID
+	byID   map[string]string              // lower(cluster ID) → its token
+	live   map[string]*live               // lower(cluster ID) → what runs for its current API server
+	open   map[string]map[*touchConn]bool // lower(cluster ID) → connections carried now
+	hosts  map[string]string              // API server name → cluster ID, as last found
 	// reconciled is, per cluster, what its objects were last made from
 	// (reconcileKey), while aksid runs.
 	reconciled map[string]string
@@ -119,7 +119,7 @@ func New(cfg Config) *Plane {
 		cfg.Log = slog.Default()
 	}
 	return &Plane{cfg: cfg, log: cfg.Log, tokens: map[string]string{}, byID: map[string]string{},
-		live: map[string]*live{}, open: map[string]int{}, hosts: map[string]string{}, reconciled: map[string]string{},
+		live: map[string]*live{}, open: map[string]map[*touchConn]bool{}, hosts: map[string]string{}, reconciled: map[string]string{},
 		locks: map[string]*sync.Mutex{}}
 }
 
@@ -155,15 +155,35 @@ func (p *Plane) Dial(ctx context.Context, host string) (net.Conn, error) {
 		return nil, err
 	}
 	k := strings.ToLower(id)
-	p.mu.Lock()
-	p.open[k]++
-	p.mu.Unlock()
-	return &touchConn{Conn: c, touch: func() {
+	tc := &touchConn{Conn: c}
+	tc.touch = func() {
 		p.mu.Lock()
-		p.open[k]--
+		delete(p.open[k], tc)
 		p.mu.Unlock()
 		p.cfg.Supervisor.Touch(id)
-	}}, nil
+	}
+	p.mu.Lock()
+	if p.open[k] == nil {
+		p.open[k] = map[*touchConn]bool{}
+	}
+	p.open[k][tc] = true
+	p.mu.Unlock()
+	return tc, nil
+}
+
+// closeCarried ends the connections carried to the cluster's server, as
+// its server is about to stop: kube-apiserver drains open watches before
+// it exits, and a client's would hold up the stop until it is killed.
+func (p *Plane) closeCarried(id string) {
+	p.mu.Lock()
+	conns := make([]*touchConn, 0, len(p.open[strings.ToLower(id)]))
+	for c := range p.open[strings.ToLower(id)] {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
 }
 
 // clusterByHost finds the cluster an API server name belongs to,
@@ -259,6 +279,7 @@ func (p *Plane) ensure(ctx context.Context, spec aks.KubeSpec) (ep *apiserver.En
 		}
 		if cur.shape != shapeOf(spec) {
 			p.stopControllers(id)
+			p.closeCarried(id)
 			p.cfg.Supervisor.Stop(id)
 			cur = nil
 		}
@@ -420,6 +441,7 @@ func (p *Plane) stop(id string) {
 	mu := p.lock(id)
 	mu.Lock()
 	defer mu.Unlock()
+	p.closeCarried(id)
 	p.cfg.Supervisor.Stop(id)
 }
 
@@ -446,8 +468,8 @@ func (p *Plane) Run(ctx context.Context, interval time.Duration) {
 		// An open connection (a watch, a long exec) is use, however quiet.
 		p.mu.Lock()
 		var busy []string
-		for k, n := range p.open {
-			if n > 0 {
+		for k, conns := range p.open {
+			if len(conns) > 0 {
 				busy = append(busy, k)
 			}
 		}

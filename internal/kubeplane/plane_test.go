@@ -133,6 +133,19 @@ func TestDialRoutesAndRefuses(t *testing.T) {
 		t.Fatalf("closing connections touched the server %d times", s.touched)
 	}
 
+	// Stopping the server (az aks stop, a restart with new settings) ends
+	// the connections carried to it: kube-apiserver drains a client's
+	// open watch before it exits, so the stop would wait on it.
+	held, err := p.Dial(t.Context(), testFQDN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stop(testClusterID)
+	_ = held.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := held.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a carried connection once its server stopped: %v, want it closed", err)
+	}
+
 	if _, err := p.Dial(t.Context(), "other-0a1b2c3d.hcp.eastus.azmk8s.io"); !errors.Is(err, ErrNoCluster) {
 		t.Fatalf("unknown name: %v", err)
 	}
