@@ -21,6 +21,7 @@ type Clusters interface {
 	SetPowerState(ctx context.Context, id string, running bool) error
 	RotateCertificates(ctx context.Context, id string) error
 	RotateServiceAccountSigningKeys(ctx context.Context, id string) error
+	RunCommand(ctx context.Context, id string, req aks.RunCommandRequest) error
 	Begin(ctx context.Context, id string) error
 	End(ctx context.Context, id string)
 	UserKubeconfig(ctx context.Context, id string, o aks.KubeconfigOptions) ([]byte, error)
@@ -157,6 +158,16 @@ func (h *Handler) clusterAction(c *call, act func(ctx context.Context, id string
 	}
 	loc, _ := m["location"].(string)
 	return h.clusterOperation(c, loc, func() error { return act(c.ctx(), c.id) }, accepted)
+}
+
+// runCommand is az aks command invoke, which aksid's clusters cannot
+// run: the domain's refusal says why (aks.RunCommand).
+func (h *Handler) runCommand(c *call) error {
+	var body aks.RunCommandRequest
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	return h.aks.RunCommand(c.ctx(), c.id, body)
 }
 
 // getVersions is `az aks get-versions`: locations/{location}/orchestrators

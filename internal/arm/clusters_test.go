@@ -71,6 +71,7 @@ type powerClusters struct {
 	running  map[string]bool
 	calls    []bool
 	refuse   error
+	commands []aks.RunCommandRequest
 }
 
 func (p *powerClusters) Get(_ context.Context, id string) (map[string]any, error) {
@@ -91,6 +92,14 @@ func (p *powerClusters) SetPowerState(_ context.Context, id string, running bool
 	}
 	p.running[strings.ToLower(id)] = running
 	return nil
+}
+
+// RunCommand records the request and refuses as aks.RunCommand does.
+func (p *powerClusters) RunCommand(_ context.Context, id string, req aks.RunCommandRequest) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.commands = append(p.commands, req)
+	return azerr.New(azerr.Invalid, "KubernetesOperationError", "Failed to run command: aksid's clusters run no pods")
 }
 
 func (p *powerClusters) Begin(context.Context, string) error { return nil }
@@ -168,7 +177,16 @@ func (a *armTest) tokenFor(t *testing.T, oid, aud string) string {
 // the headers and the JSON body.
 func (a *armTest) do(t *testing.T, oid, method, path string) (int, http.Header, map[string]any) {
 	t.Helper()
-	req := httptest.NewRequest(method, testBase+path, nil)
+	return a.send(t, oid, method, path, "")
+}
+
+// send is do with a JSON body.
+func (a *armTest) send(t *testing.T, oid, method, path, body string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(method, testBase+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Authorization", "Bearer "+a.token(t, oid))
 	req = req.WithContext(origin.NewContext(req.Context(), origin.Direct(testBase, "")))
 	w := httptest.NewRecorder()
@@ -249,6 +267,33 @@ func TestStopAndStartNeedTheirActions(t *testing.T) {
 	}
 	if st, _, m := a.do(t, "stopper", "POST", clusterPath("c")+"/stop?api-version=2022-11-01"); st != http.StatusAccepted {
 		t.Fatalf("stopper stop: %d %v", st, m)
+	}
+}
+
+// TestRunCommandIsRefusedWithWhy: az aks command invoke POSTs
+// …/runCommand with the command and, on Entra clusters, the caller's
+// cluster token; the body reaches the clusters' service, whose refusal is
+// the answer (not the 404 of a path aksid does not know). It needs
+// …/runCommand/action: a reader gets 403 and nothing is asked.
+func TestRunCommandIsRefusedWithWhy(t *testing.T) {
+	a := newARMTest(t, grants{"admin": {actAKS + "runCommand/action"}, "reader": {actAKS + "read"}})
+	path := clusterPath("c") + "/runCommand?api-version=2022-11-01"
+	body := `{"command":"kubectl get nodes","context":"","clusterToken":"tok"}`
+	if st, _, m := a.send(t, "reader", "POST", path, body); st != http.StatusForbidden || errorCode(m) != "AuthorizationFailed" {
+		t.Fatalf("reader: %d %v", st, m)
+	}
+	if len(a.clusters.commands) != 0 {
+		t.Fatalf("a refused caller's command was passed on: %v", a.clusters.commands)
+	}
+	st, _, m := a.send(t, "admin", "POST", path, body)
+	if st != http.StatusBadRequest || errorCode(m) != "KubernetesOperationError" {
+		t.Fatalf("admin: %d %v", st, m)
+	}
+	if want := (aks.RunCommandRequest{Command: "kubectl get nodes", ClusterToken: "tok"}); len(a.clusters.commands) != 1 || a.clusters.commands[0] != want {
+		t.Fatalf("the service got %v, want %v", a.clusters.commands, want)
+	}
+	if st, _, m := a.send(t, "admin", "POST", path, `{"command":`); st != http.StatusBadRequest || len(a.clusters.commands) != 1 {
+		t.Fatalf("a malformed body: %d %v", st, m)
 	}
 }
 

@@ -113,6 +113,8 @@ func (h *Handler) table() []resourceType {
 			on: methods{post: {actAKS + "stop/action", h.stopCluster}, "": notFound}},
 		{paths: paths(group + aks + "/*/start"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
 			on: methods{post: {actAKS + "start/action", h.startCluster}, "": notFound}},
+		{paths: paths(group + aks + "/*/runcommand"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
+			on: methods{post: {actAKS + "runCommand/action", h.runCommand}, "": notFound}},
 		// Agent pools share their cluster's api-versions (managedClusters.json).
 		{paths: paths(group + aks + "/*/agentpools"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
 			on: methods{get: {actAKS + "agentPools/read", h.listPools}, "": notFound}},

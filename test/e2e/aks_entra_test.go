@@ -11,7 +11,8 @@ import (
 // TestAzAKSEntraCluster: the 2019 preview sequence, then an
 // Entra-integrated cluster whose user kubeconfig is kubelogin's exec form
 // exactly as AKS writes it (proxy mode), which kubelogin converts and
-// kubectl reads; its admin credential is refused without local accounts.
+// kubectl reads; its admin credential is refused without local accounts;
+// az aks command invoke is refused with why.
 func TestAzAKSEntraCluster(t *testing.T) {
 	t.Parallel()
 	in := start(t, "")
@@ -53,6 +54,10 @@ func TestAzAKSEntraCluster(t *testing.T) {
 		t.Fatal("a kubeconfig asked for through the proxy must be exactly AKS's")
 	}
 	az.fails("disable local accounts", "aks", "get-credentials", "-g", "MyResourceGroup", "-n", "entra", "--admin", "--file", kc)
+	// az takes a token for the AKS server application first (the
+	// command's cluster token); the refusal says why no command runs.
+	az.fails("KubernetesOperationError) Failed to run command: container command-", "aks", "command", "invoke", "-g", "MyResourceGroup", "-n", "entra",
+		"--command", "kubectl get nodes")
 
 	conv := exec.Command(kubeloginPath(t), "convert-kubeconfig", "-l", "azurecli", "--kubeconfig", kc)
 	conv.Env = append(os.Environ(), "HOME="+az.home())
