@@ -366,10 +366,14 @@ func (s *Supervisor) stopLocked(in *instance, record bool) {
 	if record && in.p.exited() == nil {
 		s.recordHeap(in.id, in.ep)
 	}
+	// aksid's own idle connections go first. Go's transport keeps a
+	// connection it dialled for a request that another connection then
+	// served; the server sees it as new, without a request, and its
+	// graceful shutdown waits up to 5 s before it closes such a one.
+	in.ep.Client.CloseIdleConnections()
 	if in.p.stop(15 * time.Second) {
 		s.cfg.Log.Warn("kube-apiserver did not stop within 15 s of SIGTERM: killed", "cluster", in.id, "log", in.p.log)
 	}
-	in.ep.Client.CloseIdleConnections()
 	in.p, in.ep = nil, nil
 	os.RemoveAll(filepath.Join(s.clusterDir(in.id), "run"))
 	s.releaseEtcd()

@@ -494,16 +494,24 @@ func (p *Plane) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Close stops every controller and server.
+// Close stops every controller and server, first ending the connections
+// carried to them (an open kubectl watch would hold a server's exit).
 func (p *Plane) Close() {
 	p.mu.Lock()
 	ids := make([]string, 0, len(p.live))
 	for k := range p.live {
 		ids = append(ids, k)
 	}
+	carried := make([]string, 0, len(p.open))
+	for k := range p.open {
+		carried = append(carried, k)
+	}
 	p.mu.Unlock()
 	for _, id := range ids {
 		p.stopControllers(id)
+	}
+	for _, id := range carried {
+		p.closeCarried(id)
 	}
 	p.cfg.Supervisor.Close()
 }

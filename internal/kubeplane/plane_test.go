@@ -145,6 +145,16 @@ func TestDialRoutesAndRefuses(t *testing.T) {
 	if _, err := held.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("a carried connection once its server stopped: %v, want it closed", err)
 	}
+	// So does aksid's own shutdown.
+	held, err = p.Dial(t.Context(), testFQDN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	_ = held.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := held.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a carried connection once aksid shut down: %v, want it closed", err)
+	}
 
 	if _, err := p.Dial(t.Context(), "other-0a1b2c3d.hcp.eastus.azmk8s.io"); !errors.Is(err, ErrNoCluster) {
 		t.Fatalf("unknown name: %v", err)
