@@ -1,11 +1,6 @@
 package aks
 
-import (
-	"context"
-	"strings"
-
-	"github.com/aksid/aksid/internal/azerr"
-)
+import "context"
 
 // RotateCertificates is az aks rotate-certs: the cluster gets a new CA, so
 // its API server restarts with a serving certificate from it and takes
@@ -20,14 +15,8 @@ func (s *Service) RotateCertificates(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	props := obj(r.Model, "properties")
-	if strings.EqualFold(str(obj(props, "powerState")["code"]), powerStopped) {
-		state := str(props["provisioningState"])
-		if state == "" {
-			state = "Succeeded"
-		}
-		return azerr.New(azerr.Conflict, "OperationNotAllowed",
-			"managed cluster is in Provisioning State(%s) and Power State(%s), rotating cluster certificates cannot be performed", state, powerStopped)
+	if err := refuseStopped(r.Model, "rotating cluster certificates"); err != nil {
+		return err
 	}
 	ca, err := s.newCA(str(r.Model["name"]))
 	if err != nil {
@@ -38,7 +27,7 @@ func (s *Service) RotateCertificates(ctx context.Context, id string) error {
 	if err := s.keepSAKey(&r); err != nil {
 		return err
 	}
-	pools, _ := props["agentPoolProfiles"].([]any)
+	pools, _ := obj(r.Model, "properties")["agentPoolProfiles"].([]any)
 	for _, p := range pools {
 		if pool, ok := p.(map[string]any); ok {
 			rollNodes(pool) // on the same node image

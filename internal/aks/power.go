@@ -95,3 +95,18 @@ func elapsed(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d days and %s", days, hms)
 }
+
+// refuseStopped is AKS's 409 for an action (named as its message words
+// it) on a stopped cluster; nil when the cluster runs.
+func refuseStopped(model map[string]any, action string) error {
+	props := obj(model, "properties")
+	if !strings.EqualFold(str(obj(props, "powerState")["code"]), powerStopped) {
+		return nil
+	}
+	state := str(props["provisioningState"])
+	if state == "" {
+		state = "Succeeded"
+	}
+	return azerr.New(azerr.Conflict, "OperationNotAllowed",
+		"managed cluster is in Provisioning State(%s) and Power State(%s), %s cannot be performed", state, powerStopped, action)
+}

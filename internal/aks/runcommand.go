@@ -33,14 +33,8 @@ func (s *Service) RunCommand(ctx context.Context, id string, req RunCommandReque
 	if err != nil {
 		return err
 	}
-	props := obj(r.Model, "properties")
-	if strings.EqualFold(str(obj(props, "powerState")["code"]), powerStopped) {
-		state := str(props["provisioningState"])
-		if state == "" {
-			state = "Succeeded"
-		}
-		return azerr.New(azerr.Conflict, "OperationNotAllowed",
-			"managed cluster is in Provisioning State(%s) and Power State(%s), running a command cannot be performed", state, powerStopped)
+	if err := refuseStopped(r.Model, "running a command"); err != nil {
+		return err
 	}
 	return azerr.New(azerr.Invalid, "KubernetesOperationError",
 		"Failed to run command: container command-%s in aks-command namespace cannot start: aksid's clusters run no pods (no kubelet, no container runtime). "+
