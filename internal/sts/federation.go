@@ -27,7 +27,8 @@ var federatedAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512
 	jose.ES256, jose.ES384, jose.ES512}
 
 const (
-	// jwksTTL is how long an issuer's keys are trusted without asking again.
+	// jwksTTL is how long an issuer's keys are trusted without asking
+	// again, on aksid's clock.
 	jwksTTL = 10 * time.Minute
 	// jwksRefetchGap bounds how often an unknown kid makes us ask again,
 	// so a stream of forged kids cannot turn aksid into a request loop.
@@ -82,7 +83,11 @@ func (s *Service) checkFederated(ctx context.Context, app directory.Application,
 		return errExternalOIDC()
 	}
 	kid := tok.Headers[0].KeyID
-	key, err := s.fed.key(ctx, unverified.Issuer, kid, s.wall.Now())
+	// The cache's age is on aksid's clock: the issuers it serves publish
+	// and retire keys on it (az aks oidc-issuer rotate-signing-keys keeps
+	// the old key 24 h of it), so after `aksid clock advance` their keys
+	// are fetched anew, not 10 minutes of wall time later.
+	key, err := s.fed.key(ctx, unverified.Issuer, kid, s.aksid.Now())
 	if err != nil {
 		return err
 	}
@@ -151,12 +156,12 @@ func (f *federation) key(ctx context.Context, issuer, kid string, now time.Time)
 	f.mu.Lock()
 	cached, ok := f.keys[issuer]
 	f.mu.Unlock()
-	fresh := ok && now.Sub(cached.fetched) < jwksTTL
-	if fresh {
+	age := now.Sub(cached.fetched)
+	if ok && age >= 0 && age < jwksTTL { // a clock set back makes it stale too
 		if k, found := pick(cached.set, kid); found {
 			return k, nil
 		}
-		if now.Sub(cached.fetched) < jwksRefetchGap {
+		if age < jwksRefetchGap {
 			return jose.JSONWebKey{}, errFederatedSignature("The key was not found.", kid)
 		}
 	}

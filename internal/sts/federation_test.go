@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -228,6 +229,22 @@ func TestFederatedCredentials(t *testing.T) {
 		o.key, o.kid = otherKey, "rotated"
 		o.iat, o.exp = e.wall.Now(), e.wall.Now().Add(time.Hour)
 		token(t, e.app.AppID, o)
+	})
+	t.Run("a key the issuer retires is refused as soon as aksid's clock passes the retirement", func(t *testing.T) {
+		o := good
+		o.iat, o.exp = e.wall.Now(), e.wall.Now().Add(time.Hour)
+		token(t, e.app.AppID, o) // its keys are cached now
+		issuer.mu.Lock()
+		kept := issuer.keys
+		issuer.keys = slices.DeleteFunc(slices.Clone(kept), func(k jose.JSONWebKey) bool { return k.KeyID == good.kid })
+		issuer.mu.Unlock()
+		// As after az aks oidc-issuer rotate-signing-keys and `aksid clock
+		// advance 25h`: no wall time passes.
+		e.aksid.SetOffset(e.aksid.Offset() + 25*time.Hour)
+		expectCode(t, e.app.AppID, o, 50013)
+		issuer.mu.Lock()
+		issuer.keys = kept
+		issuer.mu.Unlock()
 	})
 	t.Run("issuer unreachable", func(t *testing.T) {
 		e.wall.Add(jwksTTL + time.Minute)
