@@ -321,21 +321,21 @@ func (l *live) stop() {
 }
 
 // runControllers runs what watches the cluster while its server runs:
-// namespaces' defaults and deletions, and LoadBalancer Services.
+// namespaces' defaults and deletions, pods' reason for staying Pending,
+// and LoadBalancer Services.
 func (p *Plane) runControllers(ctx context.Context, k Kube, spec aks.KubeSpec) {
 	var ca []byte
 	if spec.CA != nil {
 		ca = spec.CA.PEM()
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runNamespaces(ctx, k, ca, p.log.With("cluster", spec.ID))
-	}()
+	log := p.log.With("cluster", spec.ID)
+	var wg sync.WaitGroup
+	wg.Go(func() { runNamespaces(ctx, k, ca, log) })
+	wg.Go(func() { runPods(ctx, k, log) })
 	if p.cfg.Services != nil {
 		runServices(ctx, k, spec.ID, p.cfg.Services, p.log)
 	}
-	<-done
+	wg.Wait()
 }
 
 // apiCluster is what the Supervisor starts the cluster's server with.

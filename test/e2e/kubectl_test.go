@@ -346,11 +346,14 @@ kubelogin convert-kubeconfig -l ropc`)
 	}
 	k.expectNodes(3, ropc(olga)...)
 	// The AKS RBAC doc's kubectl run in a new namespace needs its default
-	// service account; deleting the namespace ends, rather than staying
-	// Terminating.
+	// service account; the pod stays Pending, and kubectl describe says
+	// why; deleting the namespace ends, rather than staying Terminating.
 	k.ok(`kubectl create namespace dev
 kubectl run nginx-dev --image=mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine --namespace dev
 kubectl get pod nginx-dev --namespace dev -o name
+for i in $(seq 100); do kubectl describe pod nginx-dev --namespace dev | grep -q "FailedScheduling" && break; sleep 0.1; done
+kubectl describe pod nginx-dev --namespace dev | grep -E "Warning +FailedScheduling .* aksid's clusters run no pods"
+test "$(kubectl get pod nginx-dev --namespace dev -o jsonpath='{.status.phase} {.status.conditions[0].reason}')" = "Pending Unschedulable"
 kubectl delete namespace dev --timeout=30s
 ! kubectl get namespace dev 2>/dev/null`, ropc(olga)...)
 	k.fails("Getting static credential is not allowed because this cluster is set to disable local accounts",
