@@ -22,14 +22,8 @@ const (
 
 // pod is the part of a Pod the controller reads.
 type pod struct {
-	Metadata struct {
-		Name              string  `json:"name"`
-		Namespace         string  `json:"namespace"`
-		UID               string  `json:"uid"`
-		ResourceVersion   string  `json:"resourceVersion"`
-		DeletionTimestamp *string `json:"deletionTimestamp"`
-	} `json:"metadata"`
-	Spec struct {
+	Metadata objectMeta `json:"metadata"`
+	Spec     struct {
 		NodeName string `json:"nodeName"`
 	} `json:"spec"`
 	Status struct {

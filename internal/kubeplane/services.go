@@ -53,17 +53,20 @@ const cleanupFinalizer = "service.kubernetes.io/load-balancer-cleanup"
 
 const eventComponent = "service-controller"
 
+// objectMeta is the part of an object's metadata the controllers read.
+type objectMeta struct {
+	Name              string   `json:"name"`
+	Namespace         string   `json:"namespace"`
+	UID               string   `json:"uid"`
+	ResourceVersion   string   `json:"resourceVersion"`
+	DeletionTimestamp *string  `json:"deletionTimestamp"`
+	Finalizers        []string `json:"finalizers"`
+}
+
 // service is the part of a Service the controller reads.
 type service struct {
-	Metadata struct {
-		Name              string   `json:"name"`
-		Namespace         string   `json:"namespace"`
-		UID               string   `json:"uid"`
-		ResourceVersion   string   `json:"resourceVersion"`
-		DeletionTimestamp *string  `json:"deletionTimestamp"`
-		Finalizers        []string `json:"finalizers"`
-	} `json:"metadata"`
-	Spec struct {
+	Metadata objectMeta `json:"metadata"`
+	Spec     struct {
 		Type              string `json:"type"`
 		LoadBalancerClass string `json:"loadBalancerClass"`
 		Ports             []struct {
