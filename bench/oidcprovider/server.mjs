@@ -35,9 +35,17 @@ const clientId = env('CLIENT_ID');
 const clientSecret = env('CLIENT_SECRET');
 
 // A fresh signing key per start, as aksid's bench data directories have.
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+// It comes out as PEM and is read back before the JWK export: exporting
+// the generated KeyObject itself deadlocked Node 20 (main thread blocked
+// in ~KeyGenJob, run by a GC during ExportJWK, on the key's own mutex)
+// about once in 45 starts on a loaded machine.
+const { privateKey: pem } = crypto.generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 const jwk = {
-  ...privateKey.export({ format: 'jwk' }),
+  ...crypto.createPrivateKey(pem).export({ format: 'jwk' }),
   alg: 'RS256',
   use: 'sig',
   kid: crypto.randomBytes(12).toString('base64url'),
