@@ -89,8 +89,7 @@ func markPods(ctx context.Context, k Kube, log *slog.Logger) (string, error) {
 		if err := k.Do(ctx, http.MethodPatch, path, strategicMerge, status, nil); err != nil {
 			continue // gone or changed meanwhile: the next list decides
 		}
-		about := eventAbout{Kind: "Pod", Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, UID: p.Metadata.UID, ResourceVersion: p.Metadata.ResourceVersion}
-		if _, err := recordEvent(ctx, k, about, podComponent, "Warning", "FailedScheduling", podNotRun); err != nil && ctx.Err() == nil {
+		if _, err := recordEvent(ctx, k, "Pod", p.Metadata, podComponent, "Warning", "FailedScheduling", podNotRun); err != nil && ctx.Err() == nil {
 			log.Debug("event not recorded", "pod", p.Metadata.Namespace+"/"+p.Metadata.Name, "err", err)
 		}
 	}

@@ -3,7 +3,6 @@ package kubeplane
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,16 +51,6 @@ var (
 const cleanupFinalizer = "service.kubernetes.io/load-balancer-cleanup"
 
 const eventComponent = "service-controller"
-
-// objectMeta is the part of an object's metadata the controllers read.
-type objectMeta struct {
-	Name              string   `json:"name"`
-	Namespace         string   `json:"namespace"`
-	UID               string   `json:"uid"`
-	ResourceVersion   string   `json:"resourceVersion"`
-	DeletionTimestamp *string  `json:"deletionTimestamp"`
-	Finalizers        []string `json:"finalizers"`
-}
 
 // service is the part of a Service the controller reads.
 type service struct {
@@ -275,33 +264,12 @@ func (c *serviceController) event(ctx context.Context, s *service, typ, reason, 
 			return
 		}
 	}
-	about := eventAbout{Kind: "Service", Namespace: s.Metadata.Namespace, Name: s.Metadata.Name, UID: uid, ResourceVersion: s.Metadata.ResourceVersion}
-	name, err := recordEvent(ctx, c.k, about, eventComponent, typ, reason, message)
+	name, err := recordEvent(ctx, c.k, "Service", s.Metadata, eventComponent, typ, reason, message)
 	if err != nil {
 		c.log.Debug("event not recorded", "cluster", c.cluster, "reason", reason, "err", err)
 		return
 	}
 	events[key] = &evented{name: name, count: 1}
-}
-
-// eventAbout is the object an Event is about.
-type eventAbout struct {
-	Kind, Namespace, Name, UID, ResourceVersion string
-}
-
-// recordEvent writes a new core/v1 Event about the object, from
-// component, and returns its name.
-func recordEvent(ctx context.Context, k Kube, about eventAbout, component, typ, reason, message string) (string, error) {
-	now := time.Now().UTC().Format(time.RFC3339)
-	name := fmt.Sprintf("%s.%x", about.Name, time.Now().UnixNano())
-	ev := map[string]any{"apiVersion": "v1", "kind": "Event",
-		"metadata": map[string]any{"name": name, "namespace": about.Namespace},
-		"involvedObject": map[string]any{"kind": about.Kind, "namespace": about.Namespace, "name": about.Name,
-			"uid": about.UID, "apiVersion": "v1", "resourceVersion": about.ResourceVersion},
-		"reason": reason, "message": message, "type": typ, "count": 1,
-		"source": map[string]any{"component": component}, "reportingComponent": component,
-		"firstTimestamp": now, "lastTimestamp": now}
-	return name, k.Do(ctx, http.MethodPost, "/api/v1/namespaces/"+about.Namespace+"/events", "", ev, nil)
 }
 
 // wait returns at the first change to any Service after rv, at the next
