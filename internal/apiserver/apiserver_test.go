@@ -81,7 +81,8 @@ func TestRealAPIServer(t *testing.T) {
 		FQDN: "c1-g-0123ab-4567cdef.hcp.eastus.azmk8s.io", Serving: clusterCA, ClientCA: adminCA.pem,
 		Issuer: issuer, Key: staticKey{saKey},
 		Objects: []json.RawMessage{json.RawMessage(`{"apiVersion":"v1","kind":"Node","metadata":{"name":"aks-pool-12345678-vmss000000"},` +
-			`"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","lastHeartbeatTime":null}]}}`)}}
+			`"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","lastHeartbeatTime":null}]}}`),
+			json.RawMessage(`{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default","namespace":"default"}}`)}}
 
 	// The first start is seeded with the default RBAC objects, the one
 	// after Delete not: the hook must find all it makes in the seed, and
@@ -89,6 +90,11 @@ func TestRealAPIServer(t *testing.T) {
 	defer func() { seedBootstrap = true }()
 	seedBootstrap = !*updateSeed
 	ep := start(t, s, c)
+	// kubectl create right after get-credentials: the namespaces are
+	// there when Start returns, seeded or not.
+	if !namespacesMade(t.Context(), ep) {
+		t.Fatal("Start returned before the system namespaces were made")
+	}
 	checkSeed(t, ep, seedBootstrap)
 	checkMemoryLimit(t, ep, memoryLimit(s.clusterDir(c.ID)))
 	admin := adminClient(t, adminCA, clusterCA, c.FQDN)
@@ -107,6 +113,9 @@ func TestRealAPIServer(t *testing.T) {
 		(code != http.StatusOK || n.Metadata.UID == "" || n.Metadata.CreationTimestamp == "" || len(n.Status.Conditions) != 1 ||
 			n.Status.Conditions[0].LastHeartbeatTime != n.Metadata.CreationTimestamp || n.Status.Conditions[0].LastTransitionTime != n.Metadata.CreationTimestamp) {
 		t.Fatalf("node written with the seed: %d %+v", code, n)
+	}
+	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/default/serviceaccounts/default", "", nil); seedBootstrap && code != http.StatusOK {
+		t.Fatalf("a namespaced object written with the seed: %d", code)
 	}
 	// As AKS: no anonymous requests.
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: clusterCA.Pool(), ServerName: c.FQDN}}}
@@ -197,6 +206,9 @@ func TestRealAPIServer(t *testing.T) {
 	}
 	seedBootstrap = false
 	ep = start(t, s, c)
+	if !namespacesMade(t.Context(), ep) {
+		t.Fatal("an unseeded Start returned before the system namespaces were made")
+	}
 	checkSeed(t, ep, false)
 	if code := do(t, admin, "GET", ep.URL+"/api/v1/namespaces/kept", "", nil); code != http.StatusNotFound {
 		t.Fatalf("namespace after Delete: %d, want 404", code)

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path"
 	"time"
 
@@ -22,7 +23,9 @@ import (
 //   - an APIService per built-in group version, Available as local ones
 //     are (autoregister-completion waits for all of them);
 //   - the default ServiceCIDR "kubernetes", Ready (its controller and the
-//     Service IP repair controller poll for it every 100 ms).
+//     Service IP repair controller poll for it every 100 ms);
+//   - the system namespaces, which its controller makes once it has
+//     listed namespaces, outside /readyz (see SystemNamespaces).
 //
 // Written into an empty cluster's etcd prefix as the server starts, they
 // are there from its first answer, and the hooks and controllers find
@@ -62,6 +65,7 @@ var seedKinds = []struct{ kind, key, list string }{
 	{"RoleBinding", "rolebindings", "/apis/rbac.authorization.k8s.io/v1/rolebindings"},
 	{"APIService", "apiregistration.k8s.io/apiservices", "/apis/apiregistration.k8s.io/v1/apiservices"},
 	{"ServiceCIDR", "servicecidrs", "/apis/networking.k8s.io/v1/servicecidrs"},
+	{"Namespace", "namespaces", "/api/v1/namespaces"},
 }
 
 // clusterKinds are the kinds of a Cluster's Objects, each with its etcd
@@ -70,6 +74,8 @@ var clusterKinds = []struct{ kind, key string }{
 	{"Node", "minions"},
 	{"ClusterRoleBinding", "clusterrolebindings"},
 	{"MutatingWebhookConfiguration", "mutatingwebhookconfigurations"},
+	{"ServiceAccount", "serviceaccounts"},
+	{"ConfigMap", "configmaps"},
 }
 
 // seedKey is kind's etcd key part, or "" when kind is not seeded.
@@ -143,4 +149,44 @@ func seedBootstrapObjects(ctx context.Context, e *etcd, prefix string, own []jso
 	}
 	ok, err := e.putIfEmpty(ctx, prefix+"/", kvs)
 	return ok, seed.Version, err
+}
+
+// SystemNamespaces are the namespaces kube-apiserver makes itself. Its
+// controller makes them after the server answers and /readyz does not
+// wait for them, so a kubectl create right after az aks get-credentials
+// could find no "default" namespace; a start waits until they exist
+// (seeded, they are there from the first answer).
+var SystemNamespaces = []string{"kube-system", "kube-public", "default", "kube-node-lease"}
+
+// namespacesMade tells whether the server holds every system namespace.
+func namespacesMade(ctx context.Context, ep *Endpoint) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+"/api/v1/namespaces", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := ep.Client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		} `json:"items"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
+		return false
+	}
+	have := map[string]bool{}
+	for _, it := range list.Items {
+		have[it.Metadata.Name] = true
+	}
+	for _, ns := range SystemNamespaces {
+		if !have[ns] {
+			return false
+		}
+	}
+	return true
 }

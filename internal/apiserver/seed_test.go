@@ -89,7 +89,7 @@ func liveSeedKinds(t *testing.T, ep *Endpoint) (objs []json.RawMessage, written 
 			t.Fatal(err)
 		}
 		for _, o := range list.Items {
-			o["apiVersion"], o["kind"] = path.Dir(strings.TrimPrefix(url, "/apis/")), kind
+			o["apiVersion"], o["kind"] = path.Dir(strings.TrimPrefix(strings.TrimPrefix(url, "/apis/"), "/api/")), kind
 			meta := o["metadata"].(map[string]any)
 			if meta["managedFields"] != nil {
 				written = append(written, kind+" "+path.Join(str(meta["namespace"]), str(meta["name"])))

@@ -220,6 +220,10 @@ func (s *Supervisor) launch(ctx context.Context, c Cluster, bin string, e *etcd)
 			return nil, nil, err
 		}
 	}
+	if err := waitUntil(wctx, p, func(ctx context.Context) bool { return namespacesMade(ctx, ep) }); err != nil {
+		p.stop(5 * time.Second)
+		return nil, nil, err
+	}
 	ep.Ready = time.Since(start)
 	p.started() // its memory limit applies from now
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {

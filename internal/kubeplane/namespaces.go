@@ -171,14 +171,19 @@ func (c *namespaceController) defaults(ctx context.Context, ns string, account, 
 		}
 	}
 	if ca {
-		err := c.k.Do(ctx, "POST", base+"/configmaps", "", map[string]any{
-			"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": rootCAConfigMap},
-			"data": map[string]string{"ca.crt": string(c.ca)}}, nil)
+		err := c.k.Do(ctx, "POST", base+"/configmaps", "", rootCAObject(ns, c.ca), nil)
 		if err != nil && !IsConflict(err) {
 			return err
 		}
 	}
 	return nil
+}
+
+// rootCAObject is the namespace's kube-root-ca.crt holding the cluster CA.
+func rootCAObject(ns string, caPEM []byte) map[string]any {
+	return map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": rootCAConfigMap, "namespace": ns},
+		"data":     map[string]string{"ca.crt": string(caPEM)}}
 }
 
 // finish empties a namespace being deleted and removes its finalizer, so

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aksid/aksid/internal/aks"
+	"github.com/aksid/aksid/internal/apiserver"
 )
 
 // reconcile makes the cluster's objects match its ARM record: the admin
@@ -50,6 +51,16 @@ func (p *Plane) firstObjects(spec aks.KubeSpec, now time.Time) ([]json.RawMessag
 	}
 	if spec.WorkloadIdentity {
 		objs = append(objs, p.wiWebhookObject())
+	}
+	// What the namespace controller gives each namespace, there before
+	// the first pod: the ServiceAccount admission refuses a pod in a
+	// namespace without its default account.
+	for _, ns := range apiserver.SystemNamespaces {
+		objs = append(objs, map[string]any{"apiVersion": "v1", "kind": "ServiceAccount",
+			"metadata": map[string]any{"name": "default", "namespace": ns}})
+		if spec.CA != nil {
+			objs = append(objs, rootCAObject(ns, spec.CA.PEM()))
+		}
 	}
 	stamp := now.UTC().Format(time.RFC3339)
 	for i, pool := range spec.Pools {

@@ -5,6 +5,9 @@ import (
 	"maps"
 	"testing"
 	"time"
+
+	"github.com/aksid/aksid/internal/aks"
+	"github.com/aksid/aksid/internal/apiserver"
 )
 
 // TestFirstObjectsAreWhatReconcileMakes: what a first start writes with
@@ -53,7 +56,12 @@ func TestFirstObjectsAreWhatReconcileMakes(t *testing.T) {
 	if kinds["Node"] != len(made) || kinds["ClusterRoleBinding"] != 1 || kinds["MutatingWebhookConfiguration"] != 0 {
 		t.Fatalf("first objects %v; reconcile makes %d nodes, one admin binding, no webhook", kinds, len(made))
 	}
-	spec.WorkloadIdentity, spec.AdminGroups = true, nil
+	// What the namespace controller makes, without a CA to publish: the
+	// default account of each system namespace.
+	if kinds["ServiceAccount"] != len(apiserver.SystemNamespaces) || kinds["ConfigMap"] != 0 {
+		t.Fatalf("first objects %v; want a default account in each of %v and no root CA", kinds, apiserver.SystemNamespaces)
+	}
+	spec.WorkloadIdentity, spec.AdminGroups, spec.CA = true, nil, &aks.ClusterCA{}
 	if objs, err = p.firstObjects(spec, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +71,8 @@ func TestFirstObjectsAreWhatReconcileMakes(t *testing.T) {
 		_ = json.Unmarshal(raw, &o)
 		kinds[o.Kind]++
 	}
-	if kinds["ClusterRoleBinding"] != 0 || kinds["MutatingWebhookConfiguration"] != 1 {
-		t.Fatalf("with workload identity and no admin groups: %v", kinds)
+	if kinds["ClusterRoleBinding"] != 0 || kinds["MutatingWebhookConfiguration"] != 1 ||
+		kinds["ConfigMap"] != len(apiserver.SystemNamespaces) {
+		t.Fatalf("with workload identity, a CA and no admin groups: %v", kinds)
 	}
 }
