@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,26 @@ func (s *Service) applyOIDC(r *record, location string, props, asked map[string]
 		return invalid("InvalidParameter", "Enabling workload identity requires enabling the OIDC issuer profile (--enable-oidc-issuer).")
 	}
 	return nil
+}
+
+// issuerByDefaultFrom is the first release whose new clusters AKS gives
+// an OIDC issuer without being asked (az aks create without
+// --enable-oidc-issuer); clusters made before keep what they had.
+const issuerByDefaultFrom = 34
+
+// defaultOIDC asks for the OIDC issuer of a new cluster at version when
+// the request leaves it unsaid, as AKS does from 1.34; an explicit false
+// is kept (az never sends one).
+func defaultOIDC(props map[string]any, version string) {
+	if _, sent := obj(props, "oidcIssuerProfile")["enabled"]; sent {
+		return
+	}
+	maj, rest, _ := strings.Cut(version, ".")
+	min, _, _ := strings.Cut(rest, ".")
+	m, err := strconv.Atoi(min)
+	if maj == "1" && err == nil && m >= issuerByDefaultFrom {
+		obj(props, "oidcIssuerProfile")["enabled"] = true
+	}
 }
 
 // issuerKey is a cluster issuer's signing key and its key ID.

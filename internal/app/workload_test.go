@@ -48,14 +48,20 @@ func TestClusterIssuerSignsWorkloadIdentityTokens(t *testing.T) {
 		t.Fatalf("cluster %v", props)
 	}
 	// Workload identity needs an issuer; an issuer cannot be turned off.
-	if st, _, raw := s.arm(t, armTok, "PUT", clusters+"noissuer?api-version=2023-08-01", `{"location":"westus2","properties":{"dnsPrefix":"n","securityProfile":{"workloadIdentity":{"enabled":true}}}}`); st != 400 || !strings.Contains(raw, "InvalidParameter") {
+	if st, _, raw := s.arm(t, armTok, "PUT", clusters+"noissuer?api-version=2023-08-01", `{"location":"westus2","properties":{"dnsPrefix":"n","oidcIssuerProfile":{"enabled":false},"securityProfile":{"workloadIdentity":{"enabled":true}}}}`); st != 400 || !strings.Contains(raw, "InvalidParameter") {
 		t.Fatalf("workload identity without issuer: %d %s", st, raw)
+	}
+	// As AKS from 1.34, a new cluster has an issuer unless told otherwise
+	// (az aks create without --enable-oidc-issuer).
+	unsaid := call("PUT", clusters+"unsaid?api-version=2023-08-01", `{"location":"westus2","properties":{"dnsPrefix":"u","securityProfile":{"workloadIdentity":{"enabled":true}}}}`, 201)
+	if p := unsaid["properties"].(map[string]any)["oidcIssuerProfile"].(map[string]any); p["enabled"] != true || !strings.HasPrefix(p["issuerURL"].(string), "https://westus2.oic.prod-aks.azure.com/") {
+		t.Fatalf("a new 1.34 cluster's issuer, unasked: %v", p)
 	}
 	if st, _, raw := s.arm(t, armTok, "PUT", clusters+"wi?api-version=2023-08-01", `{"location":"westus2","properties":{"oidcIssuerProfile":{"enabled":false}}}`); st != 400 {
 		t.Fatalf("disabling the issuer: %d %s", st, raw)
 	}
 	// A cluster created without it enables it later (az aks update --enable-oidc-issuer).
-	call("PUT", clusters+"later?api-version=2023-08-01", `{"location":"eastus","properties":{"dnsPrefix":"l"}}`, 201)
+	call("PUT", clusters+"later?api-version=2023-08-01", `{"location":"eastus","properties":{"dnsPrefix":"l","oidcIssuerProfile":{"enabled":false}}}`, 201)
 	later := call("PUT", clusters+"later?api-version=2023-08-01", `{"location":"eastus","properties":{"oidcIssuerProfile":{"enabled":true}}}`, 200)
 	if u := later["properties"].(map[string]any)["oidcIssuerProfile"].(map[string]any)["issuerURL"]; !strings.HasPrefix(u.(string), "https://eastus.oic.prod-aks.azure.com/") {
 		t.Fatalf("enabled later: %v", u)

@@ -46,9 +46,10 @@ aksid kubeconfig direct`)
 // Entra sign-in to the running cluster; `az aks stop` stops the API server
 // and kubectl is told why; `az aks start` brings it back with its objects
 // and a service account's token still valid, as does an aksid restart;
-// `az aks rotate-certs` (refused while stopped) gives it a new CA, new
-// nodes and a new service-account key; `az aks delete` removes its
-// objects.
+// `az aks rotate-certs` (refused while stopped) gives it a new CA and new
+// nodes; `az aks delete` removes its objects. Created at 1.34 without
+// --enable-oidc-issuer, it has an issuer all the same, as on AKS, whose
+// key signs service-account tokens and outlives rotate-certs.
 func TestKubectlClusterLifecycle(t *testing.T) {
 	t.Parallel()
 	in := start(t, "")
@@ -103,8 +104,11 @@ KUBECONFIG="$KUBECONFIG.user" kubelogin convert-kubeconfig -l ropc`)
 		return err == nil && strings.TrimSpace(out) == "namespace/keep", stderr
 	})
 
+	if got := k.ok(`az aks show -g kube-rg -n life --query "[oidcIssuerProfile.enabled, starts_with(oidcIssuerProfile.issuerUrl, 'https://eastus.oic.prod-aks.azure.com/')]" -o tsv`); got != "true\ntrue" {
+		t.Fatalf("a 1.34 cluster created without --enable-oidc-issuer: issuer enabled, URL from the region: %q", got)
+	}
 	// A service account's token outlives its server (a stop and a start),
-	// as the cluster keeps its signing key; rotate-certs ends it below.
+	// as the cluster keeps its signing key, and rotate-certs below.
 	saToken := filepath.Join(t.TempDir(), "sa-token")
 	k.ok(`kubectl create token default -n keep --duration 48h > ` + saToken)
 	saUser := func() (string, string, error) {
@@ -138,8 +142,8 @@ kubectl config unset clusters.life.certificate-authority-data >/dev/null
 kubectl get nodes --insecure-skip-tls-verify`)
 	k.ok(`az aks get-credentials -g kube-rg -n life --admin --overwrite-existing`)
 	k.ok("kubectl get namespace keep")
-	if _, stderr, err := saUser(); err == nil || !strings.Contains(stderr, "Unauthorized") {
-		t.Fatalf("the service account's token from before az aks rotate-certs: %v\n%s", err, stderr)
+	if user, stderr, err := saUser(); err != nil || user != saName {
+		t.Fatalf("the issuer-signed token from before az aks rotate-certs: %q %v\n%s", user, err, stderr)
 	}
 	k.expectNodes(4)
 	if after := k.ok("kubectl get nodes -o name"); strings.Contains(after, strings.Fields(nodesBefore)[0]) {
