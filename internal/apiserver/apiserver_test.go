@@ -140,6 +140,16 @@ func TestRealAPIServer(t *testing.T) {
 	if got := jwtIssuer(t, tr.Status.Token); got != issuer {
 		t.Fatalf("token issuer %q, want %q", got, issuer)
 	}
+	// Its discovery names the issuer's public JWKS, not the loopback
+	// address the server listens on.
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if code := do(t, admin, "GET", ep.URL+"/.well-known/openid-configuration", "", &disc); code != http.StatusOK ||
+		disc.Issuer != issuer || disc.JWKSURI != issuer+"openid/v1/jwks" {
+		t.Fatalf("service-account issuer discovery: %d %+v", code, disc)
+	}
 
 	running := s.inst(c.ID).p
 	s.Stop(c.ID)

@@ -134,9 +134,12 @@ func prepare(ctx context.Context, c Cluster, run string, port int, e *etcd, own 
 		"sa-key.pem": key,
 	}
 	f := func(name string) string { return filepath.Join(run, name) }
-	issuer := c.Issuer
+	// Discovery names where verifiers read the keys: the issuer's own
+	// JWKS, or without one the cluster's API through its public name,
+	// never the loopback address the server listens on.
+	issuer, jwks := c.Issuer, strings.TrimSuffix(c.Issuer, "/")+"/openid/v1/jwks"
 	if issuer == "" {
-		issuer = noOIDCIssuer
+		issuer, jwks = noOIDCIssuer, "https://"+c.FQDN+":443/openid/v1/jwks"
 	}
 	args := []string{
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port=" + strconv.Itoa(port),
@@ -144,7 +147,7 @@ func prepare(ctx context.Context, c Cluster, run string, port int, e *etcd, own 
 		"--client-ca-file=" + f("client-ca.pem"), "--anonymous-auth=false",
 		"--etcd-servers=" + e.url, "--etcd-prefix=" + etcdPrefix(clusterKey(c.ID)),
 		"--etcd-cafile=" + f("etcd-ca.pem"), "--etcd-certfile=" + f("etcd-client.pem"), "--etcd-keyfile=" + f("etcd-client-key.pem"),
-		"--service-account-issuer=" + issuer,
+		"--service-account-issuer=" + issuer, "--service-account-jwks-uri=" + jwks,
 		"--service-account-signing-key-file=" + f("sa-key.pem"), "--service-account-key-file=" + f("sa-key.pem"),
 		"--service-cluster-ip-range=" + serviceCIDR, "--allow-privileged=true", "--profiling=false",
 		// No kubelet runs to be an endpoint, and a loopback address is not
