@@ -203,7 +203,7 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, addrInUse(err, addr, dd)
 	}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
