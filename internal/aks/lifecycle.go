@@ -91,8 +91,12 @@ func mergePools(cluster string, props map[string]any, pools []any) error {
 			if cur == nil || want == nil || str(cur["name"]) != str(want["name"]) {
 				continue
 			}
-			if n, ok := want["count"].(float64); ok && n > 0 {
-				cur["count"] = n
+			// Checked as an agent pool PUT checks it: az aks scale to 0
+			// nodes is refused for a system pool, not ignored.
+			if n, ok := want["count"]; ok {
+				if err := takeModeAndCount(cur, map[string]any{"count": n}); err != nil {
+					return err
+				}
 			}
 			v, err := upgradeVersion(cluster, want["orchestratorVersion"], str(cur["currentOrchestratorVersion"]))
 			if err != nil {

@@ -101,3 +101,29 @@ func (s *Service) UpgradeProfile(ctx context.Context, id string) (map[string]any
 		},
 	}, nil
 }
+
+// PoolUpgradeProfile is what one pool may move to (`az aks nodepool
+// get-upgrades`): the one version aksid runs, when it is on another, and
+// the node image its next image upgrade brings (each gives new nodes).
+func (s *Service) PoolUpgradeProfile(ctx context.Context, clusterID, name string) (map[string]any, error) {
+	r, err := s.load(ctx, clusterID)
+	if err != nil {
+		return nil, err
+	}
+	_, p := findPool(r.Model, name)
+	if p == nil {
+		return nil, poolNotFound(r.Model, name)
+	}
+	v := str(p["currentOrchestratorVersion"])
+	var upgrades any
+	if v != KubernetesVersion {
+		upgrades = []any{map[string]any{"kubernetesVersion": KubernetesVersion, "isPreview": false}}
+	}
+	rolls, _ := p["nodeImageUpgrades"].(float64)
+	return map[string]any{
+		"id": str(r.Model["id"]) + "/agentPools/" + str(p["name"]) + "/upgradeProfiles/default", "name": "default",
+		"type": ResourceType + "/agentPools/upgradeProfiles",
+		"properties": map[string]any{"kubernetesVersion": v, "osType": "Linux", "upgrades": upgrades,
+			"latestNodeImageVersion": nodeImage(int(rolls) + 1)},
+	}, nil
+}

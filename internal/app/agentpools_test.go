@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -73,11 +74,33 @@ func TestAgentPools(t *testing.T) {
 	refused(admin, "GET", sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/none/agentPools"+v, "", 404, "ResourceNotFound")
 
 	// A node image upgrade (az aks nodepool upgrade --node-image-only).
+	// az aks nodepool get-upgrades names the image it brings.
 	before := call(admin, "GET", pool2, "", 200)["properties"].(map[string]any)["nodeImageVersion"]
-	call(admin, "POST", cluster+"/agentPools/pool2/upgradeNodeImageVersion"+v, "", 202)
-	if after := call(admin, "GET", pool2, "", 200)["properties"].(map[string]any)["nodeImageVersion"]; after == before {
-		t.Fatalf("node image still %v", after)
+	prof := call(admin, "GET", cluster+"/agentPools/pool2/upgradeProfiles/default"+v, "", 200)
+	pp := prof["properties"].(map[string]any)
+	if prof["name"] != "default" || prof["type"] != "Microsoft.ContainerService/managedClusters/agentPools/upgradeProfiles" ||
+		!strings.HasSuffix(prof["id"].(string), "/agentPools/pool2/upgradeProfiles/default") || pp["kubernetesVersion"] == "" ||
+		pp["upgrades"] != nil || pp["latestNodeImageVersion"] == before {
+		t.Fatalf("pool upgrade profile: %v (image now %v)", prof, before)
 	}
+	refused(admin, "GET", cluster+"/agentPools/nope/upgradeProfiles/default"+v, "", 404, "ResourceNotFound")
+	call(admin, "POST", cluster+"/agentPools/pool2/upgradeNodeImageVersion"+v, "", 202)
+	if after := call(admin, "GET", pool2, "", 200)["properties"].(map[string]any)["nodeImageVersion"]; after == before || after != pp["latestNodeImageVersion"] {
+		t.Fatalf("node image %v after the upgrade from %v; the profile said %v", after, before, pp["latestNodeImageVersion"])
+	}
+
+	// az aks scale (a PUT of the cluster) holds counts to the same rules: a
+	// system pool keeps a node, a user pool may have none.
+	scale := func(pool string, n, want int) {
+		t.Helper()
+		call(admin, "PUT", cluster+v, `{"location":"westus2","properties":{"agentPoolProfiles":[{"name":"`+pool+`","count":`+strconv.Itoa(n)+`}]}}`, want)
+	}
+	refused(admin, "PUT", cluster+v, `{"location":"westus2","properties":{"agentPoolProfiles":[{"name":"nodepool1","count":0}]}}`, 400, "InvalidParameter")
+	scale("pool2", 0, 200)
+	if c := call(admin, "GET", pool2, "", 200)["properties"].(map[string]any)["count"]; c != 0.0 {
+		t.Fatalf("user pool scaled to 0 through the cluster: count %v", c)
+	}
+	scale("pool2", 5, 200)
 	refused(admin, "POST", cluster+"/agentPools/nope/upgradeNodeImageVersion"+v, "", 404, "ResourceNotFound")
 	// aksid's count of a pool's upgrades is its own: ARM never shows it.
 	for _, path := range []string{cluster + v, pool2, cluster + "/agentPools" + v, sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters" + v} {

@@ -27,6 +27,7 @@ type Clusters interface {
 	UserKubeconfig(ctx context.Context, id string, o aks.KubeconfigOptions) ([]byte, error)
 	AdminKubeconfig(ctx context.Context, id string) ([]byte, error)
 	UpgradeProfile(ctx context.Context, id string) (map[string]any, error)
+	PoolUpgradeProfile(ctx context.Context, clusterID, name string) (map[string]any, error)
 	Pools
 }
 

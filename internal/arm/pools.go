@@ -33,6 +33,11 @@ func (h *Handler) getPool(c *call) error {
 	return c.reply(h.aks.Pool(c.ctx(), clusterID(c), c.segs[9]))
 }
 
+// poolUpgradeProfile is `az aks nodepool get-upgrades`.
+func (h *Handler) poolUpgradeProfile(c *call) error {
+	return c.reply(h.aks.PoolUpgradeProfile(c.ctx(), clusterID(c), c.segs[9]))
+}
+
 // putPool is `az aks nodepool add`, `scale` and `update`: a long-running
 // operation on the pool, one at a time per cluster.
 func (h *Handler) putPool(c *call) error {

@@ -123,6 +123,8 @@ func (h *Handler) table() []resourceType {
 				del: {actAKS + "agentPools/delete", h.deletePool}}},
 		{paths: paths(group + aks + "/*/agentpools/*/upgradenodeimageversion"), ns: aksNamespace, typ: aksType, scope: atGroup, id: poolID,
 			on: methods{post: {actAKS + "agentPools/upgradeNodeImageVersion/action", h.upgradeNodeImage}, "": notFound}},
+		{paths: paths(group + aks + "/*/agentpools/*/upgradeprofiles/default"), ns: aksNamespace, typ: aksType, scope: atGroup, id: poolID,
+			on: methods{get: {actAKS + "agentPools/upgradeProfiles/read", h.poolUpgradeProfile}, "": notFound}},
 		{paths: paths(group + aks + "/*/upgradeprofiles/default"), ns: aksNamespace, typ: aksType, scope: atGroup, id: clusterID,
 			on: methods{get: {actAKS + "upgradeProfiles/read", h.upgradeProfile}, "": notFound}},
 		{paths: paths(group + aks + "/*/**"), ns: aksNamespace, typ: aksType, scope: atGroup, on: methods{"": notFound}},
