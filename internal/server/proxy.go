@@ -87,7 +87,8 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	if AzureFace(host) == "" || port != "443" {
 		p.log.WarnContext(r.Context(), "proxy: refused", "host", r.Host)
-		refuse(w, http.StatusForbidden, "refusing to connect to %s: aksid is offline and only stands in for Azure's public endpoints", r.Host)
+		// In the status line too: az (urllib) and Go clients show only it.
+		refuseWithReason(w, r, http.StatusForbidden, fmt.Sprintf("refusing to connect to %s: aksid is offline and only stands in for Azure's public endpoints", r.Host))
 		return
 	}
 	p.open(w, r, func(c net.Conn) { go p.tunnel(c, host) })

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,6 +112,11 @@ func TestPlainProxyAnswers(t *testing.T) {
 		if err != nil || resp.StatusCode != c.status {
 			t.Errorf("%.60q: %v %v, want %d", c.raw, resp, err, c.status)
 		}
+	}
+	// A refused tunnel says why in its status line, all az (urllib) and Go
+	// clients show of it.
+	if resp, err := exchange(t, []byte(cases[0].raw)); err != nil || !strings.Contains(resp.Status, "refusing to connect to example.com:443") {
+		t.Errorf("refused CONNECT's status line: %v %v", resp, err)
 	}
 	// A request line too short to tell HTTP/1.1 from HTTP/2 waits for more
 	// bytes and is closed by the read timeout: never answered 5xx.
