@@ -15,8 +15,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
