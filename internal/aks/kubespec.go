@@ -111,6 +111,9 @@ func (s *Service) KubeSpec(ctx context.Context, id string) (KubeSpec, error) {
 			continue
 		}
 		count, _ := pool["count"].(float64)
+		if poolStopped(pool) {
+			count = 0 // az aks nodepool stop: its machines are deallocated
+		}
 		rolls, _ := pool["nodeImageUpgrades"].(float64)
 		k.Pools = append(k.Pools, Pool{Name: str(pool["name"]), VMSize: str(pool["vmSize"]), Mode: str(pool["mode"]),
 			OSType: str(pool["osType"]), OSSKU: str(pool["osSKU"]), Count: int(count), Version: str(pool["currentOrchestratorVersion"]),

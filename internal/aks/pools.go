@@ -91,6 +91,11 @@ func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[
 	if err := takeModeAndCount(cur, want); err != nil {
 		return PutResult{}, err
 	}
+	if !created {
+		if err := setPoolPower(r.Model, cur, want); err != nil {
+			return PutResult{}, err
+		}
+	}
 	for _, k := range []string{"nodeLabels", "nodeTaints", "tags"} {
 		if v, ok := want[k]; ok && !created {
 			cur[k] = v
@@ -257,4 +262,45 @@ func poolView(cluster map[string]any, p any) map[string]any {
 func poolNotFound(cluster map[string]any, name string) error {
 	return azerr.New(azerr.NotFound, "ResourceNotFound",
 		"The Resource '%s/%s/agentPools/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", ResourceType, str(cluster["name"]), name)
+}
+
+// setPoolPower stops (az aks nodepool stop) or starts a pool as the body's
+// powerState asks, as AKS does: only a user pool stops, and only while
+// the cluster runs. A stopped pool keeps its count but has no nodes.
+func setPoolPower(model, pool, want map[string]any) error {
+	code, cur := powerCode(want), powerCode(pool)
+	if cur == "" {
+		cur = powerRunning
+	}
+	switch {
+	case code == "" || strings.EqualFold(code, cur):
+	case strings.EqualFold(code, powerStopped):
+		if err := refuseStopped(model, "stopping agent pool"); err != nil {
+			return err
+		}
+		pool["powerState"] = map[string]any{"code": powerStopped}
+	case strings.EqualFold(code, powerRunning):
+		if err := refuseStopped(model, "starting agent pool"); err != nil {
+			return err
+		}
+		pool["powerState"] = map[string]any{"code": powerRunning}
+	default:
+		return invalid("InvalidParameter", "The agent pool power state '%s' is invalid: it must be Running or Stopped.", code)
+	}
+	if pool["mode"] == "System" && poolStopped(pool) {
+		return invalid("OperationNotAllowed", "The agent pool '%s' is a system pool and cannot be stopped: only user agent pools can be stopped.", str(pool["name"]))
+	}
+	return nil
+}
+
+// poolStopped tells whether a pool was stopped on its own or with its
+// cluster: it has no nodes then.
+func poolStopped(pool map[string]any) bool {
+	return strings.EqualFold(powerCode(pool), powerStopped)
+}
+
+// powerCode is m's powerState.code, "" when it has none; m is not changed.
+func powerCode(m map[string]any) string {
+	p, _ := m["powerState"].(map[string]any)
+	return str(p["code"])
 }

@@ -101,6 +101,25 @@ func TestAgentPools(t *testing.T) {
 		t.Fatalf("user pool scaled to 0 through the cluster: count %v", c)
 	}
 	scale("pool2", 5, 200)
+
+	// az aks nodepool stop and start: a user pool keeps its count but has
+	// no nodes while stopped; a system pool does not stop.
+	refused(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"powerState":{"code":"Stopped"}}}`, 400, "OperationNotAllowed")
+	refused(admin, "PUT", pool2, `{"properties":{"powerState":{"code":"Paused"}}}`, 400, "InvalidParameter")
+	power := func(code string, nodes int) {
+		t.Helper()
+		p := call(admin, "PUT", pool2, `{"properties":{"powerState":{"code":"`+code+`"}}}`, 200)["properties"].(map[string]any)
+		if p["powerState"].(map[string]any)["code"] != code || p["count"] != 5.0 {
+			t.Fatalf("pool after %s: %v", code, p)
+		}
+		spec, err := s.Ops.clusters.aks.KubeSpec(ctx, cluster)
+		if err != nil || spec.Pools[1].Count != nodes {
+			t.Fatalf("pool2's nodes when %s: %+v %v, want %d", code, spec.Pools, err, nodes)
+		}
+	}
+	power("Stopped", 0)
+	refused(admin, "PUT", pool2, `{"properties":{"mode":"System"}}`, 400, "OperationNotAllowed")
+	power("Running", 5)
 	refused(admin, "POST", cluster+"/agentPools/nope/upgradeNodeImageVersion"+v, "", 404, "ResourceNotFound")
 	// aksid's count of a pool's upgrades is its own: ARM never shows it.
 	for _, path := range []string{cluster + v, pool2, cluster + "/agentPools" + v, sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters" + v} {
