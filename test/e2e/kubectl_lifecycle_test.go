@@ -90,6 +90,13 @@ kubectl create namespace keep`)
 		out := k.ok("kubectl get nodes -o name")
 		return len(strings.Fields(out)) == 5 && !strings.Contains(out, first) && strings.Contains(out, "node/aks-pool2-"), out
 	})
+	// az aks nodepool stop takes the pool's nodes away, start brings them
+	// back; the system pool does not stop.
+	k.ok(`az aks nodepool stop -g kube-rg --cluster-name life -n pool2 -o none`)
+	nodes("four nodes after az aks nodepool stop", 4)
+	k.fails("cannot be stopped", `az aks nodepool stop -g kube-rg --cluster-name life -n nodepool1`)
+	k.ok(`az aks nodepool start -g kube-rg --cluster-name life -n pool2 -o none`)
+	nodes("five nodes after az aks nodepool start", 5)
 	k.fails("There has to be at least one system agent pool", `az aks nodepool delete -g kube-rg --cluster-name life -n nodepool1`)
 	k.ok(`az aks nodepool delete -g kube-rg --cluster-name life -n pool2 -o none`)
 	nodes("four nodes after az aks nodepool delete", 4)
