@@ -30,15 +30,24 @@ func (s *Service) Pools(ctx context.Context, clusterID string) ([]map[string]any
 
 // Pool is one agent pool (`az aks nodepool show`).
 func (s *Service) Pool(ctx context.Context, clusterID, name string) (map[string]any, error) {
-	r, err := s.load(ctx, clusterID)
+	r, p, err := s.loadPool(ctx, clusterID, name)
 	if err != nil {
 		return nil, err
 	}
+	return poolView(r.Model, p), nil
+}
+
+// loadPool reads the cluster and its pool name, which must exist.
+func (s *Service) loadPool(ctx context.Context, clusterID, name string) (record, map[string]any, error) {
+	r, err := s.load(ctx, clusterID)
+	if err != nil {
+		return record{}, nil, err
+	}
 	_, p := findPool(r.Model, name)
 	if p == nil {
-		return nil, poolNotFound(r.Model, name)
+		return record{}, nil, poolNotFound(r.Model, name)
 	}
-	return poolView(r.Model, p), nil
+	return r, p, nil
 }
 
 // PutPool adds an agent pool (`az aks nodepool add`) or changes one's
@@ -135,13 +144,9 @@ func (s *Service) DeletePool(ctx context.Context, clusterID, name string) error 
 // nodepool upgrade --node-image-only`, and `az aks upgrade
 // --node-image-only` for each pool); its nodes are replaced.
 func (s *Service) UpgradeNodeImage(ctx context.Context, clusterID, name string) error {
-	r, err := s.load(ctx, clusterID)
+	r, p, err := s.loadPool(ctx, clusterID, name)
 	if err != nil {
 		return err
-	}
-	_, p := findPool(r.Model, name)
-	if p == nil {
-		return poolNotFound(r.Model, name)
 	}
 	bumpNodeImage(p)
 	return s.save(ctx, clusterID, r)

@@ -106,13 +106,9 @@ func (s *Service) UpgradeProfile(ctx context.Context, id string) (map[string]any
 // get-upgrades`): the one version aksid runs, when it is on another, and
 // the node image its next image upgrade brings (each gives new nodes).
 func (s *Service) PoolUpgradeProfile(ctx context.Context, clusterID, name string) (map[string]any, error) {
-	r, err := s.load(ctx, clusterID)
+	r, p, err := s.loadPool(ctx, clusterID, name)
 	if err != nil {
 		return nil, err
-	}
-	_, p := findPool(r.Model, name)
-	if p == nil {
-		return nil, poolNotFound(r.Model, name)
 	}
 	v := str(p["currentOrchestratorVersion"])
 	var upgrades any
