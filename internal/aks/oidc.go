@@ -71,7 +71,8 @@ const issuerByDefaultFrom = 34
 // the request leaves it unsaid, as AKS does from 1.34; an explicit false
 // is kept (az never sends one).
 func defaultOIDC(props map[string]any, version string) {
-	if _, sent := obj(props, "oidcIssuerProfile")["enabled"]; sent {
+	asked, _ := props["oidcIssuerProfile"].(map[string]any)
+	if _, sent := asked["enabled"]; sent {
 		return
 	}
 	maj, rest, _ := strings.Cut(version, ".")

@@ -292,7 +292,8 @@ func setPoolPower(model, pool, want map[string]any) error {
 	default:
 		return invalid("InvalidParameter", "The agent pool power state '%s' is invalid: it must be Running or Stopped.", code)
 	}
-	if pool["mode"] == "System" && poolStopped(pool) {
+	// Stopped with its cluster, a system pool is no pool stopped alone.
+	if pool["mode"] == "System" && poolStopped(pool) && !clusterStopped(model) {
 		return invalid("OperationNotAllowed", "The agent pool '%s' is a system pool and cannot be stopped: only user agent pools can be stopped.", str(pool["name"]))
 	}
 	return nil

@@ -99,14 +99,20 @@ func elapsed(d time.Duration) string {
 // refuseStopped is AKS's 409 for an action (named as its message words
 // it) on a stopped cluster; nil when the cluster runs.
 func refuseStopped(model map[string]any, action string) error {
-	props := obj(model, "properties")
-	if !strings.EqualFold(str(obj(props, "powerState")["code"]), powerStopped) {
+	if !clusterStopped(model) {
 		return nil
 	}
+	props := obj(model, "properties")
 	state := str(props["provisioningState"])
 	if state == "" {
 		state = "Succeeded"
 	}
 	return azerr.New(azerr.Conflict, "OperationNotAllowed",
 		"managed cluster is in Provisioning State(%s) and Power State(%s), %s cannot be performed", state, powerStopped, action)
+}
+
+// clusterStopped tells whether az aks stop stopped the cluster.
+func clusterStopped(model map[string]any) bool {
+	props, _ := model["properties"].(map[string]any)
+	return strings.EqualFold(powerCode(props), powerStopped)
 }

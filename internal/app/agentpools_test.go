@@ -120,6 +120,16 @@ func TestAgentPools(t *testing.T) {
 	power("Stopped", 0)
 	refused(admin, "PUT", pool2, `{"properties":{"mode":"System"}}`, 400, "OperationNotAllowed")
 	power("Running", 5)
+	// On a stopped cluster (az aks stop) every pool is stopped with it: a
+	// system pool still takes a change, and no pool stops or starts alone.
+	if err := s.Ops.clusters.aks.SetPowerState(ctx, cluster, false); err != nil {
+		t.Fatal(err)
+	}
+	call(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"nodeLabels":{"tier":"sys"}}}`, 200)
+	refused(admin, "PUT", pool2, `{"properties":{"powerState":{"code":"Running"}}}`, 409, "OperationNotAllowed")
+	if err := s.Ops.clusters.aks.SetPowerState(ctx, cluster, true); err != nil {
+		t.Fatal(err)
+	}
 	refused(admin, "POST", cluster+"/agentPools/nope/upgradeNodeImageVersion"+v, "", 404, "ResourceNotFound")
 	// aksid's count of a pool's upgrades is its own: ARM never shows it.
 	for _, path := range []string{cluster + v, pool2, cluster + "/agentPools" + v, sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters" + v} {
