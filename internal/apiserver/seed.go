@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"path"
 	"time"
 
@@ -160,15 +159,6 @@ var SystemNamespaces = []string{"kube-system", "kube-public", "default", "kube-n
 
 // namespacesMade tells whether the server holds every system namespace.
 func namespacesMade(ctx context.Context, ep *Endpoint) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+"/api/v1/namespaces", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := ep.Client.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
 	var list struct {
 		Items []struct {
 			Metadata struct {
@@ -176,7 +166,7 @@ func namespacesMade(ctx context.Context, ep *Endpoint) bool {
 			} `json:"metadata"`
 		} `json:"items"`
 	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
+	if !getOK(ctx, ep, "/api/v1/namespaces", &list) {
 		return false
 	}
 	have := map[string]bool{}

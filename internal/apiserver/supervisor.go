@@ -249,25 +249,20 @@ const readyzAfterBootstrap = "/readyz?exclude=poststarthook/rbac/bootstrap-roles
 // serverVersion is the server's release (its /version gitVersion), or ""
 // when it does not say.
 func serverVersion(ctx context.Context, ep *Endpoint) string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+"/version", nil)
-	if err != nil {
-		return ""
-	}
-	resp, err := ep.Client.Do(req)
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
 	var v struct {
 		GitVersion string `json:"gitVersion"`
 	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&v) != nil {
+	if !getOK(ctx, ep, "/version", &v) {
 		return ""
 	}
 	return v.GitVersion
 }
 
-func ready(ctx context.Context, ep *Endpoint, path string) bool {
+func ready(ctx context.Context, ep *Endpoint, path string) bool { return getOK(ctx, ep, path, nil) }
+
+// getOK tells whether GET path answered 200 and, with out, whether its
+// body decoded into out.
+func getOK(ctx context.Context, ep *Endpoint, path string, out any) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+path, nil)
 	if err != nil {
 		return false
@@ -276,8 +271,11 @@ func ready(ctx context.Context, ep *Endpoint, path string) bool {
 	if err != nil {
 		return false
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	return out == nil || json.NewDecoder(resp.Body).Decode(out) == nil
 }
 
 // binary is the configured kube-apiserver, else one found or built.
