@@ -9,11 +9,15 @@ import (
 	"github.com/aksid/aksid/internal/resources"
 )
 
-// Roles grants a cluster's control-plane identity what AKS grants it.
+// Roles grants a cluster's control-plane identity what AKS grants it and
+// answers what it may do.
 type Roles interface {
 	// GrantContributor makes the service principal principalID a
 	// Contributor at scope; granting what is already granted is no error.
 	GrantContributor(ctx context.Context, scope, principalID string) error
+	// Allowed is Azure RBAC's decision on action at scope for a
+	// principal and its groups.
+	Allowed(ctx context.Context, principalIDs []string, action, scope string) (bool, error)
 }
 
 // NodeResources makes the cluster's load balancer and outbound IP in its
@@ -88,11 +92,7 @@ func (s *Service) grantNodeGroup(ctx context.Context, sub, nodeRG, tenantID stri
 	case "systemassigned":
 		principal = str(identity["principalId"])
 	case "userassigned":
-		uai, _ := identity["userAssignedIdentities"].(map[string]any)
-		for _, v := range uai {
-			m, _ := v.(map[string]any)
-			principal = str(m["principalId"])
-		}
+		principal = userAssignedPrincipal(identity)
 	default:
 		profile, _ := obj(body, "properties")["servicePrincipalProfile"].(map[string]any)
 		sp, err := s.dir.ServicePrincipal(ctx, tenantID, str(profile["clientId"]))

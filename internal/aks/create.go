@@ -274,6 +274,9 @@ func (s *Service) createIdentities(ctx context.Context, req PutRequest, id, node
 		if r.SystemID != "" {
 			return errCustomKubelet()
 		}
+		if err := s.mayAssignKubelet(ctx, req.TenantID, userAssignedPrincipal(identity), rid); err != nil {
+			return err
+		}
 		if err := s.useKubelet(ctx, rid, props); err != nil {
 			return err
 		}

@@ -18,6 +18,65 @@ func customKubelet(props map[string]any) string {
 	return str(obj(obj(props, "identityProfile"), "kubeletidentity")["resourceId"])
 }
 
+// assignAction is what a control plane needs on a kubelet identity of the
+// user's choosing to put it on the nodes (Managed Identity Operator has it).
+const assignAction = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
+
+// userAssignedPrincipal is the object ID of a user-assigned control
+// plane's one identity, "" for none.
+func userAssignedPrincipal(identity map[string]any) string {
+	uai, _ := identity["userAssignedIdentities"].(map[string]any)
+	for _, v := range uai {
+		m, _ := v.(map[string]any)
+		return str(m["principalId"])
+	}
+	return ""
+}
+
+// mayAssignKubelet refuses a kubelet identity of the user's choosing that
+// the control plane (the identity principal) may not assign, as AKS does
+// before it changes anything, naming the command that grants the role.
+func (s *Service) mayAssignKubelet(ctx context.Context, tenantID, principal, rid string) error {
+	ident, err := s.msi.Get(ctx, rid)
+	if err != nil || s.roles == nil {
+		return err
+	}
+	groups, err := s.dir.TransitiveGroups(ctx, tenantID, principal)
+	if err != nil {
+		return err
+	}
+	ok, err := s.roles.Allowed(ctx, append([]string{principal}, groups...), assignAction, ident.ID)
+	if err != nil || ok {
+		return err
+	}
+	return invalid("CustomKubeletIdentityMissingPermissionError",
+		"The cluster using user-assigned managed identity must be granted 'Managed Identity Operator' role to assign kubelet identity. "+
+			"You can run 'az role assignment create --assignee %s --role 'Managed Identity Operator' --scope %s' to grant the permission. "+
+			"See https://learn.microsoft.com/en-us/azure/aks/use-managed-identity#add-role-assignment", principal, ident.ID)
+}
+
+// checkKubeletChange is mayAssignKubelet for an update: the control plane
+// is the one the update gives the cluster.
+func (s *Service) checkKubeletChange(ctx context.Context, cur record, body map[string]any) error {
+	kubelet := customKubelet(obj(body, "properties"))
+	if kubelet == "" || strings.EqualFold(kubelet, customKubelet(obj(cur.Model, "properties"))) {
+		return nil
+	}
+	want, _ := body["identity"].(map[string]any)
+	principal := userAssignedPrincipal(obj(cur.Model, "identity"))
+	if strings.EqualFold(str(want["type"]), "userassigned") {
+		uai, _ := want["userAssignedIdentities"].(map[string]any) // one, by checkIdentityChange
+		for rid := range uai {
+			ident, err := s.msi.Get(ctx, rid)
+			if err != nil {
+				return err
+			}
+			principal = ident.Properties.PrincipalID
+		}
+	}
+	return s.mayAssignKubelet(ctx, cur.TenantID, principal, kubelet)
+}
+
 // useKubelet makes the user-assigned identity rid the nodes' kubelet
 // identity.
 func (s *Service) useKubelet(ctx context.Context, rid string, props map[string]any) error {
@@ -117,7 +176,7 @@ func (s *Service) updateIdentity(ctx context.Context, id string, cur *record, bo
 	if kubelet == "" || strings.EqualFold(kubelet, customKubelet(props)) {
 		return nil
 	}
-	return s.useKubelet(ctx, kubelet, props) // checkIdentityChange allowed it
+	return s.useKubelet(ctx, kubelet, props) // checkIdentityChange and checkKubeletChange allowed it
 }
 
 // sameKeyFold tells whether m has key k in any case (resource IDs compare

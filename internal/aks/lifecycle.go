@@ -23,6 +23,9 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	if err := checkIdentityChange(cur, body); err != nil {
 		return PutResult{}, err
 	}
+	if err := s.checkKubeletChange(ctx, cur, body); err != nil {
+		return PutResult{}, err
+	}
 	if tags, ok := body["tags"].(map[string]any); ok {
 		cur.Model["tags"] = tags
 	}

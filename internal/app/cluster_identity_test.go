@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aksid/aksid/internal/cloudprovider"
+	"github.com/google/uuid"
 )
 
 // TestClusterIdentityChanges is `az aks update --enable-managed-identity
@@ -75,10 +76,18 @@ func TestClusterIdentityChanges(t *testing.T) {
 		t.Fatal("the system-assigned identity given up still exists")
 	}
 
-	// A kubelet identity of the user's choosing, beside a user-assigned control plane.
-	c = update(func(m map[string]any) {
+	// A kubelet identity of the user's choosing, beside a user-assigned
+	// control plane that may assign it (Managed Identity Operator on it):
+	// refused with the command to run until it may, then taken.
+	useKubelet := func(m map[string]any) {
 		m["properties"].(map[string]any)["identityProfile"] = map[string]any{"kubeletidentity": map[string]any{"resourceId": kubeletID}}
-	}, 200)
+	}
+	missing := update(useKubelet, 400)["error"].(map[string]any)
+	if missing["code"] != "CustomKubeletIdentityMissingPermissionError" || !strings.Contains(missing["message"].(string), "--assignee "+cpPrincipal+" --role 'Managed Identity Operator' --scope "+kubeletID) {
+		t.Fatalf("custom kubelet without the role: %v", missing)
+	}
+	grantOperator(t, s, admin, kubeletID, cpPrincipal)
+	c = update(useKubelet, 200)
 	if k := c["properties"].(map[string]any)["identityProfile"].(map[string]any)["kubeletidentity"].(map[string]any); !strings.EqualFold(k["resourceId"].(string), kubeletID) || k["clientId"] == "" {
 		t.Fatalf("kubelet identity %v", k)
 	}
@@ -108,6 +117,20 @@ func TestClusterIdentityChanges(t *testing.T) {
 	if st, m, raw := s.arm(t, admin, "PUT", sub+"/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c9?api-version=2024-02-01",
 		`{"location":"westus2","identity":{"type":"SystemAssigned"},"properties":{"dnsPrefix":"c9","identityProfile":{"kubeletidentity":{"resourceId":"`+k2+`"}}}}`); st != 400 || m["error"].(map[string]any)["code"] != "CustomKubeletIdentityOnlySupportedOnUserAssignedMSICluster" {
 		t.Fatalf("custom kubelet at creation: %d %s", st, raw)
+	}
+
+	// At creation too, before anything is made.
+	k3, _, _ := uai("kubelet3")
+	c8 := sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c8?api-version=2024-02-01"
+	body := `{"location":"westus2","identity":{"type":"UserAssigned","userAssignedIdentities":{"` + cpID + `":{}}},"properties":{"dnsPrefix":"c8","identityProfile":{"kubeletidentity":{"resourceId":"` + k3 + `"}}}}`
+	if st, m, raw := s.arm(t, admin, "PUT", c8, body); st != 400 || m["error"].(map[string]any)["code"] != "CustomKubeletIdentityMissingPermissionError" {
+		t.Fatalf("custom kubelet at creation without the role: %d %s", st, raw)
+	}
+	call("GET", c8, "", 404)
+	call("GET", sub+"/resourcegroups/MC_rg_c8_westus2?api-version=2021-04-01", "", 404)
+	grantOperator(t, s, admin, sub+"/resourceGroups/rg", cpPrincipal) // inherited from the group
+	if k := call("PUT", c8, body, 201)["properties"].(map[string]any)["identityProfile"].(map[string]any)["kubeletidentity"].(map[string]any); !strings.EqualFold(k["resourceId"].(string), k3) {
+		t.Fatalf("kubelet identity at creation %v", k)
 	}
 
 	// A service-principal cluster moves to managed identities.
@@ -161,4 +184,12 @@ func TestRefusedIdentityChangeLeavesNothing(t *testing.T) {
 	if got := s.armWant(t, admin, "GET", url, "", 200)["identity"].(map[string]any); got["type"] != "SystemAssigned" || got["principalId"] != system {
 		t.Fatalf("identity after a refused update: %v", got)
 	}
+}
+
+// grantOperator makes principal a Managed Identity Operator at scope.
+func grantOperator(t *testing.T, s *testServer, token, scope, principal string) {
+	t.Helper()
+	sub := strings.SplitN(strings.TrimPrefix(scope, "/subscriptions/"), "/", 2)[0]
+	s.armWant(t, token, "PUT", scope+"/providers/Microsoft.Authorization/roleAssignments/"+uuid.NewString()+"?api-version=2022-04-01",
+		`{"properties":{"roleDefinitionId":"/subscriptions/`+sub+`/providers/Microsoft.Authorization/roleDefinitions/f1a07417-d97a-45cb-824c-7a7467783830","principalId":"`+principal+`","principalType":"ServicePrincipal"}}`, 201)
 }

@@ -124,8 +124,14 @@ func (p principals) PrincipalExists(ctx context.Context, tenantID, objectID stri
 // contributorRole is the built-in Contributor role's GUID.
 const contributorRole = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 
-// grants gives a cluster identity the roles AKS gives it.
+// grants gives a cluster identity the roles AKS gives it and answers what
+// it may do.
 type grants struct{ s *rbac.Service }
+
+func (g grants) Allowed(ctx context.Context, principalIDs []string, action, scope string) (bool, error) {
+	d, err := g.s.Authorize(ctx, principalIDs, action, scope)
+	return d.Allowed, err
+}
 
 func (g grants) GrantContributor(ctx context.Context, scope, principalID string) error {
 	sub := strings.Split(strings.TrimPrefix(strings.ToLower(scope), "/subscriptions/"), "/")[0]

@@ -5,7 +5,10 @@ import "strings"
 // ActionMatches reports whether an action such as
 // Microsoft.Network/virtualNetworks/read matches a role's pattern such as
 // Microsoft.Network/* or */read: case-insensitive, where each * stands for
-// any run of characters, slashes included.
+// any run of characters, slashes included, and a whole segment /*/ may
+// also stand for none, as in Azure: Managed Identity Operator's
+// userAssignedIdentities/*/assign/action grants
+// userAssignedIdentities/assign/action.
 func ActionMatches(pattern, action string) bool {
 	return compile(pattern).match(strings.ToLower(action))
 }
@@ -14,7 +17,8 @@ func ActionMatches(pattern, action string) bool {
 // the shapes roles use most.
 type matcher struct {
 	kind matchKind
-	lit  string // the lower-cased pattern, without the trailing * for prefix
+	lit  string   // the lower-cased pattern, without the trailing * for prefix
+	alts []string // globs: lit with some /*/ segments taken out
 }
 
 type matchKind uint8
@@ -36,8 +40,26 @@ func compile(pattern string) matcher {
 	case n == 1 && p[len(p)-1] == '*':
 		return matcher{kind: matchPrefix, lit: p[:len(p)-1]}
 	default:
-		return matcher{kind: matchGlob, lit: p}
+		return matcher{kind: matchGlob, lit: p, alts: emptySegments(p)}
 	}
+}
+
+// emptySegments is p with each combination of its /*/ segments (up to
+// four) collapsed to /, p itself left out.
+func emptySegments(p string) []string {
+	i := strings.Index(p, "/*/")
+	if i < 0 || strings.Count(p, "/*/") > 4 {
+		return nil
+	}
+	head, tail := p[:i], p[i+2:] // tail keeps the segment's closing /
+	var out []string
+	for _, t := range append([]string{tail}, emptySegments(tail)...) {
+		out = append(out, head+t) // this segment empty
+		if t != tail {
+			out = append(out, head+"/*"+t) // only later ones empty
+		}
+	}
+	return out
 }
 
 func compileAll(patterns []string) []matcher {
@@ -58,7 +80,15 @@ func (m matcher) match(action string) bool {
 	case matchPrefix:
 		return strings.HasPrefix(action, m.lit)
 	default:
-		return glob(m.lit, action)
+		if glob(m.lit, action) {
+			return true
+		}
+		for _, alt := range m.alts {
+			if glob(alt, action) {
+				return true
+			}
+		}
+		return false
 	}
 }
 

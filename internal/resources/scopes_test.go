@@ -48,6 +48,11 @@ func (g grants) GrantContributor(ctx context.Context, scope, principalID string)
 	return err
 }
 
+func (g grants) Allowed(ctx context.Context, principalIDs []string, action, scope string) (bool, error) {
+	d, err := g.rb.Authorize(ctx, principalIDs, action, scope)
+	return d.Allowed, err
+}
+
 func newWorld(t *testing.T) world {
 	t.Helper()
 	ctx := t.Context()
