@@ -138,6 +138,9 @@ func (d *Directory) DeleteApplication(ctx context.Context, tenantID, objectID st
 		if err := deleteIfPresent(tx, kindAppObject, app.ObjectID); err != nil {
 			return err
 		}
+		if err := dropPairs(tx, kindOwner, kindOwned, app.TenantID, app.ObjectID); err != nil {
+			return err
+		}
 		sps, err := principalsOfApp(tx, app.AppID)
 		if err != nil {
 			return err

@@ -133,6 +133,9 @@ type ApplicationSpec struct {
 	// ClientNow is the caller's clock when it computed the key
 	// credentials' dates; zero means they are in aksid's frame already.
 	ClientNow time.Time
+	// Creator is the object ID of the user or service principal that
+	// registers it through Graph: Entra makes the creator its first owner.
+	Creator string
 }
 
 // CreateApplication registers an application in tenantID together with its
@@ -194,6 +197,11 @@ func (d *Directory) registerApplication(ctx context.Context, tenantID string, sp
 		}
 		if err := insertApp(tx, app); err != nil {
 			return err
+		}
+		if spec.Creator != "" {
+			if err := addCreator(tx, tenantID, Object{Type: TypeApplication, Application: &app}, spec.Creator); err != nil {
+				return err
+			}
 		}
 		if then != nil {
 			return then(tx, app)

@@ -267,11 +267,17 @@ func readEach(tx store.Tx, tenantID string, items []store.Item, prefix string) (
 }
 
 func addEdge(tx store.Tx, tenantID, containerID, containerType, memberID, memberType, dupMsg string) error {
-	b, err := jsonBytes(edge{Type: memberType})
+	return addPair(tx, kindMember, kindMemberOf, tenantID, containerID, containerType, memberID, memberType, dupMsg)
+}
+
+// addPair stores one edge of a relation under both ends: forward under
+// the container (value: the other end's type), reverse under the other end.
+func addPair(tx store.Tx, forward, reverse, tenantID, containerID, containerType, otherID, otherType, dupMsg string) error {
+	b, err := jsonBytes(edge{Type: otherType})
 	if err != nil {
 		return err
 	}
-	if err := tx.Create(kindMember, tenantID+"/"+containerID+"/"+memberID, b); err != nil {
+	if err := tx.Create(forward, tenantID+"/"+containerID+"/"+otherID, b); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return conflict("%s", dupMsg)
 		}
@@ -280,36 +286,35 @@ func addEdge(tx store.Tx, tenantID, containerID, containerType, memberID, member
 	if b, err = jsonBytes(edge{Type: containerType}); err != nil {
 		return err
 	}
-	return tx.Put(kindMemberOf, tenantID+"/"+memberID+"/"+containerID, b)
+	return tx.Put(reverse, tenantID+"/"+otherID+"/"+containerID, b)
 }
 
-// dropEdges removes every membership naming id, as member or container.
+// dropEdges removes every membership and ownership naming id, on either
+// side.
 func dropEdges(tx store.Tx, tenantID, id string) error {
+	if err := dropPairs(tx, kindMember, kindMemberOf, tenantID, id); err != nil {
+		return err
+	}
+	return dropPairs(tx, kindOwner, kindOwned, tenantID, id)
+}
+
+// dropPairs removes the edges of one relation (stored as forward and
+// reverse kinds) that have id at either end.
+func dropPairs(tx store.Tx, forward, reverse, tenantID, id string) error {
 	prefix := tenantID + "/" + id + "/"
-	ofs, err := tx.List(kindMemberOf, prefix)
-	if err != nil {
-		return err
-	}
-	for _, it := range ofs {
-		cid := strings.TrimPrefix(it.Key, prefix)
-		if err := tx.Delete(kindMemberOf, it.Key); err != nil {
+	for _, k := range [][2]string{{reverse, forward}, {forward, reverse}} {
+		items, err := tx.List(k[0], prefix)
+		if err != nil {
 			return err
 		}
-		if err := deleteIfPresent(tx, kindMember, tenantID+"/"+cid+"/"+id); err != nil {
-			return err
-		}
-	}
-	members, err := tx.List(kindMember, prefix)
-	if err != nil {
-		return err
-	}
-	for _, it := range members {
-		mid := strings.TrimPrefix(it.Key, prefix)
-		if err := tx.Delete(kindMember, it.Key); err != nil {
-			return err
-		}
-		if err := deleteIfPresent(tx, kindMemberOf, tenantID+"/"+mid+"/"+id); err != nil {
-			return err
+		for _, it := range items {
+			other := strings.TrimPrefix(it.Key, prefix)
+			if err := tx.Delete(k[0], it.Key); err != nil {
+				return err
+			}
+			if err := deleteIfPresent(tx, k[1], tenantID+"/"+other+"/"+id); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -163,6 +163,8 @@ const (
 	kindDirRole      = "directory_role" // tenantID/objectId → DirectoryRole
 	kindMember       = "member"         // tenantID/containerId/memberId → edge (member's type)
 	kindMemberOf     = "member_of"      // tenantID/memberId/containerId → edge (container's type)
+	kindOwner        = "owner"          // tenantID/objectId/ownerId → edge (owner's type)
+	kindOwned        = "owned"          // tenantID/ownerId/objectId → edge (object's type)
 	kindLockout      = "user_lockout"   // tenantID/objectId → Lockout
 	kindPolicy       = "ca_policy"      // tenantID/policyId → Policy
 )

@@ -148,7 +148,7 @@ func (h *Handler) createApplication(c *call) error {
 	if p.DisplayName == nil {
 		return applicationEntity.invalid("displayName")
 	}
-	spec := directory.ApplicationSpec{DisplayName: *p.DisplayName, Extra: p.Extra, ClientNow: h.wall.Now()}
+	spec := directory.ApplicationSpec{DisplayName: *p.DisplayName, Extra: p.Extra, ClientNow: h.wall.Now(), Creator: c.p.ObjectID}
 	if p.IdentifierURIs != nil {
 		spec.IdentifierURIs = *p.IdentifierURIs
 	}

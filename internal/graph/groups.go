@@ -40,6 +40,8 @@ func objectValues(o directory.Object) odata.Values {
 		v["displayName"] = o.Group.DisplayName
 	case o.ServicePrincipal != nil:
 		v["displayName"] = o.ServicePrincipal.DisplayName
+	case o.Application != nil:
+		v["displayName"] = o.Application.DisplayName
 	case o.DirectoryRole != nil:
 		v["displayName"] = o.DirectoryRole.DisplayName
 	}
@@ -145,11 +147,12 @@ func (h *Handler) listMembers(c *call) error {
 	return c.objects(members)
 }
 
-// memberRef reads the object ID out of an @odata.id URL such as
+// objectRef reads the object ID out of an @odata.id URL such as
 // https://graph.microsoft.com/v1.0/directoryObjects/{id} (az sends its
-// Graph base, aksid's own URL in custom-cloud mode).
-func memberRef(ref string) (string, error) {
-	bad := badRequest("Invalid URL format specified in @odata.id for members.")
+// Graph base, aksid's own URL in custom-cloud mode) for the link
+// property prop (members, owners).
+func objectRef(ref, prop string) (string, error) {
+	bad := badRequest("Invalid URL format specified in @odata.id for " + prop + ".")
 	u, err := url.Parse(ref)
 	if err != nil {
 		return "", bad
@@ -170,24 +173,29 @@ func memberRef(ref string) (string, error) {
 	return id, nil
 }
 
+// refBody reads the {"@odata.id": …} body of a POST …/{prop}/$ref.
+func refBody(c *call, prop string) (string, error) {
+	b, err := readBody(c)
+	if err != nil {
+		return "", err
+	}
+	e := entity{name: "DirectoryObject", props: map[string]propKind{"@odata.id": kString}}
+	if _, err := e.check(b); err != nil {
+		return "", err
+	}
+	ref, err := e.str(b, "@odata.id")
+	if err != nil || ref == nil {
+		return "", badRequest("Invalid URL format specified in @odata.id for " + prop + ".")
+	}
+	return objectRef(*ref, prop)
+}
+
 func (h *Handler) addMember(c *call) error {
 	id := c.r.PathValue("id")
 	if err := checkID(id); err != nil {
 		return err
 	}
-	b, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	e := entity{name: "DirectoryObject", props: map[string]propKind{"@odata.id": kString}}
-	if _, err := e.check(b); err != nil {
-		return err
-	}
-	ref, err := e.str(b, "@odata.id")
-	if err != nil || ref == nil {
-		return badRequest("Invalid URL format specified in @odata.id for members.")
-	}
-	member, err := memberRef(*ref)
+	member, err := refBody(c, "members")
 	if err != nil {
 		return err
 	}
@@ -207,7 +215,7 @@ func (h *Handler) removeMember(c *call) error {
 	member := c.r.PathValue("member")
 	if member == "" {
 		var err error
-		if member, err = memberRef(c.r.URL.Query().Get("$id")); err != nil {
+		if member, err = objectRef(c.r.URL.Query().Get("$id"), "members"); err != nil {
 			return err
 		}
 	} else if err := checkID(member); err != nil {

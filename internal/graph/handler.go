@@ -59,6 +59,10 @@ type Directory interface {
 	GroupPage(ctx context.Context, tenantID string, q directory.Query[directory.Group]) (directory.Page[directory.Group], error)
 	Group(ctx context.Context, tenantID, id string) (directory.Group, error)
 	DeleteGroup(ctx context.Context, tenantID, id string) error
+	AddOwner(ctx context.Context, tenantID, objectType, objectID, ownerID string) error
+	RemoveOwner(ctx context.Context, tenantID, objectType, objectID, ownerID string) error
+	Owners(ctx context.Context, tenantID, objectType, objectID string) ([]directory.Object, error)
+	OwnedObjects(ctx context.Context, tenantID, ownerID string) ([]directory.Object, error)
 	AddMember(ctx context.Context, tenantID, groupID, memberID string) error
 	RemoveMember(ctx context.Context, tenantID, groupID, memberID string) error
 	Members(ctx context.Context, tenantID, groupID string) ([]directory.Object, error)
@@ -162,6 +166,18 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		r("POST /v1.0/"+root+"/{id}/getMemberObjects", nil, h.getMemberGroups(root, true))
 		r("POST /v1.0/"+root+"/{id}/checkMemberGroups", nil, h.checkMemberGroups(root))
 	}
+	// Owners of applications, service principals and groups; writes take
+	// the object family's write permission.
+	for root, writers := range map[string][]string{"applications": appWriters, "servicePrincipals": appWriters, "groups": groupWriters} {
+		r("GET /v1.0/"+root+"/{id}/owners", nil, h.listOwners(root))
+		r("POST /v1.0/"+root+"/{id}/owners/$ref", writers, h.addOwner(root))
+		r("DELETE /v1.0/"+root+"/{id}/owners/$ref", writers, h.removeOwner(root))
+		r("DELETE /v1.0/"+root+"/{id}/owners/{owner}/$ref", writers, h.removeOwner(root))
+	}
+	for _, root := range []string{"users", "servicePrincipals"} {
+		r("GET /v1.0/"+root+"/{id}/ownedObjects", nil, h.ownedObjects(root))
+	}
+	r("GET /v1.0/me/ownedObjects", nil, h.meOwnedObjects)
 	r("GET /v1.0/directoryObjects/{id}", nil, h.getObject)
 	r("POST /v1.0/directoryObjects/getByIds", nil, h.getByIds)
 	r("GET /v1.0/me", nil, h.me)

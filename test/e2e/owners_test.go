@@ -1,0 +1,69 @@
+package e2e
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestAzOwners: the real az's `ad app|sp|group owner` commands and
+// `ad signed-in-user list-owned-objects`, signed in as a user: the user
+// who registers an application owns it, owners are added (idempotently,
+// as az first lists them), listed and removed.
+func TestAzOwners(t *testing.T) {
+	t.Parallel()
+	in := start(t, "")
+	creds := adminUser(t, in)
+	az := newAz(t, in)
+	az.ok("login", "-u", creds.upn, "-p", creds.password, "--allow-no-subscriptions", "-o", "none")
+	me := az.ok("ad", "signed-in-user", "show", "--query", "id", "-o", "tsv")
+	ids := func(args ...string) []string {
+		out := strings.Fields(az.ok(append(args, "--query", "[].id", "-o", "tsv")...))
+		slices.Sort(out)
+		return out
+	}
+	sorted := func(v ...string) []string { slices.Sort(v); return v }
+
+	appID := az.ok("ad", "app", "create", "--display-name", "owned-by-me", "--query", "appId", "-o", "tsv")
+	appObj := az.ok("ad", "app", "show", "--id", appID, "--query", "id", "-o", "tsv")
+	if got := ids("ad", "app", "owner", "list", "--id", appID); !slices.Equal(got, []string{me}) {
+		t.Fatalf("owners of a new application %v, want its creator %s", got, me)
+	}
+	if got := ids("ad", "signed-in-user", "list-owned-objects"); !slices.Equal(got, []string{appObj}) {
+		t.Fatalf("list-owned-objects %v, want %s", got, appObj)
+	}
+
+	other := az.ok("ad", "user", "create", "--display-name", "Otto", "--user-principal-name", "otto@aksid.local",
+		"--password", "Otto-secret-42", "--query", "id", "-o", "tsv")
+	for range 2 { // the second add finds Otto listed and sends nothing
+		az.ok("ad", "app", "owner", "add", "--id", appID, "--owner-object-id", other)
+	}
+	if got := ids("ad", "app", "owner", "list", "--id", appID); !slices.Equal(got, sorted(me, other)) {
+		t.Fatalf("owners after add %v", got)
+	}
+	az.fails("does not exist", "ad", "app", "owner", "add", "--id", appID, "--owner-object-id", "0b0b0b0b-0000-4000-8000-000000000000")
+
+	az.ok("ad", "sp", "create", "--id", appID, "-o", "none")
+	if got := ids("ad", "sp", "owner", "list", "--id", appID); len(got) != 0 {
+		t.Fatalf("owners of the new service principal %v", got)
+	}
+
+	group := az.ok("ad", "group", "create", "--display-name", "owned-group", "--mail-nickname", "owned-group", "--query", "id", "-o", "tsv")
+	az.ok("ad", "group", "owner", "add", "--group", group, "--owner-object-id", other)
+	if got := ids("ad", "group", "owner", "list", "--group", group); !slices.Equal(got, []string{other}) {
+		t.Fatalf("group owners %v", got)
+	}
+	az.ok("ad", "group", "owner", "remove", "--group", group, "--owner-object-id", other)
+	if got := ids("ad", "group", "owner", "list", "--group", group); len(got) != 0 {
+		t.Fatalf("group owners after remove %v", got)
+	}
+
+	az.ok("ad", "app", "owner", "remove", "--id", appID, "--owner-object-id", other)
+	if got := ids("ad", "app", "owner", "list", "--id", appID); !slices.Equal(got, []string{me}) {
+		t.Fatalf("owners after remove %v", got)
+	}
+	az.ok("ad", "app", "delete", "--id", appID)
+	if got := ids("ad", "signed-in-user", "list-owned-objects"); len(got) != 0 {
+		t.Fatalf("list-owned-objects after the application's deletion %v", got)
+	}
+}
