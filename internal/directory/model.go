@@ -150,21 +150,22 @@ type DirectoryRole struct {
 // Store kinds used by the directory.
 const (
 	kindTenant       = "tenant"
-	kindDirMeta      = "directory_meta" // "generation" → a random value every write changes
-	kindTenantDomain = "tenant_domain"  // lower-case domain → tenant ID
-	kindApp          = "app"            // appId → Application
-	kindAppURI       = "app_uri"        // normalized identifier URI → appId
-	kindSP           = "sp"             // tenantID/appId → ServicePrincipal
-	kindSPObject     = "sp_object"      // tenantID/objectId → appId
-	kindUser         = "user"           // tenantID/objectId → User
-	kindUserUPN      = "user_upn"       // lower-case UPN → tenantID/objectId
-	kindAppObject    = "app_object"     // application objectId → appId
-	kindGroup        = "group"          // tenantID/objectId → Group
-	kindDirRole      = "directory_role" // tenantID/objectId → DirectoryRole
-	kindMember       = "member"         // tenantID/containerId/memberId → edge (member's type)
-	kindMemberOf     = "member_of"      // tenantID/memberId/containerId → edge (container's type)
-	kindOwner        = "owner"          // tenantID/objectId/ownerId → edge (owner's type)
-	kindOwned        = "owned"          // tenantID/ownerId/objectId → edge (object's type)
-	kindLockout      = "user_lockout"   // tenantID/objectId → Lockout
-	kindPolicy       = "ca_policy"      // tenantID/policyId → Policy
+	kindDirMeta      = "directory_meta"   // "generation" → a random value every write changes
+	kindTenantDomain = "tenant_domain"    // lower-case domain → tenant ID
+	kindApp          = "app"              // appId → Application
+	kindAppURI       = "app_uri"          // normalized identifier URI → appId
+	kindSP           = "sp"               // tenantID/appId → ServicePrincipal
+	kindSPObject     = "sp_object"        // tenantID/objectId → appId
+	kindUser         = "user"             // tenantID/objectId → User
+	kindUserUPN      = "user_upn"         // lower-case UPN → tenantID/objectId
+	kindAppObject    = "app_object"       // application objectId → appId
+	kindGroup        = "group"            // tenantID/objectId → Group
+	kindDirRole      = "directory_role"   // tenantID/objectId → DirectoryRole
+	kindMember       = "member"           // tenantID/containerId/memberId → edge (member's type)
+	kindMemberOf     = "member_of"        // tenantID/memberId/containerId → edge (container's type)
+	kindOwner        = "owner"            // tenantID/objectId/ownerId → edge (owner's type)
+	kindOwned        = "owned"            // tenantID/ownerId/objectId → edge (object's type)
+	kindGrant        = "permission_grant" // tenantID/grantId → PermissionGrant
+	kindLockout      = "user_lockout"     // tenantID/objectId → Lockout
+	kindPolicy       = "ca_policy"        // tenantID/policyId → Policy
 )

@@ -63,6 +63,11 @@ type Directory interface {
 	RemoveOwner(ctx context.Context, tenantID, objectType, objectID, ownerID string) error
 	Owners(ctx context.Context, tenantID, objectType, objectID string) ([]directory.Object, error)
 	OwnedObjects(ctx context.Context, tenantID, ownerID string) ([]directory.Object, error)
+	CreatePermissionGrant(ctx context.Context, tenantID string, g directory.PermissionGrant) (directory.PermissionGrant, error)
+	PermissionGrants(ctx context.Context, tenantID string) ([]directory.PermissionGrant, error)
+	PermissionGrant(ctx context.Context, tenantID, id string) (directory.PermissionGrant, error)
+	UpdatePermissionGrantScope(ctx context.Context, tenantID, id, scope string) error
+	DeletePermissionGrant(ctx context.Context, tenantID, id string) error
 	AddMember(ctx context.Context, tenantID, groupID, memberID string) error
 	RemoveMember(ctx context.Context, tenantID, groupID, memberID string) error
 	Members(ctx context.Context, tenantID, groupID string) ([]directory.Object, error)
@@ -178,6 +183,16 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		r("GET /v1.0/"+root+"/{id}/ownedObjects", nil, h.ownedObjects(root))
 	}
 	r("GET /v1.0/me/ownedObjects", nil, h.meOwnedObjects)
+	// Graph's segments are case-insensitive; az deletes through
+	// /oAuth2PermissionGrants/{id} and lists through /oauth2PermissionGrants.
+	for _, set := range []string{"oauth2PermissionGrants", "oAuth2PermissionGrants"} {
+		r("GET /v1.0/"+set, nil, h.listGrants)
+		r("POST /v1.0/"+set, grantWriters, h.createGrant)
+		r("GET /v1.0/"+set+"/{id}", nil, h.getGrant)
+		r("PATCH /v1.0/"+set+"/{id}", grantWriters, h.updateGrant)
+		r("DELETE /v1.0/"+set+"/{id}", grantWriters, h.deleteGrant)
+	}
+	r("GET /v1.0/servicePrincipals/{id}/oauth2PermissionGrants", nil, h.spGrants)
 	r("GET /v1.0/directoryObjects/{id}", nil, h.getObject)
 	r("POST /v1.0/directoryObjects/getByIds", nil, h.getByIds)
 	r("GET /v1.0/me", nil, h.me)

@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// TestAzOwners: the real az's `ad app|sp|group owner` commands and
-// `ad signed-in-user list-owned-objects`, signed in as a user: the user
-// who registers an application owns it, owners are added (idempotently,
-// as az first lists them), listed and removed.
-func TestAzOwners(t *testing.T) {
+// TestAzOwnersAndGrants: the real az's `ad app|sp|group owner` commands
+// and `ad signed-in-user list-owned-objects`, signed in as a user: the
+// user who registers an application owns it, owners are added
+// (idempotently, as az first lists them), listed and removed; and
+// `ad app permission grant` (again, replacing the grant) and `list-grants`.
+func TestAzOwnersAndGrants(t *testing.T) {
 	t.Parallel()
 	in := start(t, "")
 	creds := adminUser(t, in)
@@ -58,12 +59,36 @@ func TestAzOwners(t *testing.T) {
 		t.Fatalf("group owners after remove %v", got)
 	}
 
+	apiID := az.ok("ad", "app", "create", "--display-name", "owned-api", "--query", "appId", "-o", "tsv")
+	apiSP := az.ok("ad", "sp", "create", "--id", apiID, "--query", "id", "-o", "tsv")
+	clientSP := az.ok("ad", "sp", "show", "--id", appID, "--query", "id", "-o", "tsv")
+	var grant map[string]any
+	az.json(&grant, "ad", "app", "permission", "grant", "--id", appID, "--api", apiID, "--scope", "user_impersonation")
+	if grant["clientId"] != clientSP || grant["resourceId"] != apiSP || grant["consentType"] != "AllPrincipals" || grant["scope"] != "user_impersonation" {
+		t.Fatalf("permission grant %v", grant)
+	}
+	az.ok("ad", "app", "permission", "grant", "--id", appID, "--api", apiID, "--scope", "user_impersonation", "read", "-o", "none")
+	var grants []map[string]any
+	az.json(&grants, "ad", "app", "permission", "list-grants", "--id", appID, "--show-resource-name")
+	if len(grants) != 1 || grants[0]["scope"] != "user_impersonation read" || grants[0]["resourceDisplayName"] != "owned-api" {
+		t.Fatalf("list-grants after a second grant %v", grants)
+	}
+
 	az.ok("ad", "app", "owner", "remove", "--id", appID, "--owner-object-id", other)
 	if got := ids("ad", "app", "owner", "list", "--id", appID); !slices.Equal(got, []string{me}) {
 		t.Fatalf("owners after remove %v", got)
 	}
+	apiObj := az.ok("ad", "app", "show", "--id", apiID, "--query", "id", "-o", "tsv")
+	if got := ids("ad", "signed-in-user", "list-owned-objects"); !slices.Equal(got, sorted(appObj, apiObj)) {
+		t.Fatalf("list-owned-objects with two applications %v", got)
+	}
+	// Deleting the client application deletes its principal, its grant and
+	// its ownership.
 	az.ok("ad", "app", "delete", "--id", appID)
-	if got := ids("ad", "signed-in-user", "list-owned-objects"); len(got) != 0 {
+	if got := ids("ad", "signed-in-user", "list-owned-objects"); !slices.Equal(got, []string{apiObj}) {
 		t.Fatalf("list-owned-objects after the application's deletion %v", got)
+	}
+	if got := ids("ad", "app", "permission", "list-grants"); len(got) != 0 {
+		t.Fatalf("grants after the client's deletion %v", got)
 	}
 }
