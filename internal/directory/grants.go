@@ -34,16 +34,16 @@ type PermissionGrant struct {
 const grantsDup = "Permission entry already exists."
 
 // grantID is Entra's form of a grant's ID: the client's, the resource's
-// and (for one user) the user's object IDs as bytes, base64url without
-// padding. One grant per client, resource and user follows.
+// and (for one user) the user's object IDs as .NET lays out a GUID's
+// bytes, base64url without padding. One grant per client, resource and
+// user follows.
 func grantID(g PermissionGrant) string {
 	var b []byte
 	for _, id := range []string{g.ClientID, g.ResourceID, g.PrincipalID} {
 		if id == "" {
 			continue
 		}
-		u := uuid.MustParse(id)
-		b = append(b, u[:]...)
+		b = append(b, dotNetBytes(uuid.MustParse(id))...)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }

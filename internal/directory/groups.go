@@ -289,8 +289,8 @@ func addPair(tx store.Tx, forward, reverse, tenantID, containerID, containerType
 	return tx.Put(reverse, tenantID+"/"+otherID+"/"+containerID, b)
 }
 
-// dropEdges removes every membership, ownership and permission grant
-// naming id, on either side.
+// dropEdges removes every membership, ownership, permission grant and
+// app role assignment naming id, on either side.
 func dropEdges(tx store.Tx, tenantID, id string) error {
 	if err := dropPairs(tx, kindMember, kindMemberOf, tenantID, id); err != nil {
 		return err
@@ -298,7 +298,10 @@ func dropEdges(tx store.Tx, tenantID, id string) error {
 	if err := dropPairs(tx, kindOwner, kindOwned, tenantID, id); err != nil {
 		return err
 	}
-	return dropGrants(tx, tenantID, id)
+	if err := dropGrants(tx, tenantID, id); err != nil {
+		return err
+	}
+	return dropRoleAssignments(tx, tenantID, id)
 }
 
 // dropPairs removes the edges of one relation (stored as forward and

@@ -62,16 +62,18 @@ type Application struct {
 // ServicePrincipal is an application's instance in one tenant; its object
 // ID is what tokens carry as oid.
 type ServicePrincipal struct {
-	ObjectID              string    `json:"id"`
-	AppID                 string    `json:"appId"`
-	TenantID              string    `json:"tenantId"`
-	AppOwnerTenantID      string    `json:"appOwnerOrganizationId"`
-	DisplayName           string    `json:"displayName"`
-	ServicePrincipalNames []string  `json:"servicePrincipalNames"`
-	ServicePrincipalType  string    `json:"servicePrincipalType"`
-	AccountEnabled        bool      `json:"accountEnabled"`
-	AppRoles              []string  `json:"appRoles,omitempty"`
-	Created               time.Time `json:"createdDateTime"`
+	ObjectID              string   `json:"id"`
+	AppID                 string   `json:"appId"`
+	TenantID              string   `json:"tenantId"`
+	AppOwnerTenantID      string   `json:"appOwnerOrganizationId"`
+	DisplayName           string   `json:"displayName"`
+	ServicePrincipalNames []string `json:"servicePrincipalNames"`
+	ServicePrincipalType  string   `json:"servicePrincipalType"`
+	AccountEnabled        bool     `json:"accountEnabled"`
+	// HeldRoles are the app roles assigned to the principal, by the
+	// resource's service principal object ID (approles.go keeps it).
+	HeldRoles map[string][]string `json:"heldRoles,omitempty"`
+	Created   time.Time           `json:"createdDateTime"`
 	// Credentials of the principal itself (servicePrincipal addPassword);
 	// Entra accepts them for sign-in alongside the application's.
 	PasswordCredentials []PasswordCredential `json:"passwordCredentials,omitempty"`
@@ -150,22 +152,24 @@ type DirectoryRole struct {
 // Store kinds used by the directory.
 const (
 	kindTenant       = "tenant"
-	kindDirMeta      = "directory_meta"   // "generation" → a random value every write changes
-	kindTenantDomain = "tenant_domain"    // lower-case domain → tenant ID
-	kindApp          = "app"              // appId → Application
-	kindAppURI       = "app_uri"          // normalized identifier URI → appId
-	kindSP           = "sp"               // tenantID/appId → ServicePrincipal
-	kindSPObject     = "sp_object"        // tenantID/objectId → appId
-	kindUser         = "user"             // tenantID/objectId → User
-	kindUserUPN      = "user_upn"         // lower-case UPN → tenantID/objectId
-	kindAppObject    = "app_object"       // application objectId → appId
-	kindGroup        = "group"            // tenantID/objectId → Group
-	kindDirRole      = "directory_role"   // tenantID/objectId → DirectoryRole
-	kindMember       = "member"           // tenantID/containerId/memberId → edge (member's type)
-	kindMemberOf     = "member_of"        // tenantID/memberId/containerId → edge (container's type)
-	kindOwner        = "owner"            // tenantID/objectId/ownerId → edge (owner's type)
-	kindOwned        = "owned"            // tenantID/ownerId/objectId → edge (object's type)
-	kindGrant        = "permission_grant" // tenantID/grantId → PermissionGrant
-	kindLockout      = "user_lockout"     // tenantID/objectId → Lockout
-	kindPolicy       = "ca_policy"        // tenantID/policyId → Policy
+	kindDirMeta      = "directory_meta"    // "generation" → a random value every write changes
+	kindTenantDomain = "tenant_domain"     // lower-case domain → tenant ID
+	kindApp          = "app"               // appId → Application
+	kindAppURI       = "app_uri"           // normalized identifier URI → appId
+	kindSP           = "sp"                // tenantID/appId → ServicePrincipal
+	kindSPObject     = "sp_object"         // tenantID/objectId → appId
+	kindUser         = "user"              // tenantID/objectId → User
+	kindUserUPN      = "user_upn"          // lower-case UPN → tenantID/objectId
+	kindAppObject    = "app_object"        // application objectId → appId
+	kindGroup        = "group"             // tenantID/objectId → Group
+	kindDirRole      = "directory_role"    // tenantID/objectId → DirectoryRole
+	kindMember       = "member"            // tenantID/containerId/memberId → edge (member's type)
+	kindMemberOf     = "member_of"         // tenantID/memberId/containerId → edge (container's type)
+	kindOwner        = "owner"             // tenantID/objectId/ownerId → edge (owner's type)
+	kindOwned        = "owned"             // tenantID/ownerId/objectId → edge (object's type)
+	kindGrant        = "permission_grant"  // tenantID/grantId → PermissionGrant
+	kindRoleAssigned = "app_role_assigned" // tenantID/resourceSpId/assignmentId → AppRoleAssignment
+	kindRoleHeld     = "app_role_held"     // tenantID/principalId/assignmentId → AppRoleAssignment
+	kindLockout      = "user_lockout"      // tenantID/objectId → Lockout
+	kindPolicy       = "ca_policy"         // tenantID/policyId → Policy
 )

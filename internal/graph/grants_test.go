@@ -21,8 +21,7 @@ func TestPermissionGrantsAsAzUsesThem(t *testing.T) {
 	body := map[string]any{"clientId": client, "consentType": "AllPrincipals", "principalId": nil,
 		"resourceId": resource, "scope": "user_impersonation"}
 	g := s.must(t, 201, adm, "POST", "/v1.0/oauth2PermissionGrants", body)
-	c, r := uuid.MustParse(client), uuid.MustParse(resource)
-	wantID := base64.RawURLEncoding.EncodeToString(append(c[:], r[:]...))
+	wantID := base64.RawURLEncoding.EncodeToString(append(dotNet(client), dotNet(resource)...))
 	if g.str("id") != wantID || g.str("consentType") != "AllPrincipals" || g.m["principalId"] != nil || g.str("scope") != "user_impersonation" {
 		t.Fatalf("grant %s (id want %s)", g.raw, wantID)
 	}
@@ -90,4 +89,12 @@ func TestPermissionGrantsAsAzUsesThem(t *testing.T) {
 	plain := s.token(t, app.str("appId"), pw.str("secretText"), "https://graph.microsoft.com/.default")
 	s.must(t, 200, plain, "GET", "/v1.0/oauth2PermissionGrants", nil)
 	s.must(t, 403, plain, "POST", "/v1.0/oauth2PermissionGrants", body)
+}
+
+// dotNet is a GUID's bytes in .NET's order (Guid.ToByteArray), which
+// Entra's grant IDs are made of.
+func dotNet(id string) []byte {
+	u := uuid.MustParse(id)
+	b := u[:]
+	return []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]}
 }

@@ -6,9 +6,11 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aksid/aksid/internal/authn"
@@ -63,6 +65,9 @@ type Directory interface {
 	RemoveOwner(ctx context.Context, tenantID, objectType, objectID, ownerID string) error
 	Owners(ctx context.Context, tenantID, objectType, objectID string) ([]directory.Object, error)
 	OwnedObjects(ctx context.Context, tenantID, ownerID string) ([]directory.Object, error)
+	AssignAppRole(ctx context.Context, tenantID string, a directory.AppRoleAssignment) (directory.AppRoleAssignment, error)
+	AppRoleAssignments(ctx context.Context, tenantID, side, objectID string) ([]directory.AppRoleAssignment, error)
+	RemoveAppRoleAssignment(ctx context.Context, tenantID, side, objectID, id string) error
 	CreatePermissionGrant(ctx context.Context, tenantID string, g directory.PermissionGrant) (directory.PermissionGrant, error)
 	PermissionGrants(ctx context.Context, tenantID string) ([]directory.PermissionGrant, error)
 	PermissionGrant(ctx context.Context, tenantID, id string) (directory.PermissionGrant, error)
@@ -111,10 +116,13 @@ func New(o Options) *Handler {
 // Graph's application permissions that allow writes, per object family.
 // Directory.ReadWrite.All allows them all.
 var (
-	appWriters    = []string{"Application.ReadWrite.All", "Directory.ReadWrite.All"}
-	userWriters   = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
-	groupWriters  = []string{"Group.ReadWrite.All", "Directory.ReadWrite.All"}
-	memberWriters = []string{"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	// Application.ReadWrite.OwnedBy writes only what its holder owns
+	// (authorize checks); it does not let it change owners.
+	appWriters      = []string{"Application.ReadWrite.All", "Directory.ReadWrite.All", ownedByRole}
+	appOwnerWriters = []string{"Application.ReadWrite.All", "Directory.ReadWrite.All"}
+	userWriters     = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+	groupWriters    = []string{"Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	memberWriters   = []string{"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
 )
 
 // Register adds the face's routes to mux.
@@ -173,7 +181,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	// Owners of applications, service principals and groups; writes take
 	// the object family's write permission.
-	for root, writers := range map[string][]string{"applications": appWriters, "servicePrincipals": appWriters, "groups": groupWriters} {
+	for root, writers := range map[string][]string{"applications": appOwnerWriters, "servicePrincipals": appOwnerWriters, "groups": groupWriters} {
 		r("GET /v1.0/"+root+"/{id}/owners", nil, h.listOwners(root))
 		r("POST /v1.0/"+root+"/{id}/owners/$ref", writers, h.addOwner(root))
 		r("DELETE /v1.0/"+root+"/{id}/owners/$ref", writers, h.removeOwner(root))
@@ -193,6 +201,17 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		r("DELETE /v1.0/"+set+"/{id}", grantWriters, h.deleteGrant)
 	}
 	r("GET /v1.0/servicePrincipals/{id}/oauth2PermissionGrants", nil, h.spGrants)
+	for _, root := range []string{"servicePrincipals", "users", "groups"} {
+		sets := []string{"appRoleAssignments"}
+		if root == "servicePrincipals" {
+			sets = append(sets, "appRoleAssignedTo")
+		}
+		for _, set := range sets {
+			r("GET /v1.0/"+root+"/{id}/"+set, nil, h.listRoleAssignments(root, set))
+			r("POST /v1.0/"+root+"/{id}/"+set, roleAssignmentWriters, h.createRoleAssignment(root, set))
+			r("DELETE /v1.0/"+root+"/{id}/"+set+"/{assignment}", roleAssignmentWriters, h.deleteRoleAssignment(root, set))
+		}
+	}
 	r("GET /v1.0/directoryObjects/{id}", nil, h.getObject)
 	r("POST /v1.0/directoryObjects/getByIds", nil, h.getByIds)
 	r("GET /v1.0/me", nil, h.me)
@@ -277,10 +296,16 @@ func issuerBases(o origin.Origin) []string {
 // (application permissions, in the token's roles) change objects.
 // Entra's default user permissions allow every member to read.
 func (h *Handler) authorize(c *call, writers []string) error {
+	ownedBy := false
 	for _, role := range c.p.Roles {
-		if slices.Contains(writers, role) {
+		if role == ownedByRole && slices.Contains(writers, role) {
+			ownedBy = true
+		} else if slices.Contains(writers, role) {
 			return nil
 		}
+	}
+	if ownedBy {
+		return h.mustOwn(c)
 	}
 	admin, err := h.dir.IsAdministrator(c.ctx(), c.tenant, c.p.ObjectID)
 	if err != nil {
@@ -290,4 +315,33 @@ func (h *Handler) authorize(c *call, writers []string) error {
 		return errDenied
 	}
 	return nil
+}
+
+const ownedByRole = "Application.ReadWrite.OwnedBy"
+
+// mustOwn lets a holder of Application.ReadWrite.OwnedBy create
+// applications and principals (it owns what it creates) and change the
+// ones it owns. An object that is not there is left to the handler's 404.
+func (h *Handler) mustOwn(c *call) error {
+	id := c.r.PathValue("id")
+	if id == "" {
+		return nil
+	}
+	typ := directory.TypeApplication
+	if strings.HasPrefix(c.r.URL.Path, "/v1.0/servicePrincipals") {
+		typ = directory.TypeServicePrincipal
+	}
+	owners, err := h.dir.Owners(c.ctx(), c.tenant, typ, id)
+	if err != nil {
+		if errors.Is(err, directory.ErrObjectNotFound) {
+			return nil
+		}
+		return err
+	}
+	for _, o := range owners {
+		if o.ID() == c.p.ObjectID {
+			return nil
+		}
+	}
+	return errDenied
 }

@@ -120,6 +120,12 @@ func (c *call) appJSON(a directory.Application) obj {
 }
 
 func (c *call) spJSON(s directory.ServicePrincipal) obj {
+	// Microsoft Graph's principal lists its application permissions, which
+	// scripts look up by value before assigning them.
+	var roles any = []any{}
+	if s.AppID == directory.MicrosoftGraphApp {
+		roles = directory.Application{AppID: s.AppID}.AppRoles()
+	}
 	return overlay(obj{
 		"id": s.ObjectID, "deletedDateTime": nil, "accountEnabled": s.AccountEnabled, "alternativeNames": []string{},
 		"appDisplayName": s.DisplayName, "appDescription": nil, "appId": s.AppID, "applicationTemplateId": nil,
@@ -128,7 +134,7 @@ func (c *call) spJSON(s directory.ServicePrincipal) obj {
 		"notes": nil, "notificationEmailAddresses": []string{}, "preferredSingleSignOnMode": nil,
 		"preferredTokenSigningKeyThumbprint": nil, "replyUrls": []string{}, "servicePrincipalNames": nonNil(s.ServicePrincipalNames),
 		"servicePrincipalType": s.ServicePrincipalType, "signInAudience": "AzureADMyOrg", "tags": []string{},
-		"tokenEncryptionKeyId": nil, "samlSingleSignOnSettings": nil, "addIns": []any{}, "appRoles": []any{},
+		"tokenEncryptionKeyId": nil, "samlSingleSignOnSettings": nil, "addIns": []any{}, "appRoles": roles,
 		"info": infoDefault(), "keyCredentials": keysJSON(s.KeyCredentials), "oauth2PermissionScopes": []any{},
 		"passwordCredentials": passwordsJSON(s.PasswordCredentials), "resourceSpecificApplicationPermissions": []any{},
 		"verifiedPublisher": verifiedPublisherDefault(),

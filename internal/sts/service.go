@@ -60,6 +60,9 @@ type DirectoryReader interface {
 	UserByUPN(ctx context.Context, upn string) (directory.User, error)
 	User(ctx context.Context, tenantID, idOrUPN string) (directory.User, error)
 	TransitiveGroups(ctx context.Context, tenantID, objectID string) ([]string, error)
+	// AssignedRoleValues: the app roles a user and its groups hold on a
+	// resource, for the roles claim.
+	AssignedRoleValues(ctx context.Context, tenantID string, resource directory.Resource, principalIDs []string) ([]string, error)
 	// CachedTenant may answer from memory: tenants change rarely.
 	CachedTenant(ctx context.Context, idOrDomain string) (directory.Tenant, error)
 	// ClientAndResource reads the client from the store (its credentials

@@ -63,7 +63,7 @@ func (s *Service) issue(r *grantRequest, client directory.Client, res directory.
 	c := accessClaims{
 		Iat: now.Add(-backdate).Unix(), Nbf: now.Add(-backdate).Unix(), Exp: now.Unix() + lifetime,
 		Aio: s.opaque(48), Idtyp: "app", Oid: client.SP.ObjectID, Sub: client.SP.ObjectID, Tid: tid,
-		Rh: "0." + s.opaque(54) + ".", Uti: s.opaque(16), Roles: client.SP.AppRoles,
+		Rh: "0." + s.opaque(54) + ".", Uti: s.opaque(16), Roles: res.App.RoleValues(client.SP.HeldRoles[res.SP.ObjectID]),
 	}
 	if cae {
 		c.XmsCC = []string{"CP1"}

@@ -57,6 +57,7 @@ type userClaims struct {
 	Oid          string                    `json:"oid"`
 	PreferredUN  string                    `json:"preferred_username,omitempty"`
 	Rh           string                    `json:"rh"`
+	Roles        []string                  `json:"roles,omitempty"`
 	Scp          string                    `json:"scp"`
 	Sub          string                    `json:"sub"`
 	Tid          string                    `json:"tid"`
@@ -106,6 +107,9 @@ func (s *Service) issueUserTokens(ctx context.Context, r *grantRequest, us userS
 		c.ClaimSources = map[string]map[string]any{"src1": {"endpoint": r.Issuers.Graph() + "/v1.0/users/" + us.user.ObjectID + "/getMemberObjects"}}
 	} else if len(groups) > 0 {
 		c.Groups = groups
+	}
+	if c.Roles, err = s.dir.AssignedRoleValues(ctx, tid, us.resource, append([]string{us.user.ObjectID}, groups...)); err != nil {
+		return nil, err
 	}
 	if us.resource.App.AccessTokenAcceptedVersion == 2 {
 		c.Ver, c.Aud, c.Iss, c.Azp, c.AzpAcr = "2.0", us.resource.App.AppID, r.Issuers.V2(tid), us.client.App.AppID, "0"
