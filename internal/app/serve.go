@@ -23,6 +23,7 @@ import (
 	"github.com/aksid/aksid/internal/cloudprovider"
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/graph"
+	"github.com/aksid/aksid/internal/iamapi"
 	"github.com/aksid/aksid/internal/imds"
 	"github.com/aksid/aksid/internal/keyring"
 	"github.com/aksid/aksid/internal/kubeplane"
@@ -267,6 +268,9 @@ func start(ctx context.Context, cfg Config, dd DataDir, kr *keyring.Keyring, ca 
 	router.Handle("v1.0", server.FaceGraph, graphMux)
 	router.Handle("oidc", server.FaceGraph, graphMux) // Graph's /oidc/userinfo
 	router.HandleFace(server.FaceGraph, graphMux)
+	iamMux := http.NewServeMux()
+	iamapi.New(dir, authn.New(keys, wall), cfg.Log).Register(iamMux)
+	router.HandleFace(server.FaceIAM, iamMux)
 
 	plain, err := listenLoopback("--http-proxy-addr", cfg.HTTPProxyAddr)
 	if err != nil {

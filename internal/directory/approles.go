@@ -85,47 +85,56 @@ func (d *Directory) AssignAppRole(ctx context.Context, tenantID string, a AppRol
 			return AppRoleAssignment{}, invalid("Invalid value specified for property '%s' of resource 'AppRoleAssignment'.", f.name)
 		}
 	}
-	a.TenantID, a.AppRoleID = tenantID, strings.ToLower(a.AppRoleID)
+	var out AppRoleAssignment
 	err := d.update(ctx, func(ctx context.Context, tx store.Tx) error {
-		res, err := spByObject(tx, tenantID, a.ResourceID)
-		if err != nil {
-			return notFoundAs(err, ErrPrincipalNotFound, strings.ToLower(a.ResourceID))
-		}
-		var app Application
-		if err := store.GetJSON(tx, kindApp, res.AppID, &app); err != nil {
-			return err
-		}
-		p, err := readObject(tx, tenantID, a.PrincipalID)
-		if err != nil {
-			return notFound(err, a.PrincipalID)
-		}
-		if a.PrincipalType = principalTypes[p.Type]; a.PrincipalType == "" {
-			return invalid("An object of type '%s' cannot be assigned an app role.", p.Type)
-		}
-		if err := roleAssignable(app, a.AppRoleID, p.Type); err != nil {
-			return err
-		}
-		held, err := store.ListEntries[AppRoleAssignment](tx, kindRoleHeld, tenantID+"/"+p.ID()+"/")
-		if err != nil {
-			return err
-		}
-		for _, h := range held {
-			if h.Value.ResourceID == res.ObjectID && h.Value.AppRoleID == a.AppRoleID {
-				return invalid("Permission being assigned already exists on the object")
-			}
-		}
-		a.ID, a.PrincipalID, a.ResourceID = assignmentID(p.ID()), p.ID(), res.ObjectID
-		a.PrincipalDisplayName, a.ResourceDisplayName = displayName(p), res.DisplayName
-		a.Created = d.clk.Now().UTC()
-		if err := putAssignment(tx, a); err != nil {
-			return err
-		}
-		if p.ServicePrincipal != nil {
-			return syncHeldRoles(tx, *p.ServicePrincipal)
-		}
-		return nil
+		var err error
+		out, err = d.assignAppRole(tx, tenantID, a)
+		return err
 	})
-	return a, err
+	return out, err
+}
+
+const dupAssignment = "Permission being assigned already exists on the object"
+
+func (d *Directory) assignAppRole(tx store.Tx, tenantID string, a AppRoleAssignment) (AppRoleAssignment, error) {
+	a.TenantID, a.AppRoleID = tenantID, strings.ToLower(a.AppRoleID)
+	res, err := spByObject(tx, tenantID, a.ResourceID)
+	if err != nil {
+		return a, notFoundAs(err, ErrPrincipalNotFound, strings.ToLower(a.ResourceID))
+	}
+	var app Application
+	if err := store.GetJSON(tx, kindApp, res.AppID, &app); err != nil {
+		return a, err
+	}
+	p, err := readObject(tx, tenantID, a.PrincipalID)
+	if err != nil {
+		return a, notFound(err, a.PrincipalID)
+	}
+	if a.PrincipalType = principalTypes[p.Type]; a.PrincipalType == "" {
+		return a, invalid("An object of type '%s' cannot be assigned an app role.", p.Type)
+	}
+	if err := roleAssignable(app, a.AppRoleID, p.Type); err != nil {
+		return a, err
+	}
+	held, err := store.ListEntries[AppRoleAssignment](tx, kindRoleHeld, tenantID+"/"+p.ID()+"/")
+	if err != nil {
+		return a, err
+	}
+	for _, h := range held {
+		if h.Value.ResourceID == res.ObjectID && h.Value.AppRoleID == a.AppRoleID {
+			return a, invalid("%s", dupAssignment)
+		}
+	}
+	a.ID, a.PrincipalID, a.ResourceID = assignmentID(p.ID()), p.ID(), res.ObjectID
+	a.PrincipalDisplayName, a.ResourceDisplayName = displayName(p), res.DisplayName
+	a.Created = d.clk.Now().UTC()
+	if err := putAssignment(tx, a); err != nil {
+		return a, err
+	}
+	if p.ServicePrincipal != nil {
+		return a, syncHeldRoles(tx, *p.ServicePrincipal)
+	}
+	return a, nil
 }
 
 // roleAssignable refuses a role the application does not define, or one

@@ -13,6 +13,9 @@ const (
 	AKSServerApp              = "6dae42f8-4368-4678-94ff-3960e28e3630"
 	AKSClientApp              = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 	AzureCLIApp               = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+	// PortalAPIApp is the Azure portal's own API (main.iam.ad.ext.azure.com),
+	// which az's admin-consent asks a token for.
+	PortalAPIApp = "74658136-14ec-4630-ad9b-26e160ff0fc6"
 )
 
 // FirstPartyApps are Microsoft's applications that exist in every Entra
@@ -26,6 +29,7 @@ func FirstPartyApps() []ApplicationSpec {
 		{AppID: AKSServerApp, DisplayName: "Azure Kubernetes Service AAD Server", FirstParty: true},
 		{AppID: AKSClientApp, DisplayName: "Azure Kubernetes Service AAD Client", FirstParty: true, PublicClient: true},
 		{AppID: AzureCLIApp, DisplayName: "Microsoft Azure CLI", FirstParty: true, PublicClient: true},
+		{AppID: PortalAPIApp, DisplayName: "ADIbizaUX", FirstParty: true},
 	}
 }
 

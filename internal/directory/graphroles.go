@@ -25,3 +25,29 @@ func graphRole(id, value, name string) AppRole {
 	return AppRole{ID: id, Value: value, DisplayName: name, Description: name + ", without a signed-in user.",
 		AllowedMemberTypes: []string{"Application"}, IsEnabled: true}
 }
+
+// graphScopes are Microsoft Graph's delegated permissions that admin
+// consent may grant, with Microsoft's IDs.
+var graphScopes = []PermissionScope{
+	graphScope("e1fe6dd8-ba31-4d61-89e7-88639da4683d", "User.Read", "User", "Sign in and read user profile"),
+	graphScope("b340eb25-3456-403f-be2f-af7a0d370277", "User.ReadBasic.All", "User", "Read all users' basic profiles"),
+	graphScope("a154be20-db9c-4678-8ab7-66f6cc099a59", "User.Read.All", "Admin", "Read all users' full profiles"),
+	graphScope("204e0828-b5ca-4ad8-b9f3-f32a958e7cc4", "User.ReadWrite.All", "Admin", "Read and write all users' full profiles"),
+	graphScope("06da0dbc-49e2-44d2-8312-53f166ab848a", "Directory.Read.All", "Admin", "Read directory data"),
+	graphScope("c5366453-9fb0-48a5-a156-24f0c49a4b84", "Directory.ReadWrite.All", "Admin", "Read and write directory data"),
+	graphScope("c79f8feb-a9db-4090-85f9-90d820caa0eb", "Application.Read.All", "Admin", "Read applications"),
+	graphScope("bdfbf15f-ee85-4955-8675-146e8e5296b5", "Application.ReadWrite.All", "Admin", "Read and write all applications"),
+	graphScope("5f8c59db-677d-491f-a6b8-5f174b11ec1d", "Group.Read.All", "Admin", "Read all groups"),
+	graphScope("4e46008b-f24c-477d-8fff-7bb4ec7aafe0", "Group.ReadWrite.All", "Admin", "Read and write all groups"),
+	graphScope("bc024368-1153-4739-b217-4326f2e966d0", "GroupMember.Read.All", "Admin", "Read group memberships"),
+	graphScope("f81125ac-d3b7-4573-a3b2-7099cc39df9e", "GroupMember.ReadWrite.All", "Admin", "Read and write group memberships"),
+	graphScope("37f7f235-527c-4136-accd-4a02d197296e", "openid", "User", "Sign users in"),
+	graphScope("14dad69e-099b-42c9-810b-d002981feec1", "profile", "User", "View users' basic profile"),
+	graphScope("64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0", "email", "User", "View users' email address"),
+	graphScope("7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "offline_access", "User", "Maintain access to data you have given it access to"),
+}
+
+func graphScope(id, value, consentType, name string) PermissionScope {
+	return PermissionScope{ID: id, Value: value, Type: consentType, AdminConsentDisplayName: name,
+		AdminConsentDescription: name + ", on behalf of the signed-in user.", UserConsentDisplayName: name, IsEnabled: true}
+}

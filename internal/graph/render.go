@@ -122,9 +122,10 @@ func (c *call) appJSON(a directory.Application) obj {
 func (c *call) spJSON(s directory.ServicePrincipal) obj {
 	// Microsoft Graph's principal lists its application permissions, which
 	// scripts look up by value before assigning them.
-	var roles any = []any{}
+	var roles, scopes any = []any{}, []any{}
 	if s.AppID == directory.MicrosoftGraphApp {
-		roles = directory.Application{AppID: s.AppID}.AppRoles()
+		graph := directory.Application{AppID: s.AppID}
+		roles, scopes = graph.AppRoles(), graph.PermissionScopes()
 	}
 	return overlay(obj{
 		"id": s.ObjectID, "deletedDateTime": nil, "accountEnabled": s.AccountEnabled, "alternativeNames": []string{},
@@ -135,7 +136,7 @@ func (c *call) spJSON(s directory.ServicePrincipal) obj {
 		"preferredTokenSigningKeyThumbprint": nil, "replyUrls": []string{}, "servicePrincipalNames": nonNil(s.ServicePrincipalNames),
 		"servicePrincipalType": s.ServicePrincipalType, "signInAudience": "AzureADMyOrg", "tags": []string{},
 		"tokenEncryptionKeyId": nil, "samlSingleSignOnSettings": nil, "addIns": []any{}, "appRoles": roles,
-		"info": infoDefault(), "keyCredentials": keysJSON(s.KeyCredentials), "oauth2PermissionScopes": []any{},
+		"info": infoDefault(), "keyCredentials": keysJSON(s.KeyCredentials), "oauth2PermissionScopes": scopes,
 		"passwordCredentials": passwordsJSON(s.PasswordCredentials), "resourceSpecificApplicationPermissions": []any{},
 		"verifiedPublisher": verifiedPublisherDefault(),
 	}, s.Extra)

@@ -17,6 +17,8 @@ const (
 	FaceIMDS  = "imds"
 	// FaceOIDC answers AKS clusters' OIDC issuer hosts.
 	FaceOIDC = "oidc"
+	// FaceIAM is the portal's IAM API (admin consent).
+	FaceIAM = "iam"
 )
 
 // oidcHost matches the regional hosts AKS publishes cluster issuers on.
@@ -32,6 +34,7 @@ var azureHosts = map[string]string{
 	"management.azure.com":        FaceARM,
 	"management.core.windows.net": FaceARM,
 	"graph.microsoft.com":         FaceGraph,
+	"main.iam.ad.ext.azure.com":   FaceIAM,
 }
 
 // AzureFace tells which face answers an impersonated host ("" if none).
