@@ -288,23 +288,18 @@ func (d *Directory) RemoveAppRoleAssignment(ctx context.Context, tenantID, side,
 }
 
 // AssignedRoleValues returns the values of the roles principalIDs (a user
-// and its groups) hold on the resource principal resourceID, for a user's
-// token.
+// and its groups) hold on resource, for a user's token. It reads the
+// resource's assignments once, however many groups the user is in.
 func (d *Directory) AssignedRoleValues(ctx context.Context, tenantID string, resource Resource, principalIDs []string) ([]string, error) {
 	var ids []string
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		for _, pid := range principalIDs {
-			held, err := store.ListEntries[AppRoleAssignment](tx, kindRoleHeld, tenantID+"/"+pid+"/")
-			if err != nil {
-				return err
-			}
-			for _, h := range held {
-				if h.Value.ResourceID == resource.SP.ObjectID {
-					ids = append(ids, h.Value.AppRoleID)
-				}
+		on, err := store.ListEntries[AppRoleAssignment](tx, kindRoleAssigned, tenantID+"/"+resource.SP.ObjectID+"/")
+		for _, a := range on {
+			if slices.Contains(principalIDs, a.Value.PrincipalID) {
+				ids = append(ids, a.Value.AppRoleID)
 			}
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
