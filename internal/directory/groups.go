@@ -150,12 +150,7 @@ func (d *Directory) Members(ctx context.Context, tenantID, groupID string) ([]Ob
 		if err != nil {
 			return err
 		}
-		prefix := tenantID + "/" + g.ObjectID + "/"
-		items, err := tx.List(kindMember, prefix)
-		if err != nil {
-			return err
-		}
-		out, err = readEach(tx, tenantID, items, prefix)
+		out, err = edgeTargets(tx, kindMember, tenantID, g.ObjectID)
 		return err
 	})
 	return out, err
@@ -170,12 +165,7 @@ func (d *Directory) MemberOf(ctx context.Context, tenantID, objectID string) ([]
 		if err != nil {
 			return notFound(err, objectID)
 		}
-		prefix := tenantID + "/" + o.ID() + "/"
-		items, err := tx.List(kindMemberOf, prefix)
-		if err != nil {
-			return err
-		}
-		out, err = readEach(tx, tenantID, items, prefix)
+		out, err = edgeTargets(tx, kindMemberOf, tenantID, o.ID())
 		return err
 	})
 	return out, err
@@ -249,6 +239,16 @@ func containers(tx store.Tx, tenantID, id string, groupsOnly bool) ([]string, er
 		}
 	}
 	return out, nil
+}
+
+// edgeTargets reads the objects at the far end of id's edges of kind.
+func edgeTargets(tx store.Tx, kind, tenantID, id string) ([]Object, error) {
+	prefix := tenantID + "/" + id + "/"
+	items, err := tx.List(kind, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return readEach(tx, tenantID, items, prefix)
 }
 
 func readEach(tx store.Tx, tenantID string, items []store.Item, prefix string) ([]Object, error) {

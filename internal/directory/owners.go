@@ -96,12 +96,7 @@ func (d *Directory) Owners(ctx context.Context, tenantID, objectType, objectID s
 		if err != nil {
 			return err
 		}
-		prefix := tenantID + "/" + o.ID() + "/"
-		items, err := tx.List(kindOwner, prefix)
-		if err != nil {
-			return err
-		}
-		out, err = readEach(tx, tenantID, items, prefix)
+		out, err = edgeTargets(tx, kindOwner, tenantID, o.ID())
 		return err
 	})
 	return out, err
@@ -115,12 +110,7 @@ func (d *Directory) OwnedObjects(ctx context.Context, tenantID, ownerID string) 
 		if err != nil {
 			return notFound(err, ownerID)
 		}
-		prefix := tenantID + "/" + owner.ID() + "/"
-		items, err := tx.List(kindOwned, prefix)
-		if err != nil {
-			return err
-		}
-		out, err = readEach(tx, tenantID, items, prefix)
+		out, err = edgeTargets(tx, kindOwned, tenantID, owner.ID())
 		return err
 	})
 	return out, err

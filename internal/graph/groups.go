@@ -173,6 +173,16 @@ func objectRef(ref, prop string) (string, error) {
 	return id, nil
 }
 
+// refTarget reads the object a DELETE …/{prop}/{name}/$ref or
+// DELETE …/{prop}/$ref?$id={url} removes.
+func refTarget(c *call, name, prop string) (string, error) {
+	id := c.r.PathValue(name)
+	if id == "" {
+		return objectRef(c.r.URL.Query().Get("$id"), prop)
+	}
+	return id, checkID(id)
+}
+
 // refBody reads the {"@odata.id": …} body of a POST …/{prop}/$ref.
 func refBody(c *call, prop string) (string, error) {
 	b, err := readBody(c)
@@ -212,13 +222,8 @@ func (h *Handler) removeMember(c *call) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
-	member := c.r.PathValue("member")
-	if member == "" {
-		var err error
-		if member, err = objectRef(c.r.URL.Query().Get("$id"), "members"); err != nil {
-			return err
-		}
-	} else if err := checkID(member); err != nil {
+	member, err := refTarget(c, "member", "members")
+	if err != nil {
 		return err
 	}
 	if err := h.dir.RemoveMember(c.ctx(), c.tenant, id, member); err != nil {

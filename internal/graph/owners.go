@@ -48,13 +48,8 @@ func (h *Handler) removeOwner(root string) func(*call) error {
 		if err := checkID(id); err != nil {
 			return err
 		}
-		owner := c.r.PathValue("owner")
-		if owner == "" {
-			var err error
-			if owner, err = objectRef(c.r.URL.Query().Get("$id"), "owners"); err != nil {
-				return err
-			}
-		} else if err := checkID(owner); err != nil {
+		owner, err := refTarget(c, "owner", "owners")
+		if err != nil {
 			return err
 		}
 		if err := h.dir.RemoveOwner(c.ctx(), c.tenant, ownedTypes[root], id, owner); err != nil {
