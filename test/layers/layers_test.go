@@ -16,7 +16,7 @@ const module = "github.com/aksid/aksid/internal/"
 
 // faces are the HTTP adapters; each reads what it needs of the request
 // (its origin) from internal/origin, never from another face.
-var faces = []string{"admin", "arm", "graph", "imds", "kubeapi", "login", "oidcissuer", "portal"}
+var faces = []string{"admin", "arm", "graph", "iamapi", "imds", "kubeapi", "login", "oidcissuer", "portal"}
 
 // listener routes to the faces and must not depend on any of them.
 const listener = "server"
