@@ -186,7 +186,12 @@ func TestOwnedByWritesOnlyWhatItOwns(t *testing.T) {
 		t.Fatalf("roles %v", roles)
 	}
 
-	mine := s.must(t, 201, tok, "POST", "/v1.0/applications", map[string]any{"displayName": "mine"}).str("id")
+	created := s.must(t, 201, tok, "POST", "/v1.0/applications", map[string]any{"displayName": "mine"})
+	mine := created.str("id")
+	// Its application's principal is its to manage too.
+	mineSP := s.must(t, 201, tok, "POST", "/v1.0/servicePrincipals", map[string]any{"appId": created.str("appId")}).str("id")
+	s.must(t, 204, tok, "PATCH", "/v1.0/servicePrincipals/"+mineSP, map[string]any{"displayName": "mine's principal"})
+	s.must(t, 403, tok, "PATCH", "/v1.0/servicePrincipals/"+graphSP, map[string]any{"displayName": "taken"})
 	s.must(t, 200, tok, "POST", "/v1.0/applications/"+mine+"/addPassword", map[string]any{"passwordCredential": map[string]any{"displayName": "r"}})
 	s.must(t, 204, tok, "PATCH", "/v1.0/applications/"+mine, map[string]any{"displayName": "mine, renamed"})
 

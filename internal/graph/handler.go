@@ -320,8 +320,9 @@ func (h *Handler) authorize(c *call, writers []string) error {
 const ownedByRole = "Application.ReadWrite.OwnedBy"
 
 // mustOwn lets a holder of Application.ReadWrite.OwnedBy create
-// applications and principals (it owns what it creates) and change the
-// ones it owns. An object that is not there is left to the handler's 404.
+// applications and principals (it owns the applications it creates) and
+// change the applications it owns and their principals, or principals it
+// owns. An object that is not there is left to the handler's 404.
 func (h *Handler) mustOwn(c *call) error {
 	id := c.r.PathValue("id")
 	if id == "" {
@@ -331,17 +332,32 @@ func (h *Handler) mustOwn(c *call) error {
 	if strings.HasPrefix(c.r.URL.Path, "/v1.0/servicePrincipals") {
 		typ = directory.TypeServicePrincipal
 	}
+	owns, err := h.owns(c, typ, id)
+	if err == nil && !owns && typ == directory.TypeServicePrincipal {
+		var sp directory.ServicePrincipal
+		if sp, err = h.dir.ServicePrincipalByObjectID(c.ctx(), c.tenant, id); err == nil {
+			var app directory.Application
+			if app, err = h.dir.Application(c.ctx(), sp.AppID); err == nil && app.TenantID == c.tenant {
+				owns, err = h.owns(c, directory.TypeApplication, app.ObjectID)
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, directory.ErrObjectNotFound), errors.Is(err, directory.ErrPrincipalNotFound), errors.Is(err, directory.ErrApplicationNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !owns:
+		return errDenied
+	}
+	return nil
+}
+
+// owns tells whether the caller is an owner of the typ object id.
+func (h *Handler) owns(c *call, typ, id string) (bool, error) {
 	owners, err := h.dir.Owners(c.ctx(), c.tenant, typ, id)
 	if err != nil {
-		if errors.Is(err, directory.ErrObjectNotFound) {
-			return nil
-		}
-		return err
+		return false, err
 	}
-	for _, o := range owners {
-		if o.ID() == c.p.ObjectID {
-			return nil
-		}
-	}
-	return errDenied
+	return slices.ContainsFunc(owners, func(o directory.Object) bool { return o.ID() == c.p.ObjectID }), nil
 }
