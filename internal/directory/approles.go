@@ -126,7 +126,7 @@ func (d *Directory) assignAppRole(tx store.Tx, tenantID string, a AppRoleAssignm
 		}
 	}
 	a.ID, a.PrincipalID, a.ResourceID = assignmentID(p.ID()), p.ID(), res.ObjectID
-	a.PrincipalDisplayName, a.ResourceDisplayName = displayName(p), res.DisplayName
+	a.PrincipalDisplayName, a.ResourceDisplayName = p.DisplayName(), res.DisplayName
 	a.Created = d.clk.Now().UTC()
 	if err := putAssignment(tx, a); err != nil {
 		return a, err
@@ -178,18 +178,6 @@ func dotNetBytes(u uuid.UUID) []byte {
 	slices.Reverse(b[4:6])
 	slices.Reverse(b[6:8])
 	return b
-}
-
-func displayName(o Object) string {
-	switch {
-	case o.User != nil:
-		return o.User.DisplayName
-	case o.Group != nil:
-		return o.Group.DisplayName
-	case o.ServicePrincipal != nil:
-		return o.ServicePrincipal.DisplayName
-	}
-	return ""
 }
 
 // An assignment is stored under its resource (kindRoleAssigned) and under

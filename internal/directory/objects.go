@@ -45,6 +45,23 @@ func (o Object) ID() string {
 	return ""
 }
 
+// DisplayName is the object's displayName, whatever its type.
+func (o Object) DisplayName() string {
+	switch {
+	case o.User != nil:
+		return o.User.DisplayName
+	case o.Group != nil:
+		return o.Group.DisplayName
+	case o.ServicePrincipal != nil:
+		return o.ServicePrincipal.DisplayName
+	case o.Application != nil:
+		return o.Application.DisplayName
+	case o.DirectoryRole != nil:
+		return o.DirectoryRole.DisplayName
+	}
+	return ""
+}
+
 // Object finds a directory object of tenantID by ID, whatever its type.
 func (d *Directory) Object(ctx context.Context, tenantID, id string) (Object, error) {
 	var o Object

@@ -32,20 +32,7 @@ func groupValues(g directory.Group) odata.Values {
 var objectSchema = odata.Schema{Type: "directoryObject", Props: map[string]odata.Kind{"id": odata.String, "displayName": odata.String}}
 
 func objectValues(o directory.Object) odata.Values {
-	v := odata.Values{"id": o.ID()}
-	switch {
-	case o.User != nil:
-		v["displayName"] = o.User.DisplayName
-	case o.Group != nil:
-		v["displayName"] = o.Group.DisplayName
-	case o.ServicePrincipal != nil:
-		v["displayName"] = o.ServicePrincipal.DisplayName
-	case o.Application != nil:
-		v["displayName"] = o.Application.DisplayName
-	case o.DirectoryRole != nil:
-		v["displayName"] = o.DirectoryRole.DisplayName
-	}
-	return v
+	return odata.Values{"id": o.ID(), "displayName": o.DisplayName()}
 }
 
 func (c *call) objects(items []directory.Object) error {

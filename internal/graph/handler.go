@@ -305,7 +305,10 @@ func (h *Handler) authorize(c *call, writers []string) error {
 		}
 	}
 	if ownedBy {
-		return h.mustOwn(c)
+		// Not an owner: the caller may still be an administrator.
+		if err := h.mustOwn(c); !errors.Is(err, errDenied) {
+			return err
+		}
 	}
 	admin, err := h.dir.IsAdministrator(c.ctx(), c.tenant, c.p.ObjectID)
 	if err != nil {
