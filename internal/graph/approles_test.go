@@ -205,4 +205,13 @@ func TestOwnedByWritesOnlyWhatItOwns(t *testing.T) {
 	s.must(t, 200, tok, "POST", "/v1.0/applications/"+other+"/addPassword", map[string]any{"passwordCredential": map[string]any{"displayName": "r"}})
 	s.must(t, 204, tok, "DELETE", "/v1.0/applications/"+mine, nil)
 	s.must(t, 404, tok, "DELETE", "/v1.0/applications/"+mine, nil)
+
+	// An administrator that also holds OwnedBy still writes what it does
+	// not own.
+	botApp := s.must(t, 201, tok, "POST", "/v1.0/applications", map[string]any{"displayName": "bots"}).str("id")
+	admSP := s.must(t, 200, adm, "GET", "/v1.0/servicePrincipals"+filter("appId eq '"+s.AdminAppID+"'"), nil).values()[0]["id"].(string)
+	s.must(t, 201, adm, "POST", "/v1.0/servicePrincipals/"+admSP+"/appRoleAssignments",
+		map[string]any{"principalId": admSP, "resourceId": graphSP, "appRoleId": "18a4783c-866b-4cc7-a460-3d5e5662c884"})
+	adm2 := s.token(t, s.AdminAppID, s.AdminSecret, "https://graph.microsoft.com/.default")
+	s.must(t, 204, adm2, "PATCH", "/v1.0/applications/"+botApp, map[string]any{"displayName": "bots, renamed by the admin"})
 }
