@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -100,7 +99,7 @@ func (d *Directory) assignAppRole(tx store.Tx, tenantID string, a AppRoleAssignm
 	a.TenantID, a.AppRoleID = tenantID, strings.ToLower(a.AppRoleID)
 	res, err := spByObject(tx, tenantID, a.ResourceID)
 	if err != nil {
-		return a, notFoundAs(err, ErrPrincipalNotFound, strings.ToLower(a.ResourceID))
+		return a, notFound(err, a.ResourceID)
 	}
 	var app Application
 	if err := store.GetJSON(tx, kindApp, res.AppID, &app); err != nil {
@@ -125,7 +124,7 @@ func (d *Directory) assignAppRole(tx store.Tx, tenantID string, a AppRoleAssignm
 			return a, invalid("%s", dupAssignment)
 		}
 	}
-	a.ID, a.PrincipalID, a.ResourceID = assignmentID(p.ID()), p.ID(), res.ObjectID
+	a.ID, a.PrincipalID, a.ResourceID = d.assignmentID(p.ID()), p.ID(), res.ObjectID
 	a.PrincipalDisplayName, a.ResourceDisplayName = p.DisplayName(), res.DisplayName
 	a.Created = d.clk.Now().UTC()
 	if err := putAssignment(tx, a); err != nil {
@@ -162,12 +161,11 @@ func roleAssignable(app Application, roleID, objectType string) error {
 }
 
 // assignmentID is Entra's form: the principal's object ID as .NET lays
-// out a GUID's bytes, then 16 random bytes, base64url without padding.
-func assignmentID(principalID string) string {
-	b := dotNetBytes(uuid.MustParse(principalID))
-	var tail [16]byte
-	_, _ = rand.Read(tail[:])
-	return base64.RawURLEncoding.EncodeToString(append(b, tail[:]...))
+// out a GUID's bytes, then 16 random bytes (from the directory's random
+// source, as every ID), base64url without padding.
+func (d *Directory) assignmentID(principalID string) string {
+	tail := uuid.MustParse(d.newID())
+	return base64.RawURLEncoding.EncodeToString(append(dotNetBytes(uuid.MustParse(principalID)), tail[:]...))
 }
 
 // dotNetBytes is Guid.ToByteArray's order: the first three fields
@@ -222,10 +220,10 @@ func syncHeldRoles(tx store.Tx, sp ServicePrincipal) error {
 		return err
 	}
 	sp.HeldRoles = nil
+	if len(held) > 0 {
+		sp.HeldRoles = map[string][]string{}
+	}
 	for _, h := range held {
-		if sp.HeldRoles == nil {
-			sp.HeldRoles = map[string][]string{}
-		}
 		sp.HeldRoles[h.Value.ResourceID] = append(sp.HeldRoles[h.Value.ResourceID], h.Value.AppRoleID)
 	}
 	return store.PutJSON(tx, kindSP, sp.TenantID+"/"+sp.AppID, sp)

@@ -75,14 +75,15 @@ func (d *Directory) AdminConsent(ctx context.Context, tenantID, appID string) er
 				return err
 			}
 			var scopes []string
+			exposed := res.app.PermissionScopes()
 			for _, acc := range ra.ResourceAccess {
 				switch acc.Type {
 				case "Scope":
-					i := slices.IndexFunc(res.app.PermissionScopes(), func(s PermissionScope) bool { return strings.EqualFold(s.ID, acc.ID) })
+					i := slices.IndexFunc(exposed, func(s PermissionScope) bool { return strings.EqualFold(s.ID, acc.ID) })
 					if i < 0 {
 						return invalid("Permission '%s' was not found on application '%s'.", acc.ID, res.app.AppID)
 					}
-					scopes = append(scopes, res.app.PermissionScopes()[i].Value)
+					scopes = append(scopes, exposed[i].Value)
 				case "Role":
 					_, err := d.assignAppRole(tx, tenantID, AppRoleAssignment{PrincipalID: client.sp.ObjectID, ResourceID: res.sp.ObjectID, AppRoleID: acc.ID})
 					if reason, _ := Reason(err); err != nil && reason != dupAssignment {

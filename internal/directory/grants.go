@@ -82,12 +82,12 @@ func (d *Directory) CreatePermissionGrant(ctx context.Context, tenantID string, 
 	err := d.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, id := range []string{g.ClientID, g.ResourceID} {
 			if _, err := spByObject(tx, tenantID, id); err != nil {
-				return notFoundAs(err, ErrPrincipalNotFound, id)
+				return notFound(err, id)
 			}
 		}
 		if g.PrincipalID != "" {
 			if _, err := userByIDOrUPN(tx, tenantID, g.PrincipalID); err != nil {
-				return notFoundAs(err, ErrUserNotFound, g.PrincipalID)
+				return notFound(err, g.PrincipalID)
 			}
 		}
 		g.ID = grantID(g)
@@ -104,14 +104,6 @@ func (d *Directory) CreatePermissionGrant(ctx context.Context, tenantID string, 
 		return nil
 	})
 	return g, err
-}
-
-// notFoundAs names id in a not-found refusal when err is sentinel.
-func notFoundAs(err, sentinel error, id string) error {
-	if errors.Is(err, sentinel) {
-		return missing(ErrObjectNotFound, id)
-	}
-	return err
 }
 
 // PermissionGrants returns tenantID's delegated permission grants.

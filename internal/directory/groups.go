@@ -326,9 +326,11 @@ func dropPairs(tx store.Tx, forward, reverse, tenantID, id string) error {
 	return nil
 }
 
-// notFound names id in a not-found refusal.
+// notFound names id in a not-found refusal, whichever kind of object
+// was not found.
 func notFound(err error, id string) error {
-	if errors.Is(err, ErrObjectNotFound) {
+	if errors.Is(err, ErrObjectNotFound) || errors.Is(err, ErrPrincipalNotFound) || errors.Is(err, ErrUserNotFound) ||
+		errors.Is(err, ErrApplicationNotFound) {
 		return missing(ErrObjectNotFound, strings.ToLower(id))
 	}
 	return err

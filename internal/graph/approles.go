@@ -26,9 +26,9 @@ var roleAssignmentSchema = odata.Schema{Type: "appRoleAssignment", Props: map[st
 	"principalType": odata.String, "principalDisplayName": odata.String, "resourceDisplayName": odata.String,
 }}
 
+// roleAssignmentValues filters on what Graph renders.
 func roleAssignmentValues(a directory.AppRoleAssignment) odata.Values {
-	return odata.Values{"id": a.ID, "appRoleId": a.AppRoleID, "principalId": a.PrincipalID, "resourceId": a.ResourceID,
-		"principalType": a.PrincipalType, "principalDisplayName": a.PrincipalDisplayName, "resourceDisplayName": a.ResourceDisplayName}
+	return odata.Values(roleAssignmentJSON(a))
 }
 
 func roleAssignmentJSON(a directory.AppRoleAssignment) obj {

@@ -24,13 +24,8 @@ var grantSchema = odata.Schema{Type: "oAuth2PermissionGrant", Props: map[string]
 	"resourceId": odata.String,
 }}
 
-func grantValues(g directory.PermissionGrant) odata.Values {
-	v := odata.Values{"id": g.ID, "clientId": g.ClientID, "consentType": g.ConsentType, "resourceId": g.ResourceID, "principalId": nil}
-	if g.PrincipalID != "" {
-		v["principalId"] = g.PrincipalID
-	}
-	return v
-}
+// grantValues filters on what Graph renders.
+func grantValues(g directory.PermissionGrant) odata.Values { return odata.Values(grantJSON(g)) }
 
 func grantJSON(g directory.PermissionGrant) obj {
 	var principal any

@@ -331,20 +331,25 @@ func (h *Handler) mustOwn(c *call) error {
 	if id == "" {
 		return nil
 	}
-	typ := directory.TypeApplication
-	if strings.HasPrefix(c.r.URL.Path, "/v1.0/servicePrincipals") {
-		typ = directory.TypeServicePrincipal
+	if !strings.HasPrefix(c.r.URL.Path, "/v1.0/servicePrincipals") {
+		return ownerOrDenied(h.owns(c, directory.TypeApplication, id))
 	}
-	owns, err := h.owns(c, typ, id)
-	if err == nil && !owns && typ == directory.TypeServicePrincipal {
-		var sp directory.ServicePrincipal
-		if sp, err = h.dir.ServicePrincipalByObjectID(c.ctx(), c.tenant, id); err == nil {
-			var app directory.Application
-			if app, err = h.dir.Application(c.ctx(), sp.AppID); err == nil && app.TenantID == c.tenant {
-				owns, err = h.owns(c, directory.TypeApplication, app.ObjectID)
-			}
-		}
+	if owns, err := h.owns(c, directory.TypeServicePrincipal, id); owns || err != nil {
+		return ownerOrDenied(owns, err)
 	}
+	sp, err := h.dir.ServicePrincipalByObjectID(c.ctx(), c.tenant, id)
+	if err != nil {
+		return ownerOrDenied(false, err)
+	}
+	app, err := h.dir.Application(c.ctx(), sp.AppID)
+	if err != nil || app.TenantID != c.tenant {
+		return ownerOrDenied(false, err)
+	}
+	return ownerOrDenied(h.owns(c, directory.TypeApplication, app.ObjectID))
+}
+
+// ownerOrDenied turns an ownership check into authorize's answer.
+func ownerOrDenied(owns bool, err error) error {
 	switch {
 	case errors.Is(err, directory.ErrObjectNotFound), errors.Is(err, directory.ErrPrincipalNotFound), errors.Is(err, directory.ErrApplicationNotFound):
 		return nil

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/aksid/aksid/internal/authn"
@@ -81,15 +80,9 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) authenticate(r *http.Request) (authn.Principal, error) {
-	o := origin.FromContext(r.Context())
-	bases := slices.Clone(o.LoginBases)
-	for _, b := range []string{o.Issuers.V1Base, o.Issuers.V2Base} {
-		if b != "" && !slices.Contains(bases, b) {
-			bases = append(bases, b)
-		}
-	}
 	return h.tokens.FromHeader(r.Context(), r.Header.Get("Authorization"), authn.Accept{
-		Audiences: []string{directory.PortalAPIApp, "https://" + Host}, IssuerBases: bases})
+		Audiences:   []string{directory.PortalAPIApp, "https://" + Host},
+		IssuerBases: origin.FromContext(r.Context()).LoginBases})
 }
 
 // fail is the face's one error writer for domain errors.
