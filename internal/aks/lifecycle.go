@@ -20,6 +20,9 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	// What is only checked and set in the record comes first; what acts
 	// elsewhere (identities made or deleted) last, so that a refused
 	// update leaves nothing behind.
+	if err := refuseStopped(cur.Model, "updating managed cluster"); err != nil {
+		return PutResult{}, err
+	}
 	if err := checkIdentityChange(cur, body); err != nil {
 		return PutResult{}, err
 	}
@@ -231,6 +234,9 @@ func (s *Service) ResetServicePrincipal(ctx context.Context, id, clientID, secre
 	if err != nil {
 		return err
 	}
+	if err := refuseStopped(r.Model, "resetting service principal profile"); err != nil {
+		return err
+	}
 	if r.SealedSecret == nil {
 		return invalid("BadRequest", "Updating service principal profile is not allowed on MSI cluster.")
 	}
@@ -286,6 +292,9 @@ func rollNodes(pool map[string]any) int {
 func (s *Service) ResetAAD(ctx context.Context, id string, profile map[string]any) error {
 	r, err := s.load(ctx, id)
 	if err != nil {
+		return err
+	}
+	if err := refuseStopped(r.Model, "resetting AAD profile"); err != nil {
 		return err
 	}
 	props := obj(r.Model, "properties")

@@ -24,6 +24,9 @@ func (s *Service) RotateServiceAccountSigningKeys(ctx context.Context, id string
 	if err != nil {
 		return err
 	}
+	if err := refuseStopped(r.Model, "rotating service account signing keys"); err != nil {
+		return err
+	}
 	if r.OIDCIssuerID == "" {
 		return invalid("OperationNotAllowed", "Rotating service account signing keys is not allowed since the OIDC issuer is not enabled on managed cluster '%s'. Enable it with --enable-oidc-issuer first.", str(r.Model["name"]))
 	}

@@ -64,6 +64,9 @@ func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[
 	want := obj(body, "properties")
 	props := obj(r.Model, "properties")
 	_, cur := findPool(r.Model, name)
+	if err := refuseStopped(r.Model, poolAction(cur, want)); err != nil {
+		return PutResult{}, err
+	}
 	created := cur == nil
 	if created {
 		if err := checkNewPool(name, want); err != nil {
@@ -132,6 +135,9 @@ func (s *Service) DeletePool(ctx context.Context, clusterID, name string) error 
 	if p == nil {
 		return nil
 	}
+	if err := refuseStopped(r.Model, "deleting agent pool"); err != nil {
+		return err
+	}
 	list := pools(r.Model)
 	obj(r.Model, "properties")["agentPoolProfiles"] = append(list[:i:i], list[i+1:]...)
 	if err := keepsSystemPool(r.Model); err != nil {
@@ -146,6 +152,9 @@ func (s *Service) DeletePool(ctx context.Context, clusterID, name string) error 
 func (s *Service) UpgradeNodeImage(ctx context.Context, clusterID, name string) error {
 	r, p, err := s.loadPool(ctx, clusterID, name)
 	if err != nil {
+		return err
+	}
+	if err := refuseStopped(r.Model, "upgrading node image"); err != nil {
 		return err
 	}
 	bumpNodeImage(p)
@@ -269,9 +278,25 @@ func poolNotFound(cluster map[string]any, name string) error {
 		"The Resource '%s/%s/agentPools/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", ResourceType, str(cluster["name"]), name)
 }
 
+// poolAction names a write of pool cur (nil: a new one) as AKS's refusal
+// on a stopped cluster words it.
+func poolAction(cur, want map[string]any) string {
+	code := powerCode(want)
+	switch {
+	case cur == nil:
+		return "creating agent pool"
+	case code == "" || strings.EqualFold(code, powerCode(cur)):
+		return "updating agent pool"
+	case strings.EqualFold(code, powerStopped):
+		return "stopping agent pool"
+	}
+	return "starting agent pool"
+}
+
 // setPoolPower stops (az aks nodepool stop) or starts a pool as the body's
-// powerState asks, as AKS does: only a user pool stops, and only while
-// the cluster runs. A stopped pool keeps its count but has no nodes.
+// powerState asks, as AKS does: only a user pool stops (PutPool has
+// refused a stopped cluster). A stopped pool keeps its count but has no
+// nodes.
 func setPoolPower(model, pool, want map[string]any) error {
 	code, cur := powerCode(want), powerCode(pool)
 	if cur == "" {
@@ -280,14 +305,8 @@ func setPoolPower(model, pool, want map[string]any) error {
 	switch {
 	case code == "" || strings.EqualFold(code, cur):
 	case strings.EqualFold(code, powerStopped):
-		if err := refuseStopped(model, "stopping agent pool"); err != nil {
-			return err
-		}
 		pool["powerState"] = map[string]any{"code": powerStopped}
 	case strings.EqualFold(code, powerRunning):
-		if err := refuseStopped(model, "starting agent pool"); err != nil {
-			return err
-		}
 		pool["powerState"] = map[string]any{"code": powerRunning}
 	default:
 		return invalid("InvalidParameter", "The agent pool power state '%s' is invalid: it must be Running or Stopped.", code)

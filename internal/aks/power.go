@@ -97,7 +97,9 @@ func elapsed(d time.Duration) string {
 }
 
 // refuseStopped is AKS's 409 for an action (named as its message words
-// it) on a stopped cluster; nil when the cluster runs.
+// it) on a stopped cluster; nil when the cluster runs. AKS's stop/start
+// doc: a stopped cluster can only be started or deleted, so every other
+// write asks this first; reads (show, get-credentials) do not.
 func refuseStopped(model map[string]any, action string) error {
 	if !clusterStopped(model) {
 		return nil

@@ -120,12 +120,13 @@ func TestAgentPools(t *testing.T) {
 	power("Stopped", 0)
 	refused(admin, "PUT", pool2, `{"properties":{"mode":"System"}}`, 400, "OperationNotAllowed")
 	power("Running", 5)
-	// On a stopped cluster (az aks stop) every pool is stopped with it: a
-	// system pool still takes a change, and no pool stops or starts alone.
+	// On a stopped cluster (az aks stop) every pool is stopped with it and,
+	// as AKS's stop/start doc says, takes no change until the cluster
+	// starts: no label, and no pool starts alone.
 	if err := s.Ops.clusters.aks.SetPowerState(ctx, cluster, false); err != nil {
 		t.Fatal(err)
 	}
-	call(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"nodeLabels":{"tier":"sys"}}}`, 200)
+	refused(admin, "PUT", cluster+"/agentPools/nodepool1"+v, `{"properties":{"nodeLabels":{"tier":"sys"}}}`, 409, "OperationNotAllowed")
 	refused(admin, "PUT", pool2, `{"properties":{"powerState":{"code":"Running"}}}`, 409, "OperationNotAllowed")
 	if err := s.Ops.clusters.aks.SetPowerState(ctx, cluster, true); err != nil {
 		t.Fatal(err)

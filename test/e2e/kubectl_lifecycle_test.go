@@ -128,6 +128,8 @@ kubectl auth whoami --user sa -o jsonpath='{.status.userInfo.username}'`)
 	k.ok(`az aks stop -g kube-rg -n life`)
 	k.fails("stopped", "kubectl get namespace keep")
 	k.fails("Power State(Stopped), rotating cluster certificates cannot be performed", `az aks rotate-certs -g kube-rg -n life --yes`)
+	// A stopped cluster only starts or goes (AKS's stop/start doc).
+	k.fails("Power State(Stopped), updating managed cluster cannot be performed", `az aks scale -g kube-rg -n life --node-count 2`)
 	k.ok(`az aks start -g kube-rg -n life`)
 	k.ok("kubectl get namespace keep")
 	k.expectNodes(4)
