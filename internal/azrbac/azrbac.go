@@ -6,7 +6,8 @@
 // or at <cluster ID>/namespaces/<ns> for namespaced requests.
 //
 // Where the assignments do not allow, the answer is "no opinion", so that
-// the cluster's own Kubernetes RBAC still decides.
+// the cluster's own Kubernetes RBAC still decides. Reasons are Guard's own
+// words, which kubectl shows after "Forbidden: …" and AKS's docs quote.
 package azrbac
 
 import (
@@ -73,6 +74,15 @@ type Decider struct {
 // New returns a Decider asking az.
 func New(az DataAuthorizer) *Decider { return &Decider{az: az} }
 
+// Guard's verdicts, as kubectl shows them.
+const (
+	accessAllowed        = "Access allowed by Azure RBAC"
+	accessAllowedVerbose = "Access allowed by Azure RBAC Role Assignment %s of Role %s to user %s"
+	accessNotAllowed     = "User does not have access to the resource in Azure. Update role assignment to allow access."
+	noOpinion            = "Azure does not have opinion for this user."
+	nonAADUserNoOpinion  = "Azure does not have opinion for this non AAD user. If you are an AAD user, please set Extra:oid parameter for impersonated user in the kubeconfig"
+)
+
 // ErrNoCluster is returned when a review names no valid cluster: the
 // caller's bug, not the requester's.
 var ErrNoCluster = errors.New("azrbac: review names no valid cluster ID")
@@ -88,19 +98,19 @@ func (d *Decider) Decide(ctx context.Context, r Review) (Decision, error) {
 	// Guard leaves the cluster's own identities (system:masters
 	// certificates, nodes, service accounts) to the other authorizers.
 	if strings.HasPrefix(strings.ToLower(r.User), "system:") {
-		return Decision{Reason: "Azure RBAC has no opinion on system users."}, nil
+		return Decision{Reason: noOpinion}, nil
 	}
 	oids, hasOID := r.Extra[ExtraOID]
 	if !hasOID {
 		// Guard's default --azure.skip-authz-for-non-aad-users: callers
 		// that are not Entra identities (certificates, static tokens) are
 		// Kubernetes RBAC's to decide.
-		return Decision{Reason: "Azure RBAC has no opinion on users without an Entra object ID (extra " + ExtraOID + ")."}, nil
+		return Decision{Reason: nonAADUserNoOpinion}, nil
 	}
 	// Guard's default --azure.allow-nonres-discovery-path-access: every
 	// Entra caller may discover the API, or kubectl could not start.
 	if discovery(r.NonResource) {
-		return Decision{Allowed: true, Reason: "Access allowed by Azure RBAC: API discovery is open to Entra users."}, nil
+		return Decision{Allowed: true, Reason: accessAllowed}, nil
 	}
 	oid, ok := objectID(oids)
 	if !ok {
@@ -122,15 +132,20 @@ func (d *Decider) Decide(ctx context.Context, r Review) (Decision, error) {
 		}
 		if !dec.Allowed {
 			// Every action of a wildcard must be allowed, as Guard asks.
-			return Decision{Actions: actions, Reason: "Azure RBAC does not allow " + a + " at " + scope + "; the caller needs a role assignment granting it."}, nil
+			// Which one was not is in Actions, for aksid's log.
+			return Decision{Actions: actions, Reason: accessNotAllowed}, nil
 		}
 		if granted.Assignment == "" {
 			granted = dec
 		}
 	}
+	// Guard names the assignment and role as Azure's check-access answer
+	// does: GUIDs without dashes.
 	return Decision{Allowed: true, Actions: actions,
-		Reason: fmt.Sprintf("Access allowed by Azure RBAC role assignment %s of role %s at %s.", granted.Assignment, granted.Role, granted.Scope)}, nil
+		Reason: fmt.Sprintf(accessAllowedVerbose, dashless(granted.Assignment), dashless(granted.Role), r.User)}, nil
 }
+
+func dashless(guid string) string { return strings.ReplaceAll(guid, "-", "") }
 
 // Scope is where a request is decided: the cluster, or the namespace
 // below it (an assignment at the cluster covers all its namespaces).

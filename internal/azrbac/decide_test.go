@@ -30,6 +30,8 @@ type fixture struct {
 	az  *rbac.Service
 	clk *clock.Virtual
 	d   *Decider
+	// lastAssignment is the GUID of the assignment assign made last.
+	lastAssignment string
 }
 
 func newFixture(t *testing.T, opts rbac.Options) *fixture {
@@ -49,7 +51,8 @@ func newFixture(t *testing.T, opts rbac.Options) *fixture {
 
 func (f *fixture) assign(scope, role, principal string) {
 	f.t.Helper()
-	_, err := f.az.CreateAssignment(context.Background(), rbac.AssignmentSpec{Name: uuid.NewString(), Scope: scope,
+	f.lastAssignment = uuid.NewString()
+	_, err := f.az.CreateAssignment(context.Background(), rbac.AssignmentSpec{Name: f.lastAssignment, Scope: scope,
 		RoleDefinitionID: "/subscriptions/" + subID + "/providers/Microsoft.Authorization/roleDefinitions/" + role,
 		PrincipalID:      principal, PrincipalType: "User", CreatedBy: uuid.NewString()})
 	if err != nil {
@@ -95,8 +98,14 @@ func TestNamespaceReader(t *testing.T) {
 		{"list", "/namespaces", "", false}, // cluster scope lies above the assignment
 		{"list", "/pods", "", false},       // all namespaces at once
 	} {
-		if got := f.ask(cluster, alice, nil, tc.verb, tc.gr, tc.ns); got.Allowed != tc.want {
+		got := f.ask(cluster, alice, nil, tc.verb, tc.gr, tc.ns)
+		if got.Allowed != tc.want {
 			t.Errorf("reader: %s %s in %q = %v (%s)", tc.verb, tc.gr, tc.ns, got.Allowed, got.Reason)
+		}
+		// Refused: Guard's words, which kubectl shows and AKS's docs quote;
+		// no opinion (not denied), so Kubernetes RBAC still decides.
+		if !tc.want && (got.Denied || got.Reason != "User does not have access to the resource in Azure. Update role assignment to allow access.") {
+			t.Errorf("reader: %s %s in %q refused as %+v", tc.verb, tc.gr, tc.ns, got)
 		}
 	}
 	if f.ask(other, alice, nil, "get", "/pods", "dev").Allowed {
@@ -119,7 +128,8 @@ func TestClusterAdminEverywhere(t *testing.T) {
 	}
 	d, err := f.d.Decide(context.Background(), Review{Cluster: cluster, User: bob, Extra: map[string][]string{ExtraOID: {bob}},
 		NonResource: &NonResourceAttributes{Path: "/metrics", Verb: "get"}})
-	if err != nil || !d.Allowed || !strings.Contains(d.Reason, rbacClusterAdmin) {
+	if err != nil || !d.Allowed || d.Reason != "Access allowed by Azure RBAC Role Assignment "+strings.ReplaceAll(f.lastAssignment, "-", "")+
+		" of Role "+strings.ReplaceAll(rbacClusterAdmin, "-", "")+" to user "+bob {
 		t.Errorf("cluster admin: get /metrics = %+v, %v", d, err)
 	}
 }

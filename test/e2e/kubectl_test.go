@@ -170,7 +170,9 @@ KUBECONFIG="$KUBECONFIG.azure" kubelogin convert-kubeconfig -l ropc`)
 	if got := k.canI("get pods -n team", ropc(bob)...); got != "no" {
 		t.Fatalf("bob without a role can-i get pods: %s", got)
 	}
-	k.fails("Forbidden", "kubectl get pods -n team", ropc(bob)...)
+	// In the words of AKS's docs (Guard's verdict).
+	k.fails(`pods is forbidden: User "`+bob.UPN+`" cannot list resource "pods" in API group "" in the namespace "team": User does not have access to the resource in Azure. Update role assignment to allow access.`,
+		"kubectl get pods -n team", ropc(bob)...)
 	// AKS RBAC Reader on one namespace: there and only there, read only.
 	k.assignRole(clusterID+"/namespaces/team", aksRBACReader, bob.ID, "User")
 	for args, want := range map[string]string{"get pods -n team": "yes", "list deployments.apps -n team": "yes",
