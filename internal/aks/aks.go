@@ -158,9 +158,7 @@ func (s *Service) load(ctx context.Context, id string) (record, error) {
 		return store.GetJSON(tx, kindCluster, strings.ToLower(id), &r)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		name := id[strings.LastIndexByte(id, '/')+1:]
-		return record{}, azerr.New(azerr.NotFound, "ResourceNotFound",
-			"The Resource '%s/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", ResourceType, name)
+		return record{}, azerr.ResourceNotFound(ResourceType, id)
 	}
 	return r, err
 }

@@ -274,8 +274,7 @@ func poolView(cluster map[string]any, p any) map[string]any {
 }
 
 func poolNotFound(cluster map[string]any, name string) error {
-	return azerr.New(azerr.NotFound, "ResourceNotFound",
-		"The Resource '%s/%s/agentPools/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", ResourceType, str(cluster["name"]), name)
+	return azerr.ResourceNotFound(ResourceType+"/"+str(cluster["name"])+"/agentPools", str(cluster["id"])+"/agentPools/"+name)
 }
 
 // poolAction names a write of pool cur (nil: a new one) as AKS's refusal

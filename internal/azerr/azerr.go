@@ -4,6 +4,7 @@ package azerr
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies a refusal; Status maps kinds to HTTP statuses for the
@@ -52,6 +53,22 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // New builds an Error with a formatted message.
 func New(kind Kind, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ResourceNotFound is ARM's 404 for the resource at id, its type as the
+// message names it (a child's with its parent's name before the child's
+// type: "Microsoft.ContainerService/managedClusters/c/agentPools").
+func ResourceNotFound(typ, id string) *Error {
+	segs := strings.Split(id, "/")
+	group := ""
+	for i := 0; i+1 < len(segs); i++ {
+		if strings.EqualFold(segs[i], "resourceGroups") {
+			group = segs[i+1]
+			break
+		}
+	}
+	return New(NotFound, "ResourceNotFound", "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+		typ, segs[len(segs)-1], group)
 }
 
 // As returns err's *Error, if it has one.

@@ -53,8 +53,8 @@ func (s *Service) parent(ctx context.Context, identityID string) (Identity, erro
 	return ident, err
 }
 
-func federatedNotFound(name string) error {
-	return azerr.New(azerr.NotFound, "ResourceNotFound", "The Resource '%s/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", FederatedType, name)
+func federatedNotFound(identityID, name string) error {
+	return azerr.ResourceNotFound(FederatedType, identityID+"/federatedIdentityCredentials/"+name)
 }
 
 // directoryRefusal words the directory's validation as ARM's BadRequest.
@@ -98,7 +98,7 @@ func (s *Service) GetFederated(ctx context.Context, identityID, name string) (Fe
 			return f, nil
 		}
 	}
-	return Federated{}, federatedNotFound(name)
+	return Federated{}, federatedNotFound(identityID, name)
 }
 
 // ListFederated returns the identity's credentials.
@@ -126,7 +126,7 @@ func (s *Service) DeleteFederated(ctx context.Context, identityID, name string) 
 	}
 	err = s.dir.DeleteFederatedCredential(ctx, ident.Properties.ClientID, name)
 	if errors.Is(err, directory.ErrObjectNotFound) {
-		return federatedNotFound(name)
+		return federatedNotFound(identityID, name)
 	}
 	return err
 }

@@ -104,8 +104,7 @@ func (s *Service) save(ctx context.Context, ident Identity) error {
 }
 
 func notFound(id string) error {
-	name := id[strings.LastIndexByte(id, '/')+1:]
-	return azerr.New(azerr.NotFound, "ResourceNotFound", "The Resource '%s/%s' under resource group was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", ResourceType, name)
+	return azerr.ResourceNotFound(ResourceType, id)
 }
 
 // Get finds an identity by resource ID (case-insensitive).

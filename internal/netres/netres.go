@@ -110,11 +110,7 @@ func checkName(typ, name string) error {
 }
 
 func notFound(id string) error {
-	typ, group, name := typeOf(id), "", id[strings.LastIndexByte(id, '/')+1:]
-	if parts := strings.Split(id, "/"); len(parts) > 4 {
-		group = parts[4]
-	}
-	return azerr.New(azerr.NotFound, "ResourceNotFound", "The Resource '%s/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", typ, name, group)
+	return azerr.ResourceNotFound(typeOf(id), id)
 }
 
 // typeOf reads the type out of a top-level resource ID.
