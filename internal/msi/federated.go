@@ -54,7 +54,9 @@ func (s *Service) parent(ctx context.Context, identityID string) (Identity, erro
 }
 
 func federatedNotFound(identityID, name string) error {
-	return azerr.ResourceNotFound(FederatedType, identityID+"/federatedIdentityCredentials/"+name)
+	// Named as a child is: its parent's type and name, then its own type.
+	parent := identityID[strings.LastIndexByte(identityID, '/')+1:]
+	return azerr.ResourceNotFound(ResourceType+"/"+parent+"/federatedIdentityCredentials", identityID+"/federatedIdentityCredentials/"+name)
 }
 
 // directoryRefusal words the directory's validation as ARM's BadRequest.
