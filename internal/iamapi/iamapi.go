@@ -96,7 +96,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrUnavailable):
 		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "The service is temporarily unavailable. Please retry the request.")
 	default:
-		h.log.ErrorContext(r.Context(), "iamapi: internal error", "err", err)
+		h.log.ErrorContext(r.Context(), "iamapi: internal error", "request_id", w.Header().Get("x-ms-request-id"), "err", err)
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "An error occurred.")
 	}
 }

@@ -1,12 +1,12 @@
 package iamapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +17,7 @@ import (
 	"github.com/aksid/aksid/internal/authn"
 	"github.com/aksid/aksid/internal/clock"
 	"github.com/aksid/aksid/internal/directory"
+	"github.com/aksid/aksid/internal/facetest"
 	"github.com/aksid/aksid/internal/origin"
 	"github.com/aksid/aksid/internal/store"
 	"github.com/go-jose/go-jose/v4"
@@ -105,14 +106,15 @@ func TestConsentAndHostileInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := &fakeDirectory{err: tc.dirErr}
 			mux := http.NewServeMux()
-			New(dir, authn.New(keys{key}, clock.Wall{}), slog.New(slog.NewTextHandler(io.Discard, nil))).Register(mux)
+			var logs bytes.Buffer
+			New(dir, authn.New(keys{key}, clock.Wall{}), slog.New(slog.NewTextHandler(&logs, nil))).Register(mux)
 			req := httptest.NewRequest(tc.method, "https://"+Host+tc.path, nil)
 			req = req.WithContext(origin.NewContext(req.Context(), origin.Proxied(Host, aksidAt)))
 			if tc.auth != "" {
 				req.Header.Set("Authorization", tc.auth)
 			}
 			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
+			facetest.WithRequestID(mux).ServeHTTP(rec, req)
 			var body struct{ ErrorCode, Message string }
 			if rec.Code != tc.status || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.ErrorCode != tc.code || body.Message == "" {
 				t.Fatalf("%d %s, want %d %s", rec.Code, rec.Body, tc.status, tc.code)
@@ -124,6 +126,10 @@ func TestConsentAndHostileInput(t *testing.T) {
 			}
 			if len(dir.consented) != 0 {
 				t.Fatalf("a refused request consented: %v", dir.consented)
+			}
+			// A 500's cause is in the log, under the response's request ID.
+			if tc.status == 500 && (!strings.Contains(logs.String(), "request_id="+facetest.RequestID) || !strings.Contains(logs.String(), secretLeak)) {
+				t.Fatalf("no log of the cause under the request ID:\n%s", logs.String())
 			}
 		})
 	}
