@@ -42,6 +42,15 @@ func updateAAD(props, asked map[string]any) error {
 	return nil
 }
 
+// defaultAADTenant gives a managed Entra integration the cluster's tenant
+// when none was asked (--aad-tenant-id), as AKS shows it.
+func defaultAADTenant(props map[string]any, tenantID string) {
+	aad, _ := props["aadProfile"].(map[string]any)
+	if aad != nil && aad["managed"] == true && str(aad["tenantID"]) == "" {
+		aad["tenantID"] = tenantID
+	}
+}
+
 func isGUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36

@@ -38,3 +38,30 @@ func TestUpdateAAD(t *testing.T) {
 		t.Fatalf("legacy → managed: %v %v", err, props["aadProfile"])
 	}
 }
+
+// TestManagedEntraShowsItsTenant: turned on without --aad-tenant-id,
+// managed Entra names the cluster's tenant, as AKS shows it; a tenant
+// asked for stays.
+func TestManagedEntraShowsItsTenant(t *testing.T) {
+	s, _ := sealingService(t)
+	const tenant, other = "22e5b5db-8b5f-42f5-80ec-f411e716d348", "0b0b0b0b-2222-3333-4444-555555555555"
+	id := clusterID("s", "rg", "plain")
+	if err := s.save(t.Context(), id, record{TenantID: tenant, Model: map[string]any{"id": id, "name": "plain", "location": "westus2",
+		"properties": map[string]any{"provisioningState": "Succeeded", "kubernetesVersion": KubernetesVersion, "currentKubernetesVersion": KubernetesVersion}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ asked, want string }{{"", tenant}, {other, other}} {
+		aad := map[string]any{"managed": true}
+		if tc.asked != "" {
+			aad["tenantID"] = tc.asked
+		}
+		res, err := s.Put(t.Context(), PutRequest{TenantID: tenant, Sub: "s", Group: "rg", Name: "plain", Body: map[string]any{"location": "westus2",
+			"properties": map[string]any{"aadProfile": aad}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Model["properties"].(map[string]any)["aadProfile"].(map[string]any)["tenantID"]; got != tc.want {
+			t.Fatalf("asked tenant %q: aadProfile.tenantID %v, want %s", tc.asked, got, tc.want)
+		}
+	}
+}

@@ -38,6 +38,10 @@ func TestAzAKSEntraCluster(t *testing.T) {
 	group := az.ok("ad", "group", "create", "--display-name", "aks-admins", "--mail-nickname", "aks-admins", "--query", "id", "-o", "tsv")
 	az.ok("aks", "create", "-g", "MyResourceGroup", "-n", "entra", "--enable-aad", "--aad-admin-group-object-ids", group,
 		"--enable-azure-rbac", "--disable-local-accounts", "--generate-ssh-keys", "-o", "none")
+	// Managed Entra names the cluster's tenant, as AKS shows it.
+	if got := az.ok("aks", "show", "-g", "MyResourceGroup", "-n", "entra", "--query", "aadProfile.tenantId", "-o", "tsv"); got != tid {
+		t.Fatalf("aadProfile.tenantId %q, want %s", got, tid)
+	}
 	kc := filepath.Join(az.home(), "entra.kubeconfig")
 	az.ok("aks", "get-credentials", "-g", "MyResourceGroup", "-n", "entra", "--file", kc)
 	b, err := os.ReadFile(kc)
