@@ -56,6 +56,9 @@ type Decision struct {
 	Reason  string
 	// Actions are the data actions asked, for logs (none when skipped).
 	Actions []string
+	// Missing is the first of them no assignment allows, for logs: the
+	// reason, in Guard's words, does not name it.
+	Missing string
 	// EvaluationError says why no decision could be made (the request
 	// could not be turned into data actions); Reason is set too.
 	EvaluationError string
@@ -132,8 +135,7 @@ func (d *Decider) Decide(ctx context.Context, r Review) (Decision, error) {
 		}
 		if !dec.Allowed {
 			// Every action of a wildcard must be allowed, as Guard asks.
-			// Which one was not is in Actions, for aksid's log.
-			return Decision{Actions: actions, Reason: accessNotAllowed}, nil
+			return Decision{Actions: actions, Missing: a, Reason: accessNotAllowed}, nil
 		}
 		if granted.Assignment == "" {
 			granted = dec

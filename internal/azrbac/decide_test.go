@@ -104,9 +104,12 @@ func TestNamespaceReader(t *testing.T) {
 		}
 		// Refused: Guard's words, which kubectl shows and AKS's docs quote;
 		// no opinion (not denied), so Kubernetes RBAC still decides.
-		if !tc.want && (got.Denied || got.Reason != "User does not have access to the resource in Azure. Update role assignment to allow access.") {
+		if !tc.want && (got.Denied || got.Missing == "" || got.Reason != "User does not have access to the resource in Azure. Update role assignment to allow access.") {
 			t.Errorf("reader: %s %s in %q refused as %+v", tc.verb, tc.gr, tc.ns, got)
 		}
+	}
+	if got := f.ask(cluster, alice, nil, "get", "/secrets", "dev").Missing; got != "Microsoft.ContainerService/managedClusters/secrets/read" {
+		t.Errorf("reader: the action missing for get secrets is %q", got)
 	}
 	if f.ask(other, alice, nil, "get", "/pods", "dev").Allowed {
 		t.Error("an assignment on one cluster must not reach another")

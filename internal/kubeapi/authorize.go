@@ -101,7 +101,7 @@ func (h *AuthorizeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.DebugContext(r.Context(), "kubeapi: authorization webhook", "cluster", cluster, "user", in.Spec.User,
-		"actions", d.Actions, "allowed", d.Allowed, "denied", d.Denied)
+		"actions", d.Actions, "missing", d.Missing, "allowed", d.Allowed, "denied", d.Denied)
 	writeSAR(w, http.StatusOK, in.APIVersion, sarStatus{Allowed: d.Allowed, Denied: d.Denied, Reason: d.Reason, EvaluationError: d.EvaluationError})
 }
 
