@@ -64,4 +64,21 @@ func TestManagedEntraShowsItsTenant(t *testing.T) {
 			t.Fatalf("asked tenant %q: aadProfile.tenantID %v, want %s", tc.asked, got, tc.want)
 		}
 	}
+	// A cluster an older aksid made shows its tenant too.
+	old := clusterID("s", "rg", "older")
+	if err := s.save(t.Context(), old, record{TenantID: tenant, Model: map[string]any{"id": old, "name": "older", "location": "westus2",
+		"properties": map[string]any{"aadProfile": map[string]any{"managed": true}}}}); err != nil {
+		t.Fatal(err)
+	}
+	tenantOf := func(m map[string]any) any {
+		return m["properties"].(map[string]any)["aadProfile"].(map[string]any)["tenantID"]
+	}
+	m, err := s.Get(t.Context(), old)
+	if err != nil || tenantOf(m) != tenant {
+		t.Fatalf("an older cluster's aadProfile: %v, %v", m["properties"], err)
+	}
+	ms, err := s.List(t.Context(), "/subscriptions/s/resourcegroups/rg")
+	if err != nil || len(ms) != 2 || ms[0]["name"] != "older" || tenantOf(ms[0]) != tenant {
+		t.Fatalf("listed: %v, %v", ms, err)
+	}
 }

@@ -125,17 +125,23 @@ func invalid(code, format string, args ...any) error {
 // Get returns a cluster as ARM shows it.
 func (s *Service) Get(ctx context.Context, id string) (map[string]any, error) {
 	r, err := s.load(ctx, id)
-	return shown(r.Model), err
+	return shown(r), err
 }
 
 // shown is a cluster as ARM shows it: without aksid's own bookkeeping (a
-// pool's count of node image upgrades, which names its nodes).
-func shown(m map[string]any) map[string]any {
+// pool's count of node image upgrades, which names its nodes), and with
+// the tenant of a managed Entra integration that an older aksid left out.
+func shown(r record) map[string]any {
+	m := r.Model
 	props, ok := m["properties"].(map[string]any)
 	if !ok {
 		return m
 	}
 	out, p := maps.Clone(m), maps.Clone(props)
+	if aad, ok := props["aadProfile"].(map[string]any); ok {
+		p["aadProfile"] = maps.Clone(aad)
+		defaultAADTenant(p, r.TenantID)
+	}
 	if pools, ok := props["agentPoolProfiles"].([]any); ok {
 		list := make([]any, len(pools))
 		for i, pool := range pools {
@@ -193,7 +199,7 @@ func (s *Service) List(ctx context.Context, scope string) ([]map[string]any, err
 			return err
 		}
 		for _, r := range items {
-			out = append(out, shown(r.Model))
+			out = append(out, shown(r))
 		}
 		return nil
 	})

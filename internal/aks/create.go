@@ -136,7 +136,7 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 		// the docs' next commands (get-credentials, kubectl) find it up.
 		s.obs.ClusterStarted(str(r.Model["id"]))
 	}
-	return PutResult{Model: shown(r.Model), Created: true}, nil
+	return PutResult{Model: shown(r), Created: true}, nil
 }
 
 // CheckBody refuses what is not a cluster's shape, as ARM does before the

@@ -84,7 +84,7 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 	if err := s.keepSAKey(&cur); err != nil {
 		return PutResult{}, err
 	}
-	return PutResult{Model: shown(cur.Model)}, s.save(ctx, id, cur)
+	return PutResult{Model: shown(cur)}, s.save(ctx, id, cur)
 }
 
 // mergePools takes the node counts and versions the client asks for, by
