@@ -215,8 +215,26 @@ func (s *Service) defaults(id string, req PutRequest, location string, props map
 		pool["powerState"] = map[string]any{"code": "Running"}
 		pool["orchestratorVersion"], pool["currentOrchestratorVersion"] = version, version
 		pool["nodeImageVersion"] = nodeImage(0)
+		poolDefaults(props, pool)
 	}
 	props["agentPoolProfiles"] = pools
+}
+
+// poolDefaults fills what AKS shows in a new pool unless asked otherwise:
+// a managed OS disk, and as many pods per node as the network plugin
+// allows by default (Azure CNI 30, in overlay mode 250, kubenet 110).
+func poolDefaults(props, pool map[string]any) {
+	network, _ := props["networkProfile"].(map[string]any)
+	maxPods := 110.0
+	if strings.EqualFold(str(network["networkPlugin"]), "azure") {
+		maxPods = 30
+		if strings.EqualFold(str(network["networkPluginMode"]), "overlay") {
+			maxPods = 250
+		}
+	}
+	setDefault(pool, "maxPods", maxPods)
+	setDefault(pool, "osDiskType", "Managed")
+	setDefault(pool, "kubeletDiskType", "OS")
 }
 
 func setDefault(m map[string]any, k string, v any) {

@@ -72,3 +72,30 @@ func TestLocalAccountsStayWithoutEntra(t *testing.T) {
 		t.Fatalf("local accounts after the refused update: client CA %v, %v", k.ClientCA != nil, err)
 	}
 }
+
+// TestPoolDefaultsFollowTheNetwork: a new pool's maxPods is AKS's default
+// for the cluster's network plugin, its OS disk managed; what was asked
+// for stays.
+func TestPoolDefaultsFollowTheNetwork(t *testing.T) {
+	for _, tc := range []struct {
+		network map[string]any
+		asked   any
+		want    float64
+	}{
+		{nil, nil, 110},
+		{map[string]any{"networkPlugin": "kubenet"}, nil, 110},
+		{map[string]any{"networkPlugin": "azure"}, nil, 30},
+		{map[string]any{"networkPlugin": "Azure", "networkPluginMode": "overlay"}, nil, 250},
+		{map[string]any{"networkPlugin": "azure"}, 50.0, 50},
+	} {
+		props := map[string]any{}
+		if tc.network != nil {
+			props["networkProfile"] = tc.network
+		}
+		pool := map[string]any{"maxPods": tc.asked}
+		poolDefaults(props, pool)
+		if pool["maxPods"] != tc.want || pool["osDiskType"] != "Managed" || pool["kubeletDiskType"] != "OS" {
+			t.Errorf("network %v, asked %v: %v", tc.network, tc.asked, pool)
+		}
+	}
+}

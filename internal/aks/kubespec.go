@@ -60,6 +60,7 @@ type Pool struct {
 	Count                             int
 	Version                           string // orchestratorVersion
 	ImageVersion                      string // nodeImageVersion
+	MaxPods                           int    // maxPods; 0 when an older aksid made the pool
 	// Rolls counts the times the pool's nodes were replaced with new
 	// instances (node image upgrades, credential resets, certificate
 	// rotations), as a reimage through surge replaces them.
@@ -115,9 +116,10 @@ func (s *Service) KubeSpec(ctx context.Context, id string) (KubeSpec, error) {
 			count = 0 // az aks nodepool stop: its machines are deallocated
 		}
 		rolls, _ := pool["nodeImageUpgrades"].(float64)
+		maxPods, _ := pool["maxPods"].(float64)
 		k.Pools = append(k.Pools, Pool{Name: str(pool["name"]), VMSize: str(pool["vmSize"]), Mode: str(pool["mode"]),
 			OSType: str(pool["osType"]), OSSKU: str(pool["osSKU"]), Count: int(count), Version: str(pool["currentOrchestratorVersion"]),
-			ImageVersion: str(pool["nodeImageVersion"]), Rolls: int(rolls)})
+			ImageVersion: str(pool["nodeImageVersion"]), Rolls: int(rolls), MaxPods: int(maxPods)})
 	}
 	return k, nil
 }

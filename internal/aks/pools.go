@@ -91,6 +91,7 @@ func (s *Service) PutPool(ctx context.Context, clusterID, name string, body map[
 		cur["orchestratorVersion"], cur["currentOrchestratorVersion"] = version, version
 		cur["nodeImageVersion"], cur["provisioningState"], cur["powerState"] = nodeImage(0), "Succeeded", map[string]any{"code": "Running"}
 		cur["mode"], cur["count"] = "User", 3.0
+		poolDefaults(props, cur)
 	} else if v, ok := want["vmSize"].(string); ok && v != "" && !strings.EqualFold(v, str(cur["vmSize"])) {
 		return PutResult{}, invalid("PropertyChangeNotAllowed", "Changing property 'vmSize' is not allowed.")
 	} else {

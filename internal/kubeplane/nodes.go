@@ -272,6 +272,10 @@ func desiredNode(spec aks.KubeSpec, index int, pool aks.Pool, instance int) want
 		sku = "Ubuntu"
 	}
 	size := sizeOf(pool.VMSize)
+	pods := strconv.Itoa(pool.MaxPods)
+	if pool.MaxPods == 0 {
+		pods = "110" // the kubelet's own default, as an older aksid left it
+	}
 	labels := map[string]string{
 		"agentpool": pool.Name, poolLabel: pool.Name,
 		"kubernetes.azure.com/mode":               strings.ToLower(pool.Mode),
@@ -297,9 +301,9 @@ func desiredNode(spec aks.KubeSpec, index int, pool aks.Pool, instance int) want
 	sum := id.Sum(nil)
 	uuid := fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
 	st := nodeStatus{
-		Capacity: map[string]string{"cpu": size.cpu, "memory": size.memory, "pods": "110",
+		Capacity: map[string]string{"cpu": size.cpu, "memory": size.memory, "pods": pods,
 			"ephemeral-storage": "129886128Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0"},
-		Allocatable: map[string]string{"cpu": size.allocCPU, "memory": size.allocMemory, "pods": "110",
+		Allocatable: map[string]string{"cpu": size.allocCPU, "memory": size.allocMemory, "pods": pods,
 			"ephemeral-storage": "119703055367", "hugepages-1Gi": "0", "hugepages-2Mi": "0"},
 		Conditions: []condition{
 			{Type: "MemoryPressure", Status: "False", Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},

@@ -16,7 +16,7 @@ func nodeSpec() aks.KubeSpec {
 			{Name: "nodepool1", VMSize: "Standard_DS2_v2", Mode: "System", OSType: "Linux", OSSKU: "Ubuntu", Count: 3,
 				Version: "1.34.4", ImageVersion: "AKSUbuntu-2204gen2containerd-202501.12.0"},
 			{Name: "userpool", VMSize: "Standard_D4s_v3", Mode: "User", OSType: "Linux", Count: 1, Version: "1.34.4",
-				ImageVersion: "AKSUbuntu-2204gen2containerd-202501.12.0"},
+				ImageVersion: "AKSUbuntu-2204gen2containerd-202501.12.0", MaxPods: 30},
 		}}
 }
 
@@ -127,7 +127,10 @@ func TestNodesFollowPools(t *testing.T) {
 		len(n.Status.Addresses) != 2 || n.Status.Addresses[0] != (address{"InternalIP", "10.224.0.5"}) || n.Status.Addresses[1] != (address{"Hostname", sys + "000001"}) {
 		t.Errorf("capacity and addresses: %+v %+v", n.Status.Capacity, n.Status.Addresses)
 	}
-	if u := nodes[user+"000000"]; u.Metadata.Labels["kubernetes.azure.com/mode"] != "user" || u.Status.Capacity["cpu"] != "4" {
+	// A pool's maxPods is its nodes' pod capacity (nodepool1, as an older
+	// aksid made it, has none and keeps the kubelet's 110).
+	if u := nodes[user+"000000"]; u.Metadata.Labels["kubernetes.azure.com/mode"] != "user" || u.Status.Capacity["cpu"] != "4" ||
+		u.Status.Capacity["pods"] != "30" || u.Status.Allocatable["pods"] != "30" {
 		t.Errorf("user pool node: %v %v", u.Metadata.Labels, u.Status.Capacity)
 	}
 
