@@ -43,7 +43,8 @@ func updateAAD(props, asked map[string]any) error {
 }
 
 // defaultAADTenant gives a managed Entra integration the cluster's tenant
-// when none was asked (--aad-tenant-id), as AKS shows it.
+// when none was asked (--aad-tenant-id), as AKS shows it. Derived, it is
+// filled where the cluster is shown, never stored.
 func defaultAADTenant(props map[string]any, tenantID string) {
 	aad, _ := props["aadProfile"].(map[string]any)
 	if aad != nil && aad["managed"] == true && str(aad["tenantID"]) == "" {

@@ -64,7 +64,7 @@ func TestManagedEntraShowsItsTenant(t *testing.T) {
 			t.Fatalf("asked tenant %q: aadProfile.tenantID %v, want %s", tc.asked, got, tc.want)
 		}
 	}
-	// A cluster an older aksid made shows its tenant too.
+	// Stored without it (as an older aksid stored clusters): read and listed with it.
 	old := clusterID("s", "rg", "older")
 	if err := s.save(t.Context(), old, record{TenantID: tenant, Model: map[string]any{"id": old, "name": "older", "location": "westus2",
 		"properties": map[string]any{"aadProfile": map[string]any{"managed": true}}}}); err != nil {

@@ -130,7 +130,7 @@ func (s *Service) Get(ctx context.Context, id string) (map[string]any, error) {
 
 // shown is a cluster as ARM shows it: without aksid's own bookkeeping (a
 // pool's count of node image upgrades, which names its nodes), and with
-// the tenant of a managed Entra integration that an older aksid left out.
+// the tenant AKS shows for a managed Entra integration that names none.
 func shown(r record) map[string]any {
 	m := r.Model
 	props, ok := m["properties"].(map[string]any)

@@ -98,7 +98,6 @@ func (s *Service) Put(ctx context.Context, req PutRequest) (PutResult, error) {
 	}
 	r.CACert, r.CAKey = ca.certDER, ca.sealedKey
 	s.defaults(id, req, location, props)
-	defaultAADTenant(props, req.TenantID)
 	req.Body["sku"] = map[string]any{"name": "Base", "tier": tier}
 	defaultOIDC(props, str(props["kubernetesVersion"]))
 	if err := s.applyOIDC(&r, location, props, props); err != nil {

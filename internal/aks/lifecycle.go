@@ -61,7 +61,6 @@ func (s *Service) update(ctx context.Context, id string, cur record, body map[st
 		if err := updateAAD(props, aad); err != nil {
 			return PutResult{}, err
 		}
-		defaultAADTenant(props, cur.TenantID)
 	}
 	if v, ok := newProps["disableLocalAccounts"].(bool); ok {
 		props["disableLocalAccounts"] = v
