@@ -159,13 +159,19 @@ func (d *Directory) Members(ctx context.Context, tenantID, groupID string) ([]Ob
 // MemberOf returns the groups and directory roles objectID is a direct
 // member of.
 func (d *Directory) MemberOf(ctx context.Context, tenantID, objectID string) ([]Object, error) {
+	return d.edgesOf(ctx, kindMemberOf, tenantID, objectID)
+}
+
+// edgesOf returns the objects objectID (of any type) points to through
+// edges of kind; an unknown objectID is not found.
+func (d *Directory) edgesOf(ctx context.Context, kind, tenantID, objectID string) ([]Object, error) {
 	var out []Object
 	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		o, err := readObject(tx, tenantID, objectID)
 		if err != nil {
 			return notFound(err, objectID)
 		}
-		out, err = edgeTargets(tx, kindMemberOf, tenantID, o.ID())
+		out, err = edgeTargets(tx, kind, tenantID, o.ID())
 		return err
 	})
 	return out, err

@@ -104,14 +104,5 @@ func (d *Directory) Owners(ctx context.Context, tenantID, objectType, objectID s
 
 // OwnedObjects returns what ownerID owns.
 func (d *Directory) OwnedObjects(ctx context.Context, tenantID, ownerID string) ([]Object, error) {
-	var out []Object
-	err := d.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		owner, err := readObject(tx, tenantID, ownerID)
-		if err != nil {
-			return notFound(err, ownerID)
-		}
-		out, err = edgeTargets(tx, kindOwned, tenantID, owner.ID())
-		return err
-	})
-	return out, err
+	return d.edgesOf(ctx, kindOwned, tenantID, ownerID)
 }

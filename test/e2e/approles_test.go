@@ -16,7 +16,7 @@ func TestAzAppRoleAssignment(t *testing.T) {
 	in := start(t, "")
 	creds := adminUser(t, in)
 	az := newProxyAz(t, in)
-	az.ok("login", "-u", creds.upn, "-p", creds.password, "--allow-no-subscriptions", "-o", "none")
+	az.loginUser(creds.upn, creds.password)
 	graphSP := az.ok("ad", "sp", "show", "--id", "00000003-0000-0000-c000-000000000000", "--query", "id", "-o", "tsv")
 	roleID := az.ok("ad", "sp", "show", "--id", "00000003-0000-0000-c000-000000000000",
 		"--query", "appRoles[?value=='Application.ReadWrite.OwnedBy'].id", "-o", "tsv")
@@ -77,7 +77,7 @@ func TestAzAdminConsent(t *testing.T) {
 	in := start(t, "")
 	creds := adminUser(t, in)
 	az := newProxyAz(t, in)
-	az.ok("login", "-u", creds.upn, "-p", creds.password, "--allow-no-subscriptions", "-o", "none")
+	az.loginUser(creds.upn, creds.password)
 	tenant := az.ok("account", "show", "--query", "tenantId", "-o", "tsv")
 	server := az.ok("ad", "app", "create", "--display-name", "aksServer", "--identifier-uris", "api://"+tenant+"/aksServer", "--query", "appId", "-o", "tsv")
 	az.ok("ad", "app", "update", "--id", server, "--set", "groupMembershipClaims=All")

@@ -108,3 +108,9 @@ func (a *azCLI) loginSP(appID, secret, tenant string) {
 	a.t.Helper()
 	a.ok("login", "--service-principal", "-u", appID, "-p", secret, "--tenant", tenant, "--allow-no-subscriptions", "-o", "none")
 }
+
+// loginUser signs az in as a user with a password (ROPC), as `az login -u -p`.
+func (a *azCLI) loginUser(upn, password string) {
+	a.t.Helper()
+	a.ok("login", "-u", upn, "-p", password, "--allow-no-subscriptions", "-o", "none")
+}

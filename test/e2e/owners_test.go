@@ -16,7 +16,7 @@ func TestAzOwnersAndGrants(t *testing.T) {
 	in := start(t, "")
 	creds := adminUser(t, in)
 	az := newAz(t, in)
-	az.ok("login", "-u", creds.upn, "-p", creds.password, "--allow-no-subscriptions", "-o", "none")
+	az.loginUser(creds.upn, creds.password)
 	me := az.ok("ad", "signed-in-user", "show", "--query", "id", "-o", "tsv")
 	ids := func(args ...string) []string {
 		out := strings.Fields(az.ok(append(args, "--query", "[].id", "-o", "tsv")...))
