@@ -23,10 +23,15 @@ type PermissionScope struct {
 }
 
 // PermissionScopes returns the delegated permissions the application
-// exposes: Microsoft Graph's for Graph, else its api.oauth2PermissionScopes.
+// exposes: Microsoft's for Graph, ARM and AKS's server, else its api.oauth2PermissionScopes.
 func (a Application) PermissionScopes() []PermissionScope {
-	if a.AppID == MicrosoftGraphApp {
+	switch a.AppID {
+	case MicrosoftGraphApp:
 		return graphScopes
+	case AzureServiceManagementApp:
+		return armScopes
+	case AKSServerApp:
+		return aksServerScopes
 	}
 	var api struct {
 		Scopes []PermissionScope `json:"oauth2PermissionScopes"`

@@ -47,6 +47,13 @@ var graphScopes = []PermissionScope{
 	graphScope("7427e0e9-2fba-42fe-b0c0-848c9e6a8182", "offline_access", "User", "Maintain access to data you have given it access to"),
 }
 
+// armScopes and aksServerScopes are the one delegated permission each of
+// ARM and AKS's server application exposes, with Microsoft's IDs.
+var (
+	armScopes       = []PermissionScope{graphScope("41094075-9dad-400e-a0bd-54e686782033", "user_impersonation", "User", "Access Azure Service Management as organization users")}
+	aksServerScopes = []PermissionScope{graphScope("34a47c2f-cd0d-47b4-a93c-2c41130c671c", "user.read", "User", "Read the signed-in user's profile")}
+)
+
 func graphScope(id, value, consentType, name string) PermissionScope {
 	return PermissionScope{ID: id, Value: value, Type: consentType, AdminConsentDisplayName: name,
 		AdminConsentDescription: name + ", on behalf of the signed-in user.", UserConsentDisplayName: name, IsEnabled: true}

@@ -91,6 +91,13 @@ func TestAppRoleAssignmentsReachTokens(t *testing.T) {
 		map[string]any{"id": "22222222-2222-4222-8222-222222222222", "value": "Tasks.Sync", "displayName": "Sync tasks",
 			"description": "Sync tasks", "allowedMemberTypes": []string{"Application"}, "isEnabled": true}}})
 	apiSP := s.must(t, 201, adm, "POST", "/v1.0/servicePrincipals", map[string]any{"appId": api.str("appId")}).str("id")
+	// The user signs in through AKS's client, which needs consent on it.
+	aksClient := s.must(t, 200, adm, "GET", "/v1.0/servicePrincipals"+filter("appId eq '80faf920-1908-4b52-b5ef-a8e7bedfc67a'"), nil).values()
+	if len(aksClient) != 1 {
+		t.Fatalf("AKS client principal %v", aksClient)
+	}
+	s.must(t, 201, adm, "POST", "/v1.0/oauth2PermissionGrants", map[string]any{"clientId": aksClient[0]["id"], "consentType": "AllPrincipals",
+		"resourceId": apiSP, "scope": "Tasks.Access"})
 	user := s.must(t, 201, adm, "POST", "/v1.0/users", map[string]any{"accountEnabled": true, "displayName": "Rita",
 		"mailNickname": "rita", "userPrincipalName": "rita@aksid.local",
 		"passwordProfile": map[string]any{"password": "Secr3t-pass", "forceChangePasswordNextSignIn": false}}).str("id")

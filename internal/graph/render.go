@@ -120,12 +120,15 @@ func (c *call) appJSON(a directory.Application) obj {
 }
 
 func (c *call) spJSON(s directory.ServicePrincipal) obj {
-	// Microsoft Graph's principal lists its application permissions, which
-	// scripts look up by value before assigning them.
+	// Microsoft's principals list their permissions, which scripts look up
+	// by value before assigning or granting them.
 	var roles, scopes any = []any{}, []any{}
-	if s.AppID == directory.MicrosoftGraphApp {
-		graph := directory.Application{AppID: s.AppID}
-		roles, scopes = graph.AppRoles(), graph.PermissionScopes()
+	ms := directory.Application{AppID: s.AppID}
+	switch s.AppID {
+	case directory.MicrosoftGraphApp:
+		roles, scopes = ms.AppRoles(), ms.PermissionScopes()
+	case directory.AzureServiceManagementApp, directory.AKSServerApp:
+		scopes = ms.PermissionScopes()
 	}
 	return overlay(obj{
 		"id": s.ObjectID, "deletedDateTime": nil, "accountEnabled": s.AccountEnabled, "alternativeNames": []string{},

@@ -17,6 +17,7 @@ type BrowserFlow interface {
 	CheckAuthorize(ctx context.Context, a sts.AuthorizeRequest) (sts.AuthorizePrompt, error)
 	Authorize(ctx context.Context, a sts.AuthorizeRequest, username, password string) (string, error)
 	AuthorizeSecondFactor(ctx context.Context, a sts.AuthorizeRequest, flow, code string) (string, error)
+	AuthorizeConsent(ctx context.Context, a sts.AuthorizeRequest, flow string, accept, everyone bool) (string, error)
 }
 
 var _ BrowserFlow = (*sts.Service)(nil)
@@ -28,7 +29,9 @@ var signinPage = template.Must(template.New("signin").Parse(`<!doctype html>
 <div class="brand">aksid · local Entra ID</div>
 <h1>{{.Title}}</h1>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
-{{if .Flow}}
+{{if .Consent}}
+` + consentForm + `
+{{else if .Flow}}
 <p>Enter the verification code you were given for your account.</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}">
@@ -67,6 +70,7 @@ var formPostPage = template.Must(template.New("formpost").Parse(`<!doctype html>
 
 type signinData struct {
 	Title, Client, Action, Query, User, Error, Flow string
+	Consent                                         *consentData
 }
 
 // authorize serves …/oauth2[/v2.0]/authorize: the sign-in page (GET, or a
@@ -109,22 +113,32 @@ func (h *Handler) authorize(v sts.Version) http.HandlerFunc {
 			_ = signinPage.Execute(w, page)
 			return
 		}
-		if r.PostForm.Get("decision") == "cancel" {
+		decision := r.PostForm.Get("decision")
+		consentFlow := r.PostForm.Get("consentflow")
+		if decision == "cancel" && consentFlow == "" {
 			h.authorizeFailed(w, r, a, prompt, sts.ErrUserCanceled())
 			return
 		}
 		page.User = r.PostForm.Get("username")
 		var code string
-		if flow := r.PostForm.Get("flow"); flow != "" {
+		if consentFlow != "" {
+			code, err = h.browser.AuthorizeConsent(r.Context(), a, consentFlow, decision == "accept", r.PostForm.Get("everyone") == "on")
+		} else if flow := r.PostForm.Get("flow"); flow != "" {
 			code, err = h.browser.AuthorizeSecondFactor(r.Context(), a, flow, r.PostForm.Get("verification"))
 		} else {
 			code, err = h.browser.Authorize(r.Context(), a, page.User, r.PostForm.Get("password"))
 		}
 		var se *sts.Error
 		var second *sts.SecondFactorRequired
+		var consent *sts.ConsentRequired
 		switch {
 		case errors.As(err, &second):
 			page.Title, page.Flow = "Verify your identity", second.Flow
+			_ = signinPage.Execute(w, page)
+			return
+		case errors.As(err, &consent):
+			page.Title, page.Consent = "Permissions requested", consentPage(consent)
+			page.Consent.Hidden["q"] = page.Query
 			_ = signinPage.Execute(w, page)
 			return
 		case errors.As(err, &se) && se.Code == 500121:

@@ -20,6 +20,7 @@ type DeviceFlow interface {
 	ApproveDeviceCode(ctx context.Context, userCode, username, password string) error
 	DeclineDeviceCode(ctx context.Context, userCode, username, password string) error
 	ApproveDeviceCodeSecondFactor(ctx context.Context, userCode, flow, code string) error
+	ApproveDeviceCodeConsent(ctx context.Context, userCode, flow string, accept, everyone bool) error
 }
 
 // deviceCode answers POST …/oauth2[/v2.0]/devicecode. The v1 answer
@@ -92,6 +93,8 @@ var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
 <p>Are you trying to sign in to <strong>{{.Client}}</strong>? Only continue if you got this code from a device or app you trust.</p>
 <button type="submit" name="decision" value="approve">Continue</button><button type="submit" name="decision" value="decline" class="secondary">Cancel</button>
 </form>
+{{else if eq .Step "consent"}}
+` + consentForm + `
 {{else if eq .Step "mfa"}}
 <p>Enter the verification code you were given for your account.</p>
 <form method="post" action="/devicelogin">
@@ -108,6 +111,8 @@ var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
 
 type devicePageData struct {
 	Title, Step, Code, Client, User, Error, Done, Flow string
+	Action                                            string // the consent form's
+	Consent                                           *consentData
 }
 
 // deviceLogin is the page a person opens on another device: the code,
@@ -146,11 +151,14 @@ func (h *Handler) deviceStep(r *http.Request) devicePageData {
 	}
 	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
 	signin := devicePageData{Title: "Sign in", Step: "signin", Code: code, Client: prompt.ClientName, User: user}
-	flow := r.PostForm.Get("flow")
-	if flow == "" && user == "" && pass == "" {
+	flow, consentFlow := r.PostForm.Get("flow"), r.PostForm.Get("consentflow")
+	if flow == "" && consentFlow == "" && user == "" && pass == "" {
 		return signin
 	}
+	declined := r.PostForm.Get("decision") == "decline" || (consentFlow != "" && r.PostForm.Get("decision") != "accept")
 	switch {
+	case consentFlow != "":
+		err = h.device.ApproveDeviceCodeConsent(ctx, code, consentFlow, !declined, r.PostForm.Get("everyone") == "on")
 	case flow != "":
 		err = h.device.ApproveDeviceCodeSecondFactor(ctx, code, flow, r.PostForm.Get("verification"))
 	case r.PostForm.Get("decision") == "decline":
@@ -160,9 +168,14 @@ func (h *Handler) deviceStep(r *http.Request) devicePageData {
 	}
 	var se *sts.Error
 	var second *sts.SecondFactorRequired
+	var consent *sts.ConsentRequired
 	switch {
 	case errors.As(err, &second):
 		return devicePageData{Title: "Verify your identity", Step: "mfa", Code: code, Client: prompt.ClientName, Flow: second.Flow}
+	case errors.As(err, &consent):
+		c := consentPage(consent)
+		c.Hidden["otc"] = code
+		return devicePageData{Title: "Permissions requested", Step: "consent", Code: code, Client: prompt.ClientName, Action: "/devicelogin", Consent: c}
 	case errors.As(err, &se) && se.Code == 53003:
 		return devicePageData{Title: "You cannot access this right now", Step: "done", Error: signInRefusal(se),
 			Done: "Your sign-in was successful, but does not meet the criteria to access this resource. The device that asked will be told."}
@@ -173,7 +186,7 @@ func (h *Handler) deviceStep(r *http.Request) devicePageData {
 		return signin
 	case err != nil:
 		return devicePageData{Title: "Enter code", Step: "code", Error: "That code is no longer valid."}
-	case r.PostForm.Get("decision") == "decline":
+	case declined:
 		return devicePageData{Title: "Sign-in canceled", Step: "done", Done: "You have canceled the sign-in on the other device. You may now close this window."}
 	}
 	return devicePageData{Title: prompt.ClientName, Step: "done",
@@ -193,6 +206,10 @@ func signInRefusal(se *sts.Error) string {
 		msg = "Access has been blocked by Conditional Access policies."
 	case 500121:
 		msg = "That verification code didn't work. Try again."
+	case 90094:
+		msg = "This app needs a permission that only an administrator can grant. Sign in with an administrator's account, or ask one to grant it."
+	case 650053, 650057:
+		msg = se.Description
 	}
 	return msg + " (AADSTS" + strconv.Itoa(se.Code) + ")"
 }

@@ -23,6 +23,7 @@ type errorBody struct {
 	TraceID          string `json:"trace_id"`
 	CorrelationID    string `json:"correlation_id"`
 	ErrorURI         string `json:"error_uri"`
+	Suberror         string `json:"suberror,omitempty"`
 }
 
 // statusFor maps an OAuth error to Entra's HTTP status: 401 for
@@ -69,6 +70,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, se *sts.Error
 		TraceID:          tid,
 		CorrelationID:    cid,
 		ErrorURI:         "https://login.microsoftonline.com/error?code=" + strconv.Itoa(se.Code),
+		Suberror:         se.Suberror,
 	}
 	writeJSON(w, status, body)
 }

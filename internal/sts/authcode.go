@@ -221,7 +221,7 @@ func (s *Service) Authorize(ctx context.Context, a AuthorizeRequest, username, p
 	if user.RequireMFA {
 		return "", s.startSecondFactor(ctx, a.ClientID, user)
 	}
-	return s.issueAuthCode(ctx, a, user, []string{"pwd"})
+	return s.codeOrConsent(ctx, a, user, []string{"pwd"})
 }
 
 // issueAuthCode stores (the hash of) an authorization code for a user

@@ -50,6 +50,9 @@ type deviceRecord struct {
 	// the page holds the flow token, the record its hash.
 	PendingUser string `json:"pendingUser,omitempty"`
 	FlowHash    string `json:"flowHash,omitempty"`
+	// Consent: the flow waits for the person's consent (consent.go), not
+	// a second factor; AMR then holds how they signed in.
+	Consent bool `json:"consent,omitempty"`
 	// LastPoll (wall clock) paces the device: polls closer than
 	// minPollGap get slow_down instead of authorization_pending.
 	LastPoll time.Time `json:"lastPoll,omitzero"`
@@ -194,7 +197,7 @@ func (s *Service) completeDeviceCode(ctx context.Context, userCode, username, pa
 		}
 		return &SecondFactorRequired{Flow: flow}
 	}
-	return s.settleDevice(ctx, key, user, deviceApproved, []string{"pwd"}, "")
+	return s.approveOrAsk(ctx, pd, user, []string{"pwd"})
 }
 
 // SecondFactorRequired is ApproveDeviceCode's answer for an MFA user
@@ -211,8 +214,8 @@ func (s *Service) ApproveDeviceCodeSecondFactor(ctx context.Context, userCode, f
 	if err != nil {
 		return err
 	}
-	rec, key := pd.rec, pd.key
-	if rec.PendingUser == "" || subtle.ConstantTimeCompare([]byte(deviceKey(flow)), []byte(rec.FlowHash)) != 1 {
+	rec := pd.rec
+	if rec.PendingUser == "" || rec.Consent || subtle.ConstantTimeCompare([]byte(deviceKey(flow)), []byte(rec.FlowHash)) != 1 {
 		return ErrUnknownUserCode
 	}
 	user, err := s.dir.User(ctx, rec.TenantID, rec.PendingUser)
@@ -222,7 +225,7 @@ func (s *Service) ApproveDeviceCodeSecondFactor(ctx context.Context, userCode, f
 	if err := s.VerifySecondFactor(ctx, user, code); err != nil {
 		return err
 	}
-	return s.settleDevice(ctx, key, user, deviceApproved, []string{"pwd", "mfa"}, "")
+	return s.approveOrAsk(ctx, pd, user, []string{"pwd", "mfa"})
 }
 
 // settleDevice records the page's outcome on a still-pending sign-in.
@@ -236,9 +239,10 @@ func (s *Service) settleDevice(ctx context.Context, key string, user directory.U
 			return ErrUnknownUserCode
 		}
 		cur.State, cur.UserID, cur.TenantID, cur.AMR = state, user.ObjectID, user.TenantID, amr
-		cur.PendingUser, cur.FlowHash = "", flowHash
+		cur.PendingUser, cur.FlowHash, cur.Consent = "", flowHash, false
 		if flowHash != "" {
 			cur.PendingUser, cur.TenantID = user.ObjectID, user.TenantID
+			cur.Consent = len(amr) > 0 // a second factor's flow has no methods yet
 		}
 		return store.PutJSON(tx, kindDeviceCode, key, cur)
 	})

@@ -13,6 +13,7 @@ type Error struct {
 	OAuth       string // invalid_client, invalid_request, …
 	Code        int    // the AADSTS number
 	Description string // text after "AADSTSnnnn: "
+	Suberror    string // MSAL's hint at what to do (consent_required, …)
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("AADSTS%d: %s", e.Code, e.Description) }
@@ -256,7 +257,7 @@ func ErrUserCanceled() *Error {
 // person try again, rather than end the flow.
 func IsSignInRefusal(e *Error) bool {
 	switch e.Code {
-	case 50126, 50034, 50057, 50053, 50076:
+	case 50126, 50034, 50057, 50053, 50076, 90094:
 		return true
 	}
 	return false
@@ -288,4 +289,26 @@ func errBadSecondFactor() *Error {
 
 func errBlockedByCA() *Error {
 	return newErr("interaction_required", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+}
+
+// Consent refusals (consent.go).
+
+func errConsentRequired(appID, name string) *Error {
+	e := newErr("invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", appID, name)
+	e.Suberror = "consent_required"
+	return e
+}
+
+func errScopeNotExposed(client, scope, resourceAppID string) *Error {
+	return newErr("invalid_client", 650053, "The application '%s' asked for scope '%s' that doesn't exist on the resource '%s'. Contact the app vendor.", client, scope, resourceAppID)
+}
+
+func errResourceNotRequested(appID, name, resource, resourceAppID string) *Error {
+	return newErr("invalid_request", 650057, "Invalid resource. The client has requested access to a resource which is not listed in the requested permissions in the client's application registration. Client app ID: %s(%s). Resource value from request: %s. Resource app ID: %s.", appID, name, resource, resourceAppID)
+}
+
+// errNeedsAdmin: a permission only an administrator may consent to, for
+// a person who is not one. The page lets an administrator sign in instead.
+func errNeedsAdmin() *Error {
+	return newErr("invalid_grant", 90094, "The grant requires admin permission.")
 }

@@ -66,10 +66,16 @@ func delegatedFrom(req *TokenRequest) (delegated, error) {
 func (s *Service) userRedemption(r *grantRequest, d delegated, us userSession) *redemption {
 	r.resource = d.resource
 	us.scope, us.openid = d.echo, us.openid || d.openid
-	return &redemption{resource: d.resource, public: true, issue: func(ctx context.Context, c authedClient) (*TokenResponse, error) {
-		us.client, us.resource = c.Client, c.Resource
-		return s.issueUserTokens(ctx, r, us)
-	}}
+	return &redemption{resource: d.resource, public: true,
+		prepare: func(ctx context.Context, c authedClient) error {
+			us.client, us.resource = c.Client, c.Resource
+			var err error
+			us.scp, err = s.scopeClaim(ctx, r.tenant.ID, us)
+			return err
+		},
+		issue: func(ctx context.Context, c authedClient) (*TokenResponse, error) {
+			return s.issueUserTokens(ctx, r, us)
+		}}
 }
 
 // password is the resource-owner password grant (ROPC): the user's name

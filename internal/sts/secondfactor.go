@@ -70,7 +70,7 @@ func (s *Service) AuthorizeSecondFactor(ctx context.Context, a AuthorizeRequest,
 	} else if err != nil {
 		return "", err
 	}
-	return s.issueAuthCode(ctx, a, user, []string{"pwd", "mfa"})
+	return s.codeOrConsent(ctx, a, user, []string{"pwd", "mfa"})
 }
 
 // ErrSignInExpired is the page's answer to a second-factor step that names

@@ -73,6 +73,11 @@ type DirectoryReader interface {
 	UpdateLockout(ctx context.Context, tenantID, userID string, fn func(*directory.Lockout)) (directory.Lockout, error)
 	ClearLockout(ctx context.Context, tenantID, userID string) error
 	PolicyBlocking(ctx context.Context, tenantID, userID, control string) (*directory.Policy, error)
+	// Delegated consent (consent.go): what a client may do for a user on
+	// a resource, and a person's answer to the consent prompt.
+	DelegatedConsent(ctx context.Context, tenantID string, client directory.Client, resource directory.Resource, userID string) (directory.Consent, error)
+	GrantConsent(ctx context.Context, tenantID, clientAppID, resourceAppID, userID string, scopes []string, everyone bool) error
+	IsAdministrator(ctx context.Context, tenantID, objectID string) (bool, error)
 }
 
 // Grant is one grant_type. Check reads and validates what the request
@@ -95,6 +100,9 @@ type redemption struct {
 	// authenticated. A refusal it returns is still committed (a code that
 	// met a wrong verifier, a device's poll time); err rolls all back.
 	spend func(ctx context.Context, tx store.Tx) (refusal *Error, err error)
+	// prepare, when set, refuses the request for the authenticated client
+	// before anything is spent (a user flow without consent).
+	prepare func(ctx context.Context, c authedClient) error
 	// issue mints the tokens for the authenticated client.
 	issue func(ctx context.Context, c authedClient) (*TokenResponse, error)
 }
@@ -202,6 +210,11 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (*TokenResponse,
 	c, err := s.authenticateClient(ctx, gr, red)
 	if err != nil {
 		return nil, err
+	}
+	if red.prepare != nil {
+		if err := red.prepare(ctx, c); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.spend(ctx, red); err != nil {
 		return nil, err

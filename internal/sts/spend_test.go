@@ -34,6 +34,15 @@ func confidentialWeb(t *testing.T, e *testEnv) (directory.Application, string) {
 	return reg.App, np.Secret
 }
 
+// consentAll records an administrator's consent for every user: client
+// may use scopes on resource.
+func consentAll(t *testing.T, e *testEnv, clientAppID, resourceAppID string, scopes ...string) {
+	t.Helper()
+	if err := e.dir.GrantConsent(context.Background(), testTenant, clientAppID, resourceAppID, "", scopes, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRefreshTokenSurvivesFailedRefresh(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -41,6 +50,7 @@ func TestRefreshTokenSurvivesFailedRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	consentAll(t, e, e.app.AppID, directory.AKSServerApp, "user.read")
 	scope := directory.AKSServerApp + "/.default openid offline_access"
 	resp, err := e.svc.Token(ctx, e.request(V2, testTenant, url.Values{"grant_type": {"password"}, "client_id": {e.app.AppID},
 		"client_secret": {e.secret}, "username": {user.UserPrincipalName}, "password": {"correct horse"}, "scope": {scope}}))
@@ -93,6 +103,7 @@ func TestAuthCodeSurvivesWrongSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	app, secret := confidentialWeb(t, e)
+	consentAll(t, e, app.AppID, directory.AKSServerApp, "user.read")
 	authz := AuthorizeRequest{TenantSeg: testTenant, Version: V2, ClientID: app.AppID, ResponseType: "code",
 		RedirectURI: "https://app.example/signin", Scope: directory.AKSServerApp + "/.default openid offline_access"}
 	code, err := e.svc.Authorize(ctx, authz, user.UserPrincipalName, "correct horse")

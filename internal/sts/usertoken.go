@@ -74,6 +74,7 @@ type userSession struct {
 	client   directory.Client
 	resource directory.Resource
 	scope    string // the scopes asked for, echoed back (MSAL checks)
+	scp      string // the scopes consented to, for the scp claim
 	amr      []string
 	authTime int64
 	offline  bool // offline_access: hand out a refresh token
@@ -94,7 +95,7 @@ func (s *Service) issueUserTokens(ctx context.Context, r *grantRequest, us userS
 	c := userClaims{
 		Iat: now.Add(-backdate).Unix(), Nbf: now.Add(-backdate).Unix(), Exp: now.Unix() + lifetime,
 		Acr: "1", Aio: s.opaque(48), Amr: us.amr, Idtyp: "user", Name: us.user.DisplayName, Oid: us.user.ObjectID,
-		Rh: "0." + s.opaque(54) + ".", Scp: "user_impersonation", Sub: sub, Tid: tid, Uti: s.opaque(16), Cnf: r.cnf,
+		Rh: "0." + s.opaque(54) + ".", Scp: us.scp, Sub: sub, Tid: tid, Uti: s.opaque(16), Cnf: r.cnf,
 	}
 	groups, err := s.dir.TransitiveGroups(ctx, tid, us.user.ObjectID)
 	if err != nil {
