@@ -371,7 +371,8 @@ az aks get-credentials -g kube-rg -n plain --admin --overwrite-existing`)
 
 // TestKubectlLegacyEntraCluster: a cluster with the legacy Entra profile
 // (its own server and client applications) hands out the azure
-// auth-provider kubeconfig; converted by kubelogin, the user's token is
+// auth-provider kubeconfig; converted by kubelogin, the user's token
+// (refused until the client has consent, as the doc grants it) is
 // for the legacy server application, which Guard accepts; Kubernetes RBAC
 // decides, with bindings made through the admin certificate.
 func TestKubectlLegacyEntraCluster(t *testing.T) {
@@ -395,6 +396,10 @@ az rest --method put --url "https://management.azure.com/subscriptions/$AKSID_SU
 az aks get-credentials -g kube-rg -n legacy
 az aks get-credentials -g kube-rg -n legacy --admin -f "$KUBECONFIG.admin"
 kubelogin convert-kubeconfig -l ropc`)
+	// As in Entra, the client needs consent on the server application
+	// first; the legacy doc grants it.
+	k.fails("AADSTS65001", "kubectl get nodes", ropc(alice)...)
+	k.ok(`az ad app permission grant --id "` + ids[1] + `" --api "` + ids[0] + `" --scope user_impersonation -o none`)
 	w := k.whoami(ropc(alice)...)
 	if w.Status.UserInfo.Username != alice.UPN {
 		t.Fatalf("legacy Entra user %+v, want %s", w.Status.UserInfo, alice.UPN)
