@@ -111,8 +111,8 @@ var devicePage = template.Must(template.New("device").Parse(`<!doctype html>
 
 type devicePageData struct {
 	Title, Step, Code, Client, User, Error, Done, Flow string
-	Action                                            string // the consent form's
-	Consent                                           *consentData
+	Action                                             string // the consent form's
+	Consent                                            *consentData
 }
 
 // deviceLogin is the page a person opens on another device: the code,
