@@ -105,9 +105,13 @@ func preauthorized(resource Application, clientAppID string) []string {
 	return out
 }
 
-// ErrUnknownScope is RequestedPermissions' answer for a scope value the
-// resource does not expose.
-var ErrUnknownScope = errors.New("directory: the resource exposes no such scope")
+// UnknownScopeError is RequestedPermissions' answer for a scope value
+// the resource does not expose.
+type UnknownScopeError struct{ Value string }
+
+func (e *UnknownScopeError) Error() string {
+	return "directory: the resource exposes no scope " + e.Value
+}
 
 // RequestedPermissions is what a consent prompt lists: the resource's
 // permissions named by values or, when values is empty (".default", v1's
@@ -124,7 +128,7 @@ func RequestedPermissions(client, resource Application, values []string) ([]Perm
 	for _, v := range values {
 		i := slices.IndexFunc(exposed, func(s PermissionScope) bool { return s.IsEnabled && strings.EqualFold(s.Value, v) })
 		if i < 0 {
-			return nil, ErrUnknownScope
+			return nil, &UnknownScopeError{Value: v}
 		}
 		add(i)
 	}

@@ -105,8 +105,9 @@ func (s *Service) pageConsent(ctx context.Context, v Version, clientID, scope, r
 	}
 	client, res := look.Client.App, look.Resource.App
 	perms, err := directory.RequestedPermissions(client, res, asked)
-	if errors.Is(err, directory.ErrUnknownScope) {
-		return nil, errScopeNotExposed(client.DisplayName, scope, res.AppID)
+	var unknown *directory.UnknownScopeError
+	if errors.As(err, &unknown) {
+		return nil, errScopeNotExposed(client.DisplayName, unknown.Value, res.AppID)
 	}
 	if len(perms) == 0 {
 		return nil, errResourceNotRequested(client.AppID, client.DisplayName, d.resource, res.AppID)

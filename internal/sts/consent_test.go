@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/aksid/aksid/internal/directory"
@@ -207,7 +208,8 @@ func TestBrowserSignInAsksConsent(t *testing.T) {
 		want  int
 	}{{"api://orders/Orders.Nope", 650053}, {"https://graph.microsoft.com/.default", 650057}} {
 		authz.Scope = tc.scope
-		if _, err := ce.svc.Authorize(ctx, authz, ce.admin.UserPrincipalName, "correct horse"); errCode(err) != tc.want {
+		_, err := ce.svc.Authorize(ctx, authz, ce.admin.UserPrincipalName, "correct horse")
+		if errCode(err) != tc.want || (tc.want == 650053 && !strings.Contains(err.Error(), "asked for scope 'Orders.Nope'")) {
 			t.Fatalf("%s: %v, want AADSTS%d", tc.scope, err, tc.want)
 		}
 	}
