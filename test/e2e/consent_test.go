@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -37,15 +38,16 @@ func TestConsentPromptInBrowser(t *testing.T) {
 		t.Fatalf("service principal: %d %v", st, sp)
 	}
 	tid := in.env["AZURE_TENANT_ID"]
-	userCred := func() (*azidentity.UsernamePasswordCredential, error) {
-		return azidentity.NewUsernamePasswordCredential(tid, clientID, alice.UPN, alice.Password,
+	userCred := func() azcore.TokenCredential {
+		cred, err := azidentity.NewUsernamePasswordCredential(tid, clientID, alice.UPN, alice.Password,
+			//lint:ignore SA1019 the password grant is where Entra answers AADSTS65001 without consent
 			&azidentity.UsernamePasswordCredentialOptions{ClientOptions: in.azOptions(), DisableInstanceDiscovery: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cred
 	}
-	cred, err := userCred()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := <-tokenLater(cred, armScope); r.err == nil || !strings.Contains(r.err.Error(), "AADSTS65001") {
+	if r := <-tokenLater(userCred(), armScope); r.err == nil || !strings.Contains(r.err.Error(), "AADSTS65001") {
 		t.Fatalf("a password sign-in without consent: %v", r.err)
 	}
 
@@ -98,10 +100,7 @@ func TestConsentPromptInBrowser(t *testing.T) {
 		}
 	}
 	// Consented for the organization: the user's password sign-in works.
-	if cred, err = userCred(); err != nil {
-		t.Fatal(err)
-	}
-	if r := <-tokenLater(cred, armScope); r.err != nil || claimsOf(t, r.token)["scp"] != "user_impersonation" {
+	if r := <-tokenLater(userCred(), armScope); r.err != nil || claimsOf(t, r.token)["scp"] != "user_impersonation" {
 		t.Fatalf("a user after the organization's consent: %v", r.err)
 	}
 }
