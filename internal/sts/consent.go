@@ -92,8 +92,13 @@ func (s *Service) pageConsent(ctx context.Context, v Version, clientID, scope, r
 		return nil, nil
 	}
 	look, err := s.dir.ClientAndResource(ctx, user.TenantID, strings.ToLower(clientID), lookupName(req, d.resource))
-	if err != nil || look.ClientErr != nil || look.ResourceErr != nil {
+	if err != nil || look.ResourceErr != nil {
 		return nil, err
+	}
+	// A client without a principal in the user's tenant is what consent
+	// installs there, as Entra's prompt does.
+	if look.ClientErr != nil && !errors.Is(look.ClientErr, directory.ErrPrincipalNotFound) {
+		return nil, nil
 	}
 	c, err := s.dir.DelegatedConsent(ctx, user.TenantID, look.Client, look.Resource, user.ObjectID)
 	if err != nil {

@@ -202,6 +202,24 @@ func TestBrowserSignInAsksConsent(t *testing.T) {
 		t.Fatalf("the user after an administrator consented for everyone: %v", err)
 	}
 
+	// A client with no principal in the tenant yet: consent installs it.
+	bare, err := ce.dir.RegisterApplication(ctx, testTenant, directory.ApplicationSpec{DisplayName: "bare-cli", PublicClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bareAuthz := authz
+	bareAuthz.ClientID, bareAuthz.Scope = bare.AppID, "api://orders/Orders.Read"
+	if _, err = ce.svc.Authorize(ctx, bareAuthz, ce.user.UserPrincipalName, "correct horse"); !errors.As(err, &ask) {
+		t.Fatalf("a client without a principal: %v", err)
+	}
+	if code, err = ce.svc.AuthorizeConsent(ctx, bareAuthz, ask.Flow, true, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ce.svc.Token(ctx, ce.request(V2, testTenant, url.Values{"grant_type": {"authorization_code"}, "client_id": {bare.AppID},
+		"code": {code}, "redirect_uri": {authz.RedirectURI}})); err != nil {
+		t.Fatalf("redeem for the client consent installed: %v", err)
+	}
+
 	// A scope the API does not expose; an API the registration does not name.
 	for _, tc := range []struct {
 		scope string
