@@ -75,18 +75,41 @@ type ConsentRequired struct {
 
 func (e *ConsentRequired) Error() string { return "sts: consent required" }
 
+// signInAsk is what a page sign-in asks for: the client, its scopes (or
+// v1's resource), and whether the prompt must show even where consent
+// was given (prompt=consent).
+type signInAsk struct {
+	v                         Version
+	clientID, scope, resource string
+	force                     bool
+}
+
+func browserAsk(a AuthorizeRequest) signInAsk {
+	return signInAsk{v: a.Version, clientID: a.ClientID, scope: a.Scope, resource: a.Resource, force: a.Prompt == "consent"}
+}
+
+// deviceAsk is a device sign-in's; a device cannot ask for the prompt.
+func deviceAsk(rec deviceRecord) signInAsk {
+	v := V2
+	if rec.Resource != "" {
+		v = V1 // v1 names a resource
+	}
+	return signInAsk{v: v, clientID: rec.ClientID, scope: rec.Scope, resource: rec.Resource}
+}
+
 // pageConsent checks a page sign-in's consent: nil when the client may
 // act for user on what it asked (or when the token endpoint will refuse
 // the request for another reason and say why), the prompt otherwise, or
 // an AADSTS refusal when the person cannot consent.
-func (s *Service) pageConsent(ctx context.Context, v Version, clientID, scope, resource string, user directory.User) (*ConsentRequired, error) {
-	req := &TokenRequest{Version: v, Form: url.Values{}}
-	if scope != "" {
-		req.Form.Set("scope", scope)
+func (s *Service) pageConsent(ctx context.Context, ask signInAsk, user directory.User) (*ConsentRequired, error) {
+	req := &TokenRequest{Version: ask.v, Form: url.Values{}}
+	if ask.scope != "" {
+		req.Form.Set("scope", ask.scope)
 	}
-	if resource != "" {
-		req.Form.Set("resource", resource)
+	if ask.resource != "" {
+		req.Form.Set("resource", ask.resource)
 	}
+	clientID := ask.clientID
 	d, err := delegatedFrom(req)
 	if err != nil {
 		return nil, nil
@@ -105,16 +128,19 @@ func (s *Service) pageConsent(ctx context.Context, v Version, clientID, scope, r
 		return nil, err
 	}
 	asked := requestedValues(d.echo)
-	if c.Implicit || (len(c.Scopes) > 0 && c.Allows(asked)) {
+	consented := len(c.Scopes) > 0 && c.Allows(asked)
+	if c.Implicit || (consented && !ask.force) {
 		return nil, nil
 	}
 	client, res := look.Client.App, look.Resource.App
 	perms, err := directory.RequestedPermissions(client, res, asked)
 	var unknown *directory.UnknownScopeError
-	if errors.As(err, &unknown) {
+	switch {
+	case errors.As(err, &unknown):
 		return nil, errScopeNotExposed(client.DisplayName, unknown.Value, res.AppID)
-	}
-	if len(perms) == 0 {
+	case len(perms) == 0 && consented:
+		return nil, nil // prompt=consent with nothing the registration asks
+	case len(perms) == 0:
 		return nil, errResourceNotRequested(client.AppID, client.DisplayName, d.resource, res.AppID)
 	}
 	admin, err := s.dir.IsAdministrator(ctx, user.TenantID, user.ObjectID)
@@ -152,7 +178,7 @@ type consentFlow struct {
 // codeOrConsent ends a browser sign-in: the authorization code, or the
 // consent prompt first.
 func (s *Service) codeOrConsent(ctx context.Context, a AuthorizeRequest, user directory.User, amr []string) (string, error) {
-	p, err := s.pageConsent(ctx, a.Version, a.ClientID, a.Scope, a.Resource, user)
+	p, err := s.pageConsent(ctx, browserAsk(a), user)
 	if err != nil {
 		return "", err
 	}
@@ -198,7 +224,7 @@ func (s *Service) AuthorizeConsent(ctx context.Context, a AuthorizeRequest, flow
 	if err != nil {
 		return "", errSignInExpired()
 	}
-	p, err := s.pageConsent(ctx, a.Version, a.ClientID, a.Scope, a.Resource, user)
+	p, err := s.pageConsent(ctx, browserAsk(a), user)
 	if err != nil {
 		return "", err
 	}
@@ -210,19 +236,10 @@ func (s *Service) AuthorizeConsent(ctx context.Context, a AuthorizeRequest, flow
 	return s.issueAuthCode(ctx, a, user, rec.AMR)
 }
 
-// deviceVersion is the endpoint a device sign-in began on: v1 names a
-// resource.
-func deviceVersion(rec deviceRecord) Version {
-	if rec.Resource != "" {
-		return V1
-	}
-	return V2
-}
-
 // approveOrAsk ends a device sign-in the person passed: approved, or the
 // consent prompt first (the record keeps how they signed in meanwhile).
 func (s *Service) approveOrAsk(ctx context.Context, pd pendingDevice, user directory.User, amr []string) error {
-	p, err := s.pageConsent(ctx, deviceVersion(pd.rec), pd.rec.ClientID, pd.rec.Scope, pd.rec.Resource, user)
+	p, err := s.pageConsent(ctx, deviceAsk(pd.rec), user)
 	if err != nil {
 		return err
 	}
@@ -256,7 +273,7 @@ func (s *Service) ApproveDeviceCodeConsent(ctx context.Context, userCode, flow s
 	if !accept {
 		return s.settleDevice(ctx, pd.key, user, deviceDeclined, nil, "")
 	}
-	p, err := s.pageConsent(ctx, deviceVersion(rec), rec.ClientID, rec.Scope, rec.Resource, user)
+	p, err := s.pageConsent(ctx, deviceAsk(rec), user)
 	if err != nil {
 		return err
 	}

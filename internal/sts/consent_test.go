@@ -184,6 +184,14 @@ func TestBrowserSignInAsksConsent(t *testing.T) {
 	if _, err := ce.svc.Authorize(ctx, authz, ce.user.UserPrincipalName, "correct horse"); err != nil {
 		t.Fatalf("asked again after consenting: %v", err)
 	}
+	forced := authz
+	forced.Prompt = "consent"
+	if _, err := ce.svc.Authorize(ctx, forced, ce.user.UserPrincipalName, "correct horse"); !errors.As(err, &ask) {
+		t.Fatalf("prompt=consent after consenting: %v", err)
+	}
+	if _, err := ce.svc.AuthorizeConsent(ctx, forced, ask.Flow, true, false); err != nil {
+		t.Fatalf("prompt=consent accepted: %v", err)
+	}
 
 	// An admin scope: a user cannot consent (AADSTS90094, shown on the
 	// page); an administrator may, for everyone.
