@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/aksid/aksid/internal/directory"
 	"github.com/aksid/aksid/internal/store"
@@ -18,10 +17,7 @@ import (
 // the resource's preauthorization must cover what is asked. Token
 // requests without it get AADSTS65001; sign-in pages ask the person.
 
-const (
-	kindConsentFlow     = "sts_consent_flow" // sha256(flow token) → consentFlow
-	consentFlowLifetime = 10 * time.Minute
-)
+const kindConsentFlow = "sts_consent_flow" // sha256(flow token) → pageFlow
 
 // implicitScp is the scp of a token no grant governs: Microsoft's own
 // pairs (az to ARM, AKS's client to its server) carry it.
@@ -109,12 +105,11 @@ func (s *Service) pageConsent(ctx context.Context, ask signInAsk, user directory
 	if ask.resource != "" {
 		req.Form.Set("resource", ask.resource)
 	}
-	clientID := ask.clientID
 	d, err := delegatedFrom(req)
 	if err != nil {
 		return nil, nil
 	}
-	look, err := s.dir.ClientAndResource(ctx, user.TenantID, strings.ToLower(clientID), lookupName(req, d.resource))
+	look, err := s.dir.ClientAndResource(ctx, user.TenantID, strings.ToLower(ask.clientID), lookupName(req, d.resource))
 	if err != nil || look.ResourceErr != nil {
 		return nil, err
 	}
@@ -165,16 +160,6 @@ func (s *Service) grant(ctx context.Context, p *ConsentRequired, userID string, 
 	return s.dir.GrantConsent(ctx, p.tenantID, p.clientAppID, p.resourceAppID, userID, values, everyone && p.Everyone)
 }
 
-// consentFlow is a browser sign-in that passed, waiting for the person's
-// consent; the page holds the flow token.
-type consentFlow struct {
-	ClientID string    `json:"clientId"`
-	UserID   string    `json:"userId"`
-	TenantID string    `json:"tenantId"`
-	AMR      []string  `json:"amr"`
-	Expires  time.Time `json:"expires"` // aksid's clock
-}
-
 // codeOrConsent ends a browser sign-in: the authorization code, or the
 // consent prompt first.
 func (s *Service) codeOrConsent(ctx context.Context, a AuthorizeRequest, user directory.User, amr []string) (string, error) {
@@ -186,8 +171,8 @@ func (s *Service) codeOrConsent(ctx context.Context, a AuthorizeRequest, user di
 		return s.issueAuthCode(ctx, a, user, amr)
 	}
 	p.Flow = s.opaque(32)
-	rec := consentFlow{ClientID: strings.ToLower(a.ClientID), UserID: user.ObjectID, TenantID: user.TenantID, AMR: amr,
-		Expires: s.aksid.Now().Add(consentFlowLifetime)}
+	rec := pageFlow{ClientID: strings.ToLower(a.ClientID), UserID: user.ObjectID, TenantID: user.TenantID, AMR: amr,
+		Expires: s.aksid.Now().Add(pageFlowLifetime)}
 	err = s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		return store.CreateJSON(tx, kindConsentFlow, deviceKey(p.Flow), rec)
 	})
@@ -204,7 +189,7 @@ func (s *Service) AuthorizeConsent(ctx context.Context, a AuthorizeRequest, flow
 	if _, err := s.CheckAuthorize(ctx, a); err != nil {
 		return "", err
 	}
-	var rec consentFlow
+	var rec pageFlow
 	key := deviceKey(flow)
 	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if err := store.GetJSON(tx, kindConsentFlow, key, &rec); err != nil {
@@ -212,7 +197,7 @@ func (s *Service) AuthorizeConsent(ctx context.Context, a AuthorizeRequest, flow
 		}
 		return tx.Delete(kindConsentFlow, key) // once
 	})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (s.aksid.Now().After(rec.Expires) || !strings.EqualFold(rec.ClientID, a.ClientID))) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.current(rec, a.ClientID)) {
 		return "", errSignInExpired()
 	} else if err != nil {
 		return "", err

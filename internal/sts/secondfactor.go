@@ -11,24 +11,32 @@ import (
 )
 
 const (
-	kindMFAFlow     = "sts_mfa_flow" // sha256(flow token) → mfaFlow
-	mfaFlowLifetime = 10 * time.Minute
+	kindMFAFlow      = "sts_mfa_flow" // sha256(flow token) → pageFlow
+	pageFlowLifetime = 10 * time.Minute
 )
 
-// mfaFlow is a browser sign-in whose password was right, waiting for the
-// MFA user's verification code; the page holds the flow token.
-type mfaFlow struct {
+// pageFlow is a browser sign-in waiting for the person's next answer on
+// the page, which holds the flow token: an MFA user's verification code
+// (kindMFAFlow) or, once signed in with AMR's methods, their consent
+// (kindConsentFlow). The two kinds keep one flow from standing for the other.
+type pageFlow struct {
 	ClientID string    `json:"clientId"`
 	UserID   string    `json:"userId"`
 	TenantID string    `json:"tenantId"`
+	AMR      []string  `json:"amr,omitempty"`
 	Expires  time.Time `json:"expires"` // aksid's clock
+}
+
+// current tells whether the flow is unexpired and for the asking client.
+func (s *Service) current(f pageFlow, clientID string) bool {
+	return !s.aksid.Now().After(f.Expires) && strings.EqualFold(f.ClientID, clientID)
 }
 
 // startSecondFactor records the first factor and asks the page for the
 // second.
 func (s *Service) startSecondFactor(ctx context.Context, clientID string, user directory.User) error {
 	flow := s.opaque(32)
-	rec := mfaFlow{ClientID: strings.ToLower(clientID), UserID: user.ObjectID, TenantID: user.TenantID, Expires: s.aksid.Now().Add(mfaFlowLifetime)}
+	rec := pageFlow{ClientID: strings.ToLower(clientID), UserID: user.ObjectID, TenantID: user.TenantID, Expires: s.aksid.Now().Add(pageFlowLifetime)}
 	err := s.st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		return store.CreateJSON(tx, kindMFAFlow, deviceKey(flow), rec)
 	})
@@ -45,12 +53,12 @@ func (s *Service) AuthorizeSecondFactor(ctx context.Context, a AuthorizeRequest,
 	if _, err := s.CheckAuthorize(ctx, a); err != nil {
 		return "", err
 	}
-	var rec mfaFlow
+	var rec pageFlow
 	key := deviceKey(flow)
 	err := s.st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		return store.GetJSON(tx, kindMFAFlow, key, &rec)
 	})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (s.aksid.Now().After(rec.Expires) || !strings.EqualFold(rec.ClientID, a.ClientID))) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.current(rec, a.ClientID)) {
 		return "", errSignInExpired()
 	} else if err != nil {
 		return "", err
